@@ -1,0 +1,3 @@
+from llm_tool.cli import main
+
+raise SystemExit(main())

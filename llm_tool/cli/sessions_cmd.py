@@ -1,0 +1,263 @@
+"""`llm-tool sessions ...`: list, show, resume, relaunch, export, import, compare, note, delete, clean."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from llm_tool.sessions.schema import STATUSES
+
+
+def register(commands: Any) -> None:
+    sessions = commands.add_parser("sessions", help="history of training sessions: list, show, resume, relaunch...")
+    sub = sessions.add_subparsers(dest="sessions_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("list", help="the 20 most recent sessions, newest first")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--all", action="store_true", help="every session")
+    p.add_argument("--status", choices=(*STATUSES, "unreadable"))
+    p.add_argument("--model", help="only sessions whose model contains this text")
+    p.add_argument("--dataset", help="only sessions whose data file name contains this text")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="every parameter, status, metric and path of one session")
+    p.add_argument("id", help="row number, session id or name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("resume", help="continue an interrupted or failed session from its last checkpoint")
+    p.add_argument("id")
+    _dispatch_options(p)
+    p.set_defaults(func=cmd_resume)
+
+    p = sub.add_parser("relaunch", help="a new session with the same settings")
+    p.add_argument("id")
+    p.add_argument("--dataset", type=Path, help="train on another data file")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--session-name")
+    _dispatch_options(p)
+    p.set_defaults(func=cmd_relaunch)
+
+    p = sub.add_parser("export", help="write a shareable JSON (portable paths)")
+    p.add_argument("id")
+    p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="add a shared session JSON to the history")
+    p.add_argument("file", type=Path)
+    p.add_argument("--dataset", type=Path, help="the data file on this machine")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("compare", help="settings and metrics side by side")
+    p.add_argument("ids", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("note", help="add a note to a session")
+    p.add_argument("id")
+    p.add_argument("text")
+    p.set_defaults(func=cmd_note)
+
+    p = sub.add_parser("delete", help="delete a session's metadata and log")
+    p.add_argument("id")
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    p.add_argument("--with-model", action="store_true", help="also delete models/<session_id>")
+    p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser("clean", help="delete sessions older than N days")
+    p.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+    p.add_argument("--yes", action="store_true")
+    p.set_defaults(func=cmd_clean)
+
+
+def _dispatch_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tmux", action="store_true", help="run it in a tmux session (survives disconnects)")
+    p.add_argument("--max-retries", type=int, default=0, help="with --tmux: retries after a crash")
+    p.add_argument("--timeout", type=float, help="with --tmux: stop gracefully after HOURS")
+
+
+def _store() -> Any:
+    from llm_tool.sessions import SessionStore
+
+    return SessionStore()
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from llm_tool.sessions.views import list_rows
+
+    store = _store()
+    limit = None if args.all else args.limit
+    rows = list_rows(store, limit=limit, status=args.status, model=args.model, dataset=args.dataset)
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
+    from llm_tool.ui.console import console, info
+    from llm_tool.ui.tables import sessions_table
+
+    if not rows:
+        info(f"no training sessions in {store.dir}: start one with `llm-tool train CONFIG` or `llm-tool studio`")
+        return 0
+    title = f"Training sessions ({'all' if limit is None else f'{len(rows)} most recent'})"
+    console.print(sessions_table(rows, title))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from llm_tool.sessions.views import flatten
+
+    store = _store()
+    path = store.resolve(args.id)
+    meta = store.read(path)
+    if args.json:
+        data = meta.to_dict()
+        from llm_tool.sessions.lifecycle import effective_status
+
+        data["execution_status"]["status"] = effective_status(store, meta)
+        print(json.dumps(data, indent=2, default=str))
+        return 0
+    from llm_tool.ui.console import console
+    from llm_tool.ui.tables import details_table
+
+    console.print(details_table(flatten(meta, store), f"Session {meta.session_id}"))
+    return 0
+
+
+def _dispatch(store: Any, path: Path, args: argparse.Namespace, *, resume: bool) -> int:
+    if getattr(args, "tmux", False):
+        from llm_tool.cli.tmux_cmd import start_in_tmux
+
+        return start_in_tmux(store, path, resume=resume, max_retries=args.max_retries, timeout=args.timeout,
+                             name=None, config_dir=store.home)
+    from llm_tool.cli.train_cmd import run_session_file
+
+    return run_session_file(store, path, resume=resume)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from llm_tool.sessions.operations import check_resumable
+
+    store = _store()
+    path = store.resolve(args.id)
+    check_resumable(store, path)
+    return _dispatch(store, path, args, resume=True)
+
+
+def cmd_relaunch(args: argparse.Namespace) -> int:
+    from llm_tool.sessions.operations import relaunch
+    from llm_tool.ui.console import info, warning
+
+    store = _store()
+    source = store.resolve(args.id)
+    path, warnings = relaunch(store, source, dataset=args.dataset, sets=args.sets, session_name=args.session_name)
+    for message in warnings:
+        warning(message)
+    info(f"relaunching {store.read(source).session_id} as {store.read(path).session_id}")
+    return _dispatch(store, path, args, resume=False)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from llm_tool.sessions.atomic import write_json_atomic
+    from llm_tool.sessions.operations import export_session
+
+    store = _store()
+    data = export_session(store, store.resolve(args.id))
+    if args.output:
+        write_json_atomic(args.output, data)
+        from llm_tool.ui.console import success
+
+        success(f"exported to {args.output}")
+    else:
+        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from llm_tool.errors import SessionError
+    from llm_tool.sessions.operations import import_session
+    from llm_tool.ui.console import success
+
+    store = _store()
+    try:
+        data = json.loads(args.file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SessionError(f"file not found: {args.file}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SessionError(f"cannot read {args.file}: {exc}") from None
+    path = import_session(store, data, base_dir=store.home, dataset=args.dataset)
+    sid = store.read(path).session_id
+    success(f"imported as {sid}: run it with `llm-tool sessions relaunch {sid}`")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from llm_tool.sessions.views import compare_rows
+
+    store = _store()
+    metas = [store.read(store.resolve(ref)) for ref in args.ids]
+    rows = compare_rows(metas, store)
+    ids = [m.session_id for m in metas]
+    if args.json:
+        print(json.dumps({"sessions": ids, "rows": rows}, indent=2, default=str))
+        return 0
+    from llm_tool.ui.console import console
+    from llm_tool.ui.tables import compare_table
+
+    console.print(compare_table(ids, rows))
+    return 0
+
+
+def cmd_note(args: argparse.Namespace) -> int:
+    from llm_tool.sessions.operations import add_note
+    from llm_tool.ui.console import success
+
+    store = _store()
+    add_note(store, store.resolve(args.id), args.text)
+    success("note added")
+    return 0
+
+
+def _confirm(question: str, yes: bool) -> bool:
+    if yes:
+        return True
+    from llm_tool.errors import InteractiveSessionError
+    from llm_tool.ui.console import is_interactive
+
+    if not is_interactive():
+        raise InteractiveSessionError(f"{question} — nobody to ask here: add --yes")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    from llm_tool.sessions.operations import delete_session
+    from llm_tool.ui.console import info, success
+
+    store = _store()
+    path = store.resolve(args.id)
+    sid = store.read(path).session_id if path.exists() else path.name
+    if not _confirm(f"delete session {sid}?", args.yes):
+        info("nothing deleted")
+        return 1
+    delete_session(store, path, with_model=args.with_model)
+    success(f"deleted {sid}")
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from llm_tool.sessions.operations import delete_session, sessions_older_than
+    from llm_tool.ui.console import info, success
+
+    store = _store()
+    old = sessions_older_than(store, args.older_than)
+    if not old:
+        info(f"no session older than {args.older_than:g} days")
+        return 0
+    if not _confirm(f"delete {len(old)} sessions older than {args.older_than:g} days?", args.yes):
+        info("nothing deleted")
+        return 1
+    for path in old:
+        delete_session(store, path)
+    success(f"deleted {len(old)} sessions")
+    return 0

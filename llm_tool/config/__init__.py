@@ -1,0 +1,24 @@
+"""Training settings: the typed dataset_config and model_config sections, their defaults and validation."""
+
+from llm_tool.config.schema import (
+    DATASET_RECORDED_KEYS,
+    MODEL_RECORDED_KEYS,
+    DatasetConfig,
+    ModelConfig,
+    TrainingConfig,
+    load_config_file,
+    parse_config,
+)
+from llm_tool.config.overrides import apply_overrides, parse_set_option
+
+__all__ = [
+    "DATASET_RECORDED_KEYS",
+    "MODEL_RECORDED_KEYS",
+    "DatasetConfig",
+    "ModelConfig",
+    "TrainingConfig",
+    "apply_overrides",
+    "load_config_file",
+    "parse_config",
+    "parse_set_option",
+]

@@ -1,0 +1,44 @@
+"""``--set section.key=value`` overrides applied to a raw config mapping before validation."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from llm_tool.errors import ConfigError
+
+
+def parse_set_option(option: str) -> tuple[list[str], Any]:
+    """Split ``model_config.epochs=5`` into (['model_config', 'epochs'], 5); values are JSON or text."""
+    key, sep, raw = option.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set needs key=value, got {option!r} (e.g. --set model_config.epochs=5)")
+    path = [part for part in key.strip().split(".")]
+    if len(path) < 2 or any(not p for p in path):
+        raise ConfigError(f"--set key must be section.key, got {key!r} (e.g. model_config.epochs)")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return path, value
+
+
+def set_dotted(data: dict[str, Any], path: list[str], value: Any) -> None:
+    node = data
+    for part in path[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"cannot set {'.'.join(path)}: '{part}' is not a section")
+        node = child
+    node[path[-1]] = value
+
+
+def apply_overrides(data: dict[str, Any], options: Iterable[str]) -> dict[str, Any]:
+    """A deep copy of ``data`` with each ``--set`` option applied (validation happens afterwards)."""
+    result = copy.deepcopy(data)
+    for option in options:
+        path, value = parse_set_option(option)
+        set_dotted(result, path, value)
+    return result

@@ -1,0 +1,54 @@
+"""Describe a data set: label distribution, token-length statistics and detected languages."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+LANGUAGE_SAMPLE = 1000  # texts run through the language detector (a seeded sample beyond that)
+CONFIRM_SHARE = 0.05  # a language is "confirmed" when at least this share of the sample has it
+
+
+def token_length_stats(lengths: list[int]) -> dict[str, float]:
+    if not lengths:
+        return {}
+    ordered = sorted(lengths)
+    n = len(ordered)
+
+    def pct(q: float) -> int:
+        return ordered[min(n - 1, max(0, int(round(q * (n - 1)))))]
+
+    return {
+        "token_mean": round(sum(ordered) / n, 2),
+        "token_median": float(pct(0.5)),
+        "token_p95": float(pct(0.95)),
+        "token_max": float(ordered[-1]),
+        "token_min": float(ordered[0]),
+    }
+
+
+def detect_languages(texts: list[str], seed: int = 0) -> dict[str, Any]:
+    """Language counts from lingua (offline) on at most LANGUAGE_SAMPLE texts; empty when lingua is missing."""
+    try:
+        from lingua import LanguageDetectorBuilder
+    except ImportError:
+        return {"language_distribution": {}, "confirmed_languages": [], "detected_on_rows": 0}
+    sample = texts
+    if len(texts) > LANGUAGE_SAMPLE:
+        sample = random.Random(seed).sample(texts, LANGUAGE_SAMPLE)
+    detector = LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()
+    found = detector.detect_languages_in_parallel_of(sample)
+    counts = Counter(lang.iso_code_639_1.name if lang else "UNKNOWN" for lang in found)
+    confirmed = [code for code, n in counts.most_common() if code != "UNKNOWN" and n >= CONFIRM_SHARE * len(sample)]
+    return {
+        "language_distribution": dict(counts.most_common()),
+        "confirmed_languages": confirmed,
+        "detected_on_rows": len(sample),
+        "model_strategy": "multilingual" if len(confirmed) > 1 else ("monolingual" if confirmed else None),
+    }
+
+
+def imbalance_ratio(distribution: dict[str, int]) -> float:
+    counts = [c for c in distribution.values() if c > 0]
+    return round(max(counts) / min(counts), 2) if counts else 1.0

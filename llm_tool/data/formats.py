@@ -1,0 +1,206 @@
+"""Read a data file into rows of columns: CSV/TSV (quote-safe), JSONL, JSON, Parquet, Excel."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm_tool.errors import DatasetError
+
+EXTENSIONS = {
+    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
+}
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+
+@dataclass
+class Table:
+    """Rows as dicts, plus the 1-based line (or record) number of each row in its file."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    row_numbers: list[int]
+    format: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def detect_format(path: Path, declared: str = "auto") -> str:
+    if declared not in ("auto", "llm-json"):
+        return declared
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise DatasetError(
+            f"cannot tell the format of {path.name}: use .csv/.tsv/.jsonl/.json/.parquet/.xlsx "
+            "or set dataset_config.format"
+        )
+    return fmt
+
+
+def read_table(path: Path, *, fmt: str = "auto", encoding: str | None = None, delimiter: str | None = None,
+               has_header: bool = True, sheet: str | int | None = None) -> Table:
+    if not path.exists():
+        raise DatasetError(f"data file not found: {path}")
+    if path.is_dir():
+        raise DatasetError(f"{path} is a folder: give a data file")
+    fmt = detect_format(path, fmt)
+    try:
+        if fmt in ("csv", "tsv"):
+            return _read_delimited(path, fmt, encoding, delimiter, has_header)
+        if fmt == "jsonl":
+            return _read_jsonl(path, encoding)
+        if fmt == "json":
+            return _read_json(path, encoding)
+        if fmt == "parquet":
+            return _from_frame(_pandas().read_parquet(path), "parquet")
+        if fmt == "excel":
+            return _from_frame(_pandas().read_excel(path, sheet_name=0 if sheet is None else sheet), "excel")
+    except DatasetError:
+        raise
+    except PermissionError:
+        raise DatasetError(f"cannot read {path}: permission denied") from None
+    except (OSError, ValueError, ImportError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatasetError(f"cannot read {path.name} as {fmt}: {first}") from None
+    raise DatasetError(f"unsupported format {fmt!r}")
+
+
+def _pandas() -> Any:
+    import pandas
+
+    return pandas
+
+
+def _from_frame(frame: Any, fmt: str) -> Table:
+    frame.columns = [str(c) for c in frame.columns]
+    records = frame.to_dict(orient="records")
+    return Table(list(frame.columns), records, list(range(2, len(records) + 2)), fmt)
+
+
+def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DatasetError(f"{path.name} looks binary, not text: check the file or its format")
+    for enc in ([encoding] if encoding else ENCODINGS):
+        try:
+            return raw.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+        except LookupError:
+            raise DatasetError(f"unknown encoding {encoding!r}: use e.g. utf-8 or cp1252") from None
+    raise DatasetError(f"{path.name} is not valid {encoding} text: set dataset_config.encoding")
+
+
+def _sniff_delimiter(text: str, fmt: str) -> str:
+    if fmt == "tsv":
+        return "\t"
+    sample = text[:65536]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _parse(text: str, delimiter: str, quoting: int) -> list[tuple[int, list[str]]]:
+    import io
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
+    out = []
+    start = 1
+    for record in reader:
+        out.append((start, record))
+        start = reader.line_num + 1
+    return out
+
+
+def _merged_line(records: list[tuple[int, list[str]]], delimiter: str) -> int | None:
+    """Line of the first quoted field that swallowed a line break plus a delimiter: an unbalanced quote."""
+    for line, record in records:
+        if any("\n" in value and delimiter in value for value in record):
+            return line
+    return None
+
+
+def _read_delimited(path: Path, fmt: str, encoding: str | None, delimiter: str | None, has_header: bool) -> Table:
+    text, used = _decode(path, encoding)
+    delimiter = delimiter or _sniff_delimiter(text, fmt)
+    records = _parse(text, delimiter, csv.QUOTE_MINIMAL)
+    quoting = "minimal"
+    merged = _merged_line(records, delimiter)
+    if merged is not None:
+        # An unbalanced quote merged lines. Without quote handling every line is one row: use that if
+        # all lines then have the same number of fields; otherwise fail, naming the line.
+        plain = _parse(text, delimiter, csv.QUOTE_NONE)
+        widths = {len(r) for _, r in plain if r}
+        if len(widths) != 1:
+            raise DatasetError(
+                f"{path.name} line {merged}: a quote (\") opens a field that runs over several lines; "
+                "fix the quoting in the file (or save it as TSV/JSONL)"
+            )
+        records, quoting = plain, "none"
+    records = [(line, r) for line, r in records if any(v.strip() for v in r)]
+    if not records:
+        raise DatasetError(f"{path.name} is empty")
+    if has_header:
+        (_, header), body = records[0], records[1:]
+        header = [h.strip() for h in header]
+    else:
+        header = [f"column_{i + 1}" for i in range(len(records[0][1]))]
+        body = records
+    rows, numbers = [], []
+    for line, record in body:
+        if len(record) != len(header):
+            raise DatasetError(
+                f"{path.name} line {line}: expected {len(header)} fields, found {len(record)} "
+                f"(delimiter {delimiter!r}); fix that line or set dataset_config.delimiter"
+            )
+        rows.append(dict(zip(header, record)))
+        numbers.append(line)
+    details = {"encoding_used": used, "delimiter_used": delimiter, "quoting_used": quoting}
+    return Table(header, rows, numbers, fmt, details)
+
+
+def _read_jsonl(path: Path, encoding: str | None) -> Table:
+    text, used = _decode(path, encoding)
+    rows, numbers, columns = [], [], {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{path.name} line {number} is not valid JSON ({exc.msg}); fix that line") from None
+        if not isinstance(record, dict):
+            raise DatasetError(f"{path.name} line {number} is not a JSON object")
+        rows.append(record)
+        numbers.append(number)
+        columns.update(dict.fromkeys(record))
+    if not rows:
+        raise DatasetError(f"{path.name} is empty")
+    return Table(list(columns), rows, numbers, "jsonl", {"encoding_used": used})
+
+
+def _read_json(path: Path, encoding: str | None) -> Table:
+    text, used = _decode(path, encoding)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{path.name} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        if len(lists) == 1:
+            data = lists[0]
+        elif all(isinstance(v, list) for v in data.values()) and data:  # column-oriented
+            keys = list(data)
+            data = [dict(zip(keys, values)) for values in zip(*data.values())]
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise DatasetError(f"{path.name}: expected a list of objects (one per text)")
+    if not data:
+        raise DatasetError(f"{path.name} is empty")
+    columns: dict[str, None] = {}
+    for record in data:
+        columns.update(dict.fromkeys(record))
+    return Table(list(columns), data, list(range(1, len(data) + 1)), "json", {"encoding_used": used})

@@ -1,0 +1,75 @@
+"""One call from a DatasetConfig to validated, split data plus what the session records about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm_tool.config import DatasetConfig
+from llm_tool.data.formats import read_table
+from llm_tool.data.hashing import file_sha256 as fingerprint
+from llm_tool.data.labels import LabeledRows, check_label_set, extract, label_counts
+from llm_tool.data.splits import Split, make_splits
+from llm_tool.errors import DatasetError
+
+
+@dataclass
+class PreparedData:
+    splits: dict[str, Split]
+    label_names: list[str]
+    multi_label: bool
+    record: dict[str, Any] = field(default_factory=dict)  # recorded fields for dataset_config
+
+    def all_texts(self) -> list[str]:
+        return [t for s in self.splits.values() for t in s.texts]
+
+
+def resolve_path(value: str, base_dir: Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base_dir / path)
+
+
+
+
+def _load(path: Path, cfg: DatasetConfig) -> tuple[LabeledRows, dict[str, Any]]:
+    table = read_table(path, fmt=cfg.format, encoding=cfg.encoding, delimiter=cfg.delimiter,
+                       has_header=cfg.has_header, sheet=cfg.sheet)
+    return extract(table, cfg, path.name), {**table.details, "format_detected": table.format}
+
+
+def prepare(cfg: DatasetConfig, base_dir: Path, *, seed: int) -> PreparedData:
+    """Read, validate and split the data named by ``cfg`` (relative paths are taken from ``base_dir``)."""
+    primary = resolve_path(cfg.primary_file, base_dir)
+    rows, details = _load(primary, cfg)
+    multi = cfg.strategy == "multi-label"
+    extra = {}
+    for name in ("validation_file", "test_file"):
+        value = getattr(cfg, name)
+        if value:
+            extra[name] = _load(resolve_path(value, base_dir), cfg)[0]
+    label_names = check_label_set(rows.labels + [l for r in extra.values() for l in r.labels], multi,
+                                  cfg.label_column or ",".join(cfg.label_columns or []))
+    if not multi and any(isinstance(v, list) for v in rows.labels):
+        raise DatasetError("labels are lists: set dataset_config.strategy to multi-label")
+    splits, method = make_splits(rows, multi=multi, validation_split=cfg.validation_split, test_split=cfg.test_split,
+                                 seed=seed, validation=extra.get("validation_file"), test=extra.get("test_file"))
+    if len(splits["train"]) == 0 or len(splits["validation"]) == 0:
+        raise DatasetError("too few rows to make training and validation sets: add rows or set validation_file")
+    train_labels = label_counts(splits["train"].labels, multi)
+    unseen = [name for name in label_names if train_labels[name] == 0]
+    if unseen:
+        raise DatasetError(f"label {unseen[0]!r} has no example in the training split: add examples")
+    all_labels = rows.labels + [l for r in extra.values() for l in r.labels]
+    distribution = dict(sorted(label_counts(all_labels, multi).items(), key=lambda kv: (-kv[1], kv[0])))
+    record = {
+        "total_samples": len(all_labels),
+        "num_categories": len(label_names),
+        "category_distribution": distribution,
+        "label_names": label_names,
+        "split_sizes": {name: len(split) for name, split in splits.items()},
+        "split_method": method,
+        "fingerprint_sha256": fingerprint(primary),
+        **details,
+    }
+    return PreparedData(splits, label_names, multi, record)

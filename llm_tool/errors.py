@@ -1,0 +1,39 @@
+"""Errors a user can act on: each carries a one-line message naming the problem and the fix."""
+
+from __future__ import annotations
+
+
+class LlmToolError(Exception):
+    """Base of every error raised on purpose by llm-tool."""
+
+    exit_code = 1
+
+
+class UserError(LlmToolError):
+    """Bad input from the user: shown as one line, exit code 2, never a traceback."""
+
+    exit_code = 2
+
+
+class ConfigError(UserError):
+    """A configuration key or value is wrong."""
+
+
+class DatasetError(UserError):
+    """A data file cannot be read or does not fit the task."""
+
+
+class ModelError(UserError):
+    """A model name or path cannot be loaded."""
+
+
+class SessionError(UserError):
+    """A training session cannot be found, read or acted on."""
+
+
+class TmuxError(UserError):
+    """tmux is missing or refused a command."""
+
+
+class InteractiveSessionError(UserError):
+    """A prompt was needed but nobody is at a terminal."""

@@ -1,0 +1,6 @@
+"""Training sessions: the metadata JSON schema, its atomic locked store, and the status lifecycle."""
+
+from llm_tool.sessions.schema import SCHEMA_VERSION, ExecutionStatus, SessionMetadata
+from llm_tool.sessions.store import SessionRef, SessionStore
+
+__all__ = ["SCHEMA_VERSION", "ExecutionStatus", "SessionMetadata", "SessionRef", "SessionStore"]

@@ -1,0 +1,65 @@
+"""Create a pending session from a config (new run, relaunch or import): paths made absolute and portable."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from llm_tool import __version__, paths
+from llm_tool.config import TrainingConfig, parse_config
+from llm_tool.errors import ConfigError
+from llm_tool.sessions.schema import SCHEMA_VERSION, SessionMetadata
+from llm_tool.sessions.store import SessionStore
+
+PATH_KEYS = ("primary_file", "validation_file", "test_file")
+WORKFLOWS = {"quick": "Training Studio - Quick", "custom": "Training Studio - Custom",
+             "benchmark": "Training Studio - Benchmark"}
+
+
+def absolutise_paths(dataset_config: dict[str, Any], base_dir: Path, home: Path) -> dict[str, Any]:
+    """Data paths made absolute (relative ones are taken from ``base_dir``), plus the primary file relative to home."""
+    out = dict(dataset_config)
+    for key in PATH_KEYS:
+        value = out.get(key)
+        if value:
+            path = Path(value).expanduser()
+            out[key] = str((path if path.is_absolute() else base_dir / path).resolve())
+    out["primary_file_relative"] = paths.relative_to_home(Path(out["primary_file"]), home)
+    return out
+
+
+def create_session(store: SessionStore, raw: dict[str, Any], *, base_dir: Path, session_name: str | None = None,
+                   parent: str | None = None, sweep_id: str | None = None, notes: list[str] | None = None,
+                   workflow: str | None = None) -> tuple[Path, TrainingConfig]:
+    """Validate ``raw`` (a config or a session file) and write a new pending session for it."""
+    config = parse_config(raw)
+    if session_name is not None and (not session_name.strip() or len(session_name) > 100):
+        raise ConfigError("--session-name must be 1 to 100 characters")
+    dataset = absolutise_paths(dataclasses.asdict(config.dataset), base_dir, store.home)
+    model = dataclasses.asdict(config.model)
+    metadata = SessionMetadata(dataset_config=dataset, model_config=model)
+    info = metadata.training_session
+    info.tool_version = f"llm-tool {__version__}"
+    info.workflow = workflow or WORKFLOWS.get(config.model.training_mode, "Training")
+    info.schema_version = SCHEMA_VERSION
+    info.session_name = session_name
+    info.parent_session = parent
+    info.sweep_id = sweep_id
+    info.notes = list(notes or [])
+    sid_home = store.home
+    path = store.create(metadata)
+    sid = metadata.session_id
+    models = paths.models_dir(sid_home)
+
+    def set_outputs(meta: SessionMetadata) -> None:
+        out = meta.output_paths
+        out.models_dir = str(models)
+        out.model_dir = str(models / sid)
+        out.checkpoints_dir = str(models / sid / "checkpoints")
+        out.logs_dir = str(store.dir)
+        out.log_file = str(store.log_path(sid))
+        out.metrics_file = str(models / sid / "metrics.json")
+
+    store.update(path, set_outputs)
+    return path, config

@@ -1,0 +1,85 @@
+"""Status lifecycle: pending -> running -> completed | failed | interrupted, with liveness reconciliation."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from llm_tool.sessions.atomic import is_locked
+from llm_tool.sessions.schema import SessionMetadata
+from llm_tool.sessions.store import SessionStore
+
+STALE_HEARTBEAT = timedelta(minutes=10)  # for runs on another host, where no lock or pid can be checked
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def pid_alive(pid: int | None, create_time: float | None = None) -> bool:
+    """The process exists and, when its start time is known, is the same process (not a reused pid)."""
+    if not pid:
+        return False
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        if create_time is not None and abs(proc.create_time() - create_time) > 1.0:
+            return False
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except Exception:  # noqa: BLE001 - psutil.NoSuchProcess, AccessDenied...
+        return False
+
+
+def process_identity() -> tuple[int, float | None]:
+    pid = os.getpid()
+    try:
+        import psutil
+
+        return pid, psutil.Process(pid).create_time()
+    except Exception:  # noqa: BLE001
+        return pid, None
+
+
+def effective_status(store: SessionStore, metadata: SessionMetadata) -> str:
+    """The status every reader shows: a 'running' session whose process is gone is 'interrupted'."""
+    status = metadata.execution_status
+    if status.status != "running":
+        return status.status
+    if status.host and status.host != socket.gethostname():
+        beat = parse_iso(status.heartbeat)
+        if beat and datetime.now(timezone.utc) - beat > STALE_HEARTBEAT:
+            return "interrupted"
+        return "running"
+    if is_locked(store.run_lock_path(metadata.session_id)):
+        return "running"
+    if pid_alive(status.pid, status.pid_create_time) and not store.run_lock_path(metadata.session_id).exists():
+        return "running"  # written by a version without run locks
+    return "interrupted"
+
+
+def reconcile(store: SessionStore, path: Path) -> str:
+    """Persist 'interrupted' for a dead 'running' session; returns the effective status."""
+    metadata = store.read(path)
+    status = effective_status(store, metadata)
+    if status != metadata.status:
+        def mark(meta: SessionMetadata) -> None:
+            if meta.execution_status.status == "running":
+                meta.execution_status.status = "interrupted"
+                meta.execution_status.interrupt_reason = (
+                    meta.execution_status.interrupt_reason or "process ended without reporting (killed or crashed)"
+                )
+        store.update(path, mark)
+    return status

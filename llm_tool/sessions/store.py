@@ -1,0 +1,184 @@
+"""The folder of session metadata files: create, read, locked update, newest-first listing, lookup."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from llm_tool import paths
+from llm_tool.errors import SessionError
+from llm_tool.sessions.atomic import file_lock, write_json_atomic
+from llm_tool.sessions.schema import SessionMetadata
+
+FILE_RE = re.compile(r"^training_metadata_(\d{8}_\d{6})(?:_(\d+))?\.json$")
+ID_RE = re.compile(r"^train_(\d{8}_\d{6})(?:_(\d+))?$")
+
+
+def _sort_key(name: str) -> tuple[str, int]:
+    match = FILE_RE.match(name)
+    assert match
+    return match.group(1), int(match.group(2) or 1)
+
+
+def session_id_for(path: Path) -> str:
+    match = FILE_RE.match(path.name)
+    if not match:
+        raise SessionError(f"{path.name} is not a session file name (training_metadata_YYYYMMDD_HHMMSS.json)")
+    suffix = f"_{match.group(2)}" if match.group(2) else ""
+    return f"train_{match.group(1)}{suffix}"
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    """One entry of the history: its row number (1 = newest), file, and metadata or the reason it is unreadable."""
+
+    number: int
+    path: Path
+    metadata: SessionMetadata | None
+    error: str | None = None
+
+    @property
+    def session_id(self) -> str:
+        return session_id_for(self.path)
+
+
+class SessionStore:
+    def __init__(self, root: Path | None = None) -> None:
+        self.home = (root or paths.home()).resolve()
+        self.dir = paths.sessions_dir(self.home)
+        self.locks_dir = self.dir / ".locks"
+
+    # ----- files and names -------------------------------------------------------------------
+    def path_for_id(self, session_id: str) -> Path:
+        match = ID_RE.match(session_id)
+        if not match:
+            raise SessionError(f"'{session_id}' is not a session id (train_YYYYMMDD_HHMMSS)")
+        suffix = f"_{match.group(2)}" if match.group(2) else ""
+        return self.dir / f"training_metadata_{match.group(1)}{suffix}.json"
+
+    def log_path(self, session_id: str) -> Path:
+        return self.dir / f"{session_id}.log"
+
+    def lock_path(self, path: Path) -> Path:
+        return self.locks_dir / f"{path.name}.lock"
+
+    def run_lock_path(self, session_id: str) -> Path:
+        """Held by the process training this session; free means nobody is training it."""
+        return self.locks_dir / f"{session_id}.run.lock"
+
+    def files_newest_first(self) -> list[Path]:
+        """Session files sorted by the time in their name; no file is opened."""
+        try:
+            names = [e.name for e in os.scandir(self.dir) if FILE_RE.match(e.name)]
+        except FileNotFoundError:
+            return []
+        names.sort(key=_sort_key, reverse=True)
+        return [self.dir / n for n in names]
+
+    # ----- create / read / update ------------------------------------------------------------
+    def create(self, metadata: SessionMetadata, now: datetime | None = None) -> Path:
+        """Claim a new file name for this second (suffix _2, _3... when taken) and write ``metadata``."""
+        now = now or datetime.now()
+        stamp = now.strftime("%Y%m%d_%H%M%S")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 10_000):
+            suffix = "" if n == 1 else f"_{n}"
+            path = self.dir / f"training_metadata_{stamp}{suffix}.json"
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                continue
+            os.close(fd)
+            info = metadata.training_session
+            info.timestamp = stamp
+            info.session_id = f"train_{stamp}{suffix}"
+            self.write(path, metadata)
+            return path
+        raise SessionError(f"cannot create a session file in {self.dir}")
+
+    def read_raw(self, path: Path) -> dict:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SessionError(f"session file not found: {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SessionError(f"cannot read {path.name}: {exc}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SessionError(
+                f"{path.name} is not valid JSON (line {exc.lineno}: {exc.msg}); fix or delete the file"
+            ) from None
+        if not isinstance(data, dict):
+            raise SessionError(f"{path.name} does not hold a JSON object")
+        return data
+
+    def read(self, path: Path) -> SessionMetadata:
+        metadata = SessionMetadata.from_dict(self.read_raw(path))
+        if not metadata.training_session.session_id:
+            metadata.training_session.session_id = session_id_for(path)
+        return metadata
+
+    def write(self, path: Path, metadata: SessionMetadata) -> None:
+        with file_lock(self.lock_path(path)):
+            write_json_atomic(path, metadata.to_dict())
+
+    def update(self, path: Path, change: Callable[[SessionMetadata], None]) -> SessionMetadata:
+        """Read, change and write back under the file's lock, so two writers never lose an update."""
+        with file_lock(self.lock_path(path)):
+            metadata = self.read(path)
+            change(metadata)
+            write_json_atomic(path, metadata.to_dict())
+        return metadata
+
+    def delete(self, path: Path) -> None:
+        with file_lock(self.lock_path(path)):
+            path.unlink(missing_ok=True)
+        self.lock_path(path).unlink(missing_ok=True)
+
+    # ----- listing and lookup ----------------------------------------------------------------
+    def iter_refs(self) -> Iterator[SessionRef]:
+        """Every session newest first, each file parsed only when the caller gets to it."""
+        for number, path in enumerate(self.files_newest_first(), start=1):
+            try:
+                yield SessionRef(number, path, self.read(path))
+            except SessionError as exc:
+                yield SessionRef(number, path, None, str(exc))
+
+    def recent(self, limit: int | None = 20, keep: Callable[[SessionRef], bool] | None = None) -> list[SessionRef]:
+        out: list[SessionRef] = []
+        for ref in self.iter_refs():
+            if keep is None or keep(ref):
+                out.append(ref)
+                if limit is not None and len(out) >= limit:
+                    break
+        return out
+
+    def resolve(self, ref: str) -> Path:
+        """A row number (1 = newest), a session id, a session name, or a metadata file path."""
+        ref = ref.strip()
+        files = self.files_newest_first()
+        if ref.isdigit():
+            index = int(ref)
+            if not 1 <= index <= len(files):
+                raise SessionError(f"no session #{ref}: there are {len(files)}; see `llm-tool sessions list`")
+            return files[index - 1]
+        if ID_RE.match(ref):
+            path = self.path_for_id(ref)
+            if path.exists():
+                return path
+            raise SessionError(f"no session '{ref}' in {self.dir}; see `llm-tool sessions list`")
+        if FILE_RE.match(Path(ref).name) and (self.dir / Path(ref).name).exists():
+            return self.dir / Path(ref).name
+        matches = [r.path for r in self.iter_refs()
+                   if r.metadata and r.metadata.training_session.session_name == ref]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise SessionError(f"{len(matches)} sessions are named '{ref}': use the number or id instead")
+        raise SessionError(f"no session '{ref}': give a number, an id (train_...) or a name from `sessions list`")

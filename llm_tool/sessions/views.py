@@ -1,0 +1,97 @@
+"""Plain-data views of sessions for listing, showing and comparing (the UI turns them into tables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from llm_tool.sessions.lifecycle import effective_status, parse_iso
+from llm_tool.sessions.schema import SessionMetadata
+from llm_tool.sessions.store import SessionRef, SessionStore
+
+
+def duration_seconds(meta: SessionMetadata) -> float | None:
+    status = meta.execution_status
+    if status.duration_seconds is not None:
+        return status.duration_seconds
+    start, end = parse_iso(status.started_at), parse_iso(status.completed_at or status.heartbeat)
+    return (end - start).total_seconds() if start and end else None
+
+
+def summary_row(store: SessionStore, ref: SessionRef) -> dict[str, Any]:
+    if ref.metadata is None:
+        return {"number": ref.number, "file": ref.path.name, "error": ref.error, "session_id": ref.session_id}
+    meta = ref.metadata
+    dataset = meta.dataset_config.get("primary_file") or ""
+    return {
+        "number": ref.number,
+        "session_id": meta.session_id,
+        "name": meta.training_session.session_name,
+        "timestamp": meta.training_session.timestamp,
+        "mode": meta.model_config.get("training_mode"),
+        "dataset": Path(dataset).name if dataset else None,
+        "model": meta.model_config.get("selected_model"),
+        "status": effective_status(store, meta),
+        "best_f1": meta.execution_status.best_f1,
+        "test_f1": meta.execution_status.test_f1,
+        "duration_seconds": duration_seconds(meta),
+        "sweep_id": meta.training_session.sweep_id,
+        "file": ref.path.name,
+    }
+
+
+def matches(row: dict[str, Any], *, status: str | None, model: str | None, dataset: str | None) -> bool:
+    if row.get("error"):
+        return status in (None, "unreadable") and model is None and dataset is None
+    if status and row["status"] != status:
+        return False
+    if model and model.lower() not in (row["model"] or "").lower():
+        return False
+    return not (dataset and dataset.lower() not in (row["dataset"] or "").lower())
+
+
+def list_rows(store: SessionStore, *, limit: int | None, status: str | None = None, model: str | None = None,
+              dataset: str | None = None) -> list[dict[str, Any]]:
+    """Newest first, numbered by position in the whole history; stops parsing once ``limit`` rows matched."""
+    rows: list[dict[str, Any]] = []
+    for ref in store.iter_refs():
+        row = summary_row(store, ref)
+        if matches(row, status=status, model=model, dataset=dataset):
+            rows.append(row)
+            if limit is not None and len(rows) >= limit:
+                break
+    return rows
+
+
+def flatten(meta: SessionMetadata, store: SessionStore) -> dict[str, Any]:
+    """Every parameter as 'section.key' -> value, with the reconciled status."""
+    out: dict[str, Any] = {}
+    for section, values in meta.to_dict().items():
+        if not isinstance(values, dict):
+            out[section] = values
+            continue
+        for key, value in values.items():
+            if isinstance(value, dict) and len(value) > 6:
+                value = ", ".join(f"{k}: {v}" for k, v in list(value.items())[:8]) + (" ..." if len(value) > 8 else "")
+            elif isinstance(value, (dict, list)):
+                value = ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else \
+                    ", ".join(map(str, value))
+            out[f"{section}.{key}"] = value
+    out["execution_status.status"] = effective_status(store, meta)
+    return out
+
+
+COMPARE_SECTIONS = ("dataset_config", "model_config", "execution_status")
+COMPARE_SKIP = {"pid", "pid_create_time", "heartbeat", "host", "started_at", "completed_at", "category_distribution",
+                "fingerprint_sha256", "label_names", "primary_file_relative"}
+
+
+def compare_rows(metas: list[SessionMetadata], store: SessionStore) -> dict[str, list[Any]]:
+    keys: dict[str, None] = {}
+    flats = []
+    for meta in metas:
+        flat = {k: v for k, v in flatten(meta, store).items()
+                if k.split(".")[0] in COMPARE_SECTIONS and k.split(".", 1)[-1] not in COMPARE_SKIP}
+        flats.append(flat)
+        keys.update(dict.fromkeys(flat))
+    return {key: [flat.get(key) for flat in flats] for key in keys}

@@ -1,0 +1,1 @@
+"""Training: build model and Trainer from a session, checkpoint, resume, evaluate, save, and infer."""

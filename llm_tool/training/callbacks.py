@@ -1,0 +1,87 @@
+"""Trainer callbacks: progress events, session updates, extra step checkpoints, graceful stop, completion markers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from llm_tool.training.checkpoints import mark_complete
+from llm_tool.training.events import EventHandler, TrainingEvent
+from llm_tool.training.signals import GracefulStop
+
+ProgressWriter = Callable[[dict[str, Any]], None]  # persists progress fields into the session
+
+
+class SessionCallback(TrainerCallback):
+    def __init__(self, *, on_event: EventHandler, write_progress: ProgressWriter, stop: GracefulStop,
+                 save_steps: int | None, checkpoints_dir: Path, total_epochs: int, min_interval: float = 2.0) -> None:
+        self.on_event = on_event
+        self.write_progress = write_progress
+        self.stop = stop
+        self.save_steps = save_steps
+        self.checkpoints_dir = checkpoints_dir
+        self.total_epochs = total_epochs
+        self.min_interval = min_interval
+        self._last_write = 0.0
+        self._loss: float | None = None
+        self._lr: float | None = None
+
+    def _event(self, kind: str, state: Any, **extra: Any) -> None:
+        self.on_event(TrainingEvent(kind=kind, step=state.global_step, total_steps=state.max_steps,
+                                    epoch=float(state.epoch or 0.0), total_epochs=self.total_epochs,
+                                    loss=self._loss, learning_rate=self._lr, **extra))
+
+    def _progress(self, state: Any, force: bool = False, **fields: Any) -> None:
+        now = time.monotonic()
+        if force or now - self._last_write >= self.min_interval:
+            self._last_write = now
+            self.write_progress({"current_step": state.global_step, "total_steps": state.max_steps,
+                                 "current_epoch": round(float(state.epoch or 0.0), 4),
+                                 "latest_loss": self._loss, **fields})
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.stop.training = True
+        self._event("begin", state)
+        self._progress(state, force=True)
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if self.save_steps and state.global_step % self.save_steps == 0:
+            control.should_save = True
+        if self.stop.reason is not None:
+            control.should_save = True
+            control.should_training_stop = True
+        self._event("step", state)
+        self._progress(state)
+
+    def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if self.stop.reason is not None:  # stopped mid-epoch: no partial-epoch evaluation or second save
+            control.should_evaluate = False
+            control.should_save = False
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        logs = logs or {}
+        if "loss" in logs:
+            self._loss = float(logs["loss"])
+            self._lr = float(logs.get("learning_rate", self._lr or 0.0))
+            self._event("log", state)
+
+    def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, Any] | None = None,
+                    **kwargs: Any) -> None:
+        metrics = metrics or {}
+        best = state.best_metric
+        self._event("evaluate", state, metrics=dict(metrics))
+        self._progress(state, force=True, best_f1=best if best is not None else metrics.get("eval_macro_f1"))
+
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        checkpoint = self.checkpoints_dir / f"checkpoint-{state.global_step}"
+        if checkpoint.is_dir():
+            mark_complete(checkpoint)
+            self._event("save", state, message=str(checkpoint))
+            self._progress(state, force=True, last_checkpoint=str(checkpoint))
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._progress(state, force=True)

@@ -1,0 +1,58 @@
+"""Find the last COMPLETE checkpoint: one cut short by a kill while saving is skipped and set aside."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+COMPLETE_MARKER = "llm_tool_checkpoint_complete"
+REQUIRED_FILES = ("trainer_state.json", "optimizer.pt", "scheduler.pt", "model.safetensors")
+CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+
+
+def list_checkpoints(folder: Path) -> list[Path]:
+    """checkpoint-N folders, newest (highest N) first."""
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir() if p.is_dir() and CHECKPOINT_RE.match(p.name)]
+    return sorted(found, key=lambda p: int(CHECKPOINT_RE.match(p.name).group(1)), reverse=True)  # type: ignore[union-attr]
+
+
+def incomplete_reason(checkpoint: Path) -> str | None:
+    """Why ``checkpoint`` cannot be resumed from, or None when it is complete."""
+    if not (checkpoint / COMPLETE_MARKER).exists():
+        return "no completion marker (the save was cut short)"
+    for name in REQUIRED_FILES:
+        file = checkpoint / name
+        if not file.exists():
+            return f"{name} is missing"
+        if file.stat().st_size == 0:
+            return f"{name} is empty"
+    if not any(checkpoint.glob("rng_state*.pth")):
+        return "no RNG state"
+    return None
+
+
+def mark_complete(checkpoint: Path) -> None:
+    (checkpoint / COMPLETE_MARKER).write_text("ok\n")
+
+
+def last_complete(folder: Path) -> tuple[Path | None, list[tuple[Path, str]]]:
+    """The newest complete checkpoint and the newer incomplete ones with their reasons."""
+    skipped = []
+    for checkpoint in list_checkpoints(folder):
+        reason = incomplete_reason(checkpoint)
+        if reason is None:
+            return checkpoint, skipped
+        skipped.append((checkpoint, reason))
+    return None, skipped
+
+
+def set_aside(checkpoints: list[tuple[Path, str]]) -> None:
+    """Move incomplete checkpoints out of the Trainer's way (kept for inspection, not deleted)."""
+    for checkpoint, _ in checkpoints:
+        target = checkpoint.with_name(checkpoint.name.replace("checkpoint-", "incomplete-"))
+        if target.exists():
+            shutil.rmtree(target)
+        checkpoint.rename(target)

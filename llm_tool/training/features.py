@@ -1,0 +1,53 @@
+"""Tokenize splits into datasets.Dataset objects with a length column (for length-grouped batches)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llm_tool.data.splits import Split
+
+
+def encode_labels(labels: list[Any], label_names: list[str], multi_label: bool) -> list[Any]:
+    index = {name: i for i, name in enumerate(label_names)}
+    if multi_label:
+        out = []
+        for row in labels:
+            vector = [0.0] * len(label_names)
+            for name in row:
+                vector[index[name]] = 1.0
+            out.append(vector)
+        return out
+    return [index[name] for name in labels]
+
+
+def token_lengths(tokenizer: Any, texts: list[str]) -> list[int]:
+    encoded = tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]
+    return [len(ids) for ids in encoded]
+
+
+def default_max_length(lengths: list[int], model_limit: int) -> int:
+    """The data's p95 token length rounded up to a multiple of 8, capped by what the model accepts."""
+    ordered = sorted(lengths)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))] if ordered else model_limit
+    return max(8, min(model_limit, ((p95 + 7) // 8) * 8))
+
+
+def tokenize_split(split: Split, tokenizer: Any, label_names: list[str], multi_label: bool, max_length: int,
+                   *, sort_by_length: bool = False) -> Any:
+    """A datasets.Dataset with input_ids, attention_mask, labels and length (sorted by length for evaluation)."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    dataset = datasets.Dataset.from_dict({"text": split.texts, "labels": encode_labels(split.labels, label_names, multi_label)})
+
+    def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
+        out = tokenizer(batch["text"], truncation=True, max_length=max_length)
+        out["length"] = [len(ids) for ids in out["input_ids"]]
+        return out
+
+    dataset = dataset.map(encode, batched=True, remove_columns=["text"])
+    lengths = dataset["length"]
+    if sort_by_length:
+        order = sorted(range(len(dataset)), key=lengths.__getitem__)
+        dataset = dataset.select(order)
+    return dataset

@@ -1,0 +1,97 @@
+"""Predict labels and probabilities with a trained model folder (safetensors weights only)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llm_tool.errors import DatasetError, ModelError
+
+
+@dataclass
+class Prediction:
+    text: str
+    labels: list[str]
+    probabilities: dict[str, float]
+
+
+class Predictor:
+    def __init__(self, model_dir: Path, batch_size: int = 32) -> None:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        if not (model_dir / "config.json").exists():
+            raise ModelError(f"{model_dir} is not a trained model folder (no config.json): give models/<session_id>")
+        if not (model_dir / "model.safetensors").exists():
+            raise ModelError(f"{model_dir} has no model.safetensors: only safetensors weights are loaded")
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+            self.model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True)
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"cannot load the model in {model_dir}: {str(exc).splitlines()[0][:160]}") from None
+        self.model.eval()
+        mapping_file = model_dir / "label_mapping.json"
+        mapping = json.loads(mapping_file.read_text()) if mapping_file.exists() else {}
+        id2label = self.model.config.id2label
+        self.labels = mapping.get("labels") or [id2label[i] for i in sorted(id2label)]
+        self.multi_label = bool(mapping.get("multi_label", self.model.config.problem_type == "multi_label_classification"))
+        self.max_length = int(mapping.get("max_length") or 128)
+        self.batch_size = batch_size
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        import torch
+
+        from llm_tool.training.metrics import probabilities
+
+        out: list[Prediction] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start:start + self.batch_size]
+            encoded = self.tokenizer(batch, truncation=True, max_length=self.max_length, padding=True,
+                                     return_tensors="pt")
+            with torch.inference_mode():
+                logits = self.model(**encoded).logits.float().numpy()
+            probs = probabilities(logits, self.multi_label)
+            for text, row in zip(batch, probs):
+                scores = {name: round(float(p), 6) for name, p in zip(self.labels, row)}
+                if self.multi_label:
+                    chosen = [name for name, p in scores.items() if p >= 0.5]
+                else:
+                    chosen = [self.labels[int(row.argmax())]]
+                out.append(Prediction(text, chosen, scores))
+        return out
+
+
+def predict_file(predictor: Predictor, input_path: Path, output_path: Path, text_column: str = "text") -> int:
+    """Predict every row of ``input_path`` and write them, in the same order, as CSV or JSONL."""
+    from llm_tool.data.formats import read_table
+
+    table = read_table(input_path)
+    if text_column not in table.columns:
+        raise DatasetError(f"column '{text_column}' not found in {input_path.name}; its columns are: "
+                           f"{', '.join(table.columns)} (use --text-column)")
+    texts = ["" if row.get(text_column) is None else str(row.get(text_column)) for row in table.rows]
+    predictions = predictor.predict(texts)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = output_path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        with output_path.open("w", encoding="utf-8") as handle:
+            for row, pred in zip(table.rows, predictions):
+                record = {**row, "predicted_label": _joined(pred), "probabilities": pred.probabilities}
+                handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+    elif suffix in (".csv", ".tsv"):
+        columns = list(table.columns) + ["predicted_label"] + [f"prob_{name}" for name in predictor.labels]
+        with output_path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, delimiter="\t" if suffix == ".tsv" else ",")
+            writer.writeheader()
+            for row, pred in zip(table.rows, predictions):
+                writer.writerow({**row, "predicted_label": _joined(pred),
+                                 **{f"prob_{k}": v for k, v in pred.probabilities.items()}})
+    else:
+        raise DatasetError(f"output must end in .csv, .tsv or .jsonl, got {output_path.name}")
+    return len(predictions)
+
+
+def _joined(pred: Prediction) -> Any:
+    return "|".join(pred.labels)

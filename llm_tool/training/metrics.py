@@ -1,0 +1,69 @@
+"""Classification metrics (scikit-learn) for single- and multi-label predictions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+MULTI_LABEL_THRESHOLD = 0.5
+
+
+def probabilities(logits: np.ndarray, multi_label: bool) -> np.ndarray:
+    logits = logits.astype(np.float64)
+    if multi_label:
+        return 1.0 / (1.0 + np.exp(-logits))
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def predictions(logits: np.ndarray, multi_label: bool) -> np.ndarray:
+    if multi_label:
+        return (probabilities(logits, True) >= MULTI_LABEL_THRESHOLD).astype(int)
+    return logits.argmax(axis=1)
+
+
+def summary_metrics(logits: np.ndarray, labels: np.ndarray, multi_label: bool) -> dict[str, float]:
+    """The few numbers logged at each evaluation (macro-F1 picks the best epoch)."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    preds = predictions(logits, multi_label)
+    y = labels.astype(int)
+    return {
+        "accuracy": float(accuracy_score(y, preds)),
+        "macro_f1": float(f1_score(y, preds, average="macro", zero_division=0)),
+        "micro_f1": float(f1_score(y, preds, average="micro", zero_division=0)),
+        "weighted_f1": float(f1_score(y, preds, average="weighted", zero_division=0)),
+    }
+
+
+def full_report(logits: np.ndarray, labels: np.ndarray, label_names: list[str], multi_label: bool) -> dict[str, Any]:
+    """Everything written to metrics.json for one split."""
+    from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix, precision_recall_fscore_support
+
+    preds = predictions(logits, multi_label)
+    y = labels.astype(int)
+    report: dict[str, Any] = summary_metrics(logits, labels, multi_label)
+    report["num_samples"] = int(len(y))
+    index = list(range(len(label_names)))
+    if multi_label:
+        precision, recall, f1, support = precision_recall_fscore_support(y, preds, average=None, zero_division=0)
+        matrices = multilabel_confusion_matrix(y, preds)
+        report["confusion_matrix"] = {
+            name: {"tn": int(m[0, 0]), "fp": int(m[0, 1]), "fn": int(m[1, 0]), "tp": int(m[1, 1])}
+            for name, m in zip(label_names, matrices)
+        }
+        report["subset_accuracy"] = report["accuracy"]
+    else:
+        precision, recall, f1, support = precision_recall_fscore_support(
+            y, preds, labels=index, average=None, zero_division=0)
+        report["confusion_matrix"] = {
+            "labels": label_names,
+            "matrix": confusion_matrix(y, preds, labels=index).tolist(),
+        }
+    report["per_class"] = {
+        name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+        for name, p, r, f, s in zip(label_names, precision, recall, f1, support)
+    }
+    return report

@@ -1,0 +1,90 @@
+"""Dry-run plan: validate config, data and model, and estimate steps, memory and duration without training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm_tool.config import TrainingConfig
+from llm_tool.data.prepare import prepare
+
+# Effective training throughput used for the duration estimate, in FLOP/s (6 x params x tokens per sample).
+# Measured with benchmarks/bench_training.py: about 2e10 on the 2-core CPU of the dev machines; GPUs far more.
+CPU_FLOPS = 2.0e10
+GPU_FLOPS = 5.0e12
+
+
+@dataclass
+class TrainingPlan:
+    rows: dict[str, int]
+    label_names: list[str]
+    multi_label: bool
+    steps_per_epoch: int
+    total_steps: int
+    max_length: int
+    parameters: int
+    memory_bytes: int
+    seconds_estimate: float
+    device: str
+    token_stats: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def count_parameters(model_name: str, num_labels: int) -> int:
+    """Parameter count from the model's config, built on the meta device (no weights read)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    from llm_tool.training.models import _explain, resolve_model
+
+    try:
+        config = AutoConfig.from_pretrained(resolve_model(model_name), num_labels=num_labels)
+    except Exception as exc:  # noqa: BLE001
+        raise _explain(model_name, exc) from None
+    with torch.device("meta"):
+        model = AutoModelForSequenceClassification.from_config(config)
+    return sum(p.numel() for p in model.parameters())
+
+
+def estimate_memory(parameters: int, batch_size: int, max_length: int, hidden: int = 768, layers: int = 12) -> int:
+    """fp32 weights + grads + 2 AdamW moments (16 B/param) plus activations (rough, per batch)."""
+    activations = batch_size * max_length * hidden * layers * 34
+    return int(parameters * 16 + activations)
+
+
+def make_plan(config: TrainingConfig, base_dir: Path) -> TrainingPlan:
+    import torch
+
+    from llm_tool.data.analysis import token_length_stats
+    from llm_tool.training.features import default_max_length, token_lengths
+    from llm_tool.training.models import load_tokenizer, model_max_length
+
+    data = prepare(config.dataset, base_dir, seed=config.model.seed)
+    tokenizer = load_tokenizer(config.model.selected_model)
+    lengths = token_lengths(tokenizer, data.all_texts())
+    limit = model_max_length(tokenizer)
+    max_length = config.model.max_length or default_max_length(lengths, limit)
+    cfg = config.model
+    rows = {name: len(split) for name, split in data.splits.items()}
+    per_update = cfg.batch_size * cfg.gradient_accumulation_steps
+    steps_per_epoch = max(1, -(-rows["train"] // per_update))
+    parameters = count_parameters(cfg.selected_model, len(data.label_names))
+    stats = token_length_stats(lengths)
+    tokens_per_sample = min(max_length, stats.get("token_mean", max_length))
+    cuda = torch.cuda.is_available()
+    work = 6 * parameters * tokens_per_sample * rows["train"] * cfg.epochs
+    evals = 2 * parameters * tokens_per_sample * (rows["validation"] * cfg.epochs + rows["validation"] + rows["test"])
+    seconds = (work + evals) / (GPU_FLOPS if cuda else CPU_FLOPS)
+    notes = []
+    if stats.get("token_p95", 0) > limit:
+        notes.append(f"5% of texts are longer than {limit} tokens: consider a long-document model")
+    return TrainingPlan(
+        rows=rows, label_names=data.label_names, multi_label=data.multi_label, steps_per_epoch=steps_per_epoch,
+        total_steps=steps_per_epoch * cfg.epochs, max_length=max_length, parameters=parameters,
+        memory_bytes=estimate_memory(parameters, cfg.batch_size, max_length),
+        seconds_estimate=round(seconds, 1), device="cuda" if cuda else "cpu", token_stats=stats, notes=notes,
+    )

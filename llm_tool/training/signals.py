@@ -1,0 +1,40 @@
+"""Graceful stop: SIGTERM, SIGINT and SIGHUP (tmux kill) ask the trainer to checkpoint and stop."""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+class StopRequested(Exception):
+    """Raised when a stop signal arrives before training has started (nothing to checkpoint yet)."""
+
+
+class GracefulStop:
+    """Before training: a signal aborts at once. During training: it sets ``reason``; a second one aborts."""
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+        self.training = False
+        self._previous: dict[int, object] = {}
+
+    def install(self) -> None:
+        for sig in STOP_SIGNALS:
+            self._previous[sig] = signal.signal(sig, self._handle)
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+        self._previous.clear()
+
+    def request(self, reason: str) -> None:
+        self.reason = self.reason or reason
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if not self.training or self.reason is not None:
+            self.reason = self.reason or f"stopped by {name}"
+            raise StopRequested(self.reason)
+        self.reason = f"stopped by {name}"

@@ -1,0 +1,124 @@
+"""Rich tables: metrics, the session history, session details, plans and comparisons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from llm_tool.ui.console import status_text
+
+
+def _num(value: Any, spec: str = ".4f") -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format(value, spec)
+    return "-" if value is None else str(value)
+
+
+def metrics_tables(metrics: dict[str, Any]) -> list[Table]:
+    tables = []
+    summary = Table(title="Results (best model)", title_style="primary")
+    for column in ("split", "accuracy", "macro F1", "micro F1", "weighted F1", "rows"):
+        summary.add_column(column, justify="right" if column != "split" else "left")
+    for split in ("validation", "test"):
+        report = metrics.get(split)
+        if report:
+            summary.add_row(split, _num(report["accuracy"]), _num(report["macro_f1"]), _num(report["micro_f1"]),
+                            _num(report["weighted_f1"]), str(report["num_samples"]))
+    tables.append(summary)
+    test = metrics.get("test") or metrics.get("validation")
+    if test:
+        split = "test" if metrics.get("test") else "validation"
+        per_class = Table(title=f"Per class ({split})", title_style="primary")
+        for column in ("label", "precision", "recall", "F1", "support"):
+            per_class.add_column(column, justify="right" if column != "label" else "left")
+        for name, row in test["per_class"].items():
+            per_class.add_row(name, _num(row["precision"]), _num(row["recall"]), _num(row["f1"]), str(row["support"]))
+        tables.append(per_class)
+        matrix = test.get("confusion_matrix", {})
+        if "matrix" in matrix:
+            confusion = Table(title=f"Confusion matrix ({split}: rows true, columns predicted)", title_style="primary")
+            confusion.add_column("")
+            for name in matrix["labels"]:
+                confusion.add_column(name, justify="right")
+            for name, row in zip(matrix["labels"], matrix["matrix"]):
+                confusion.add_row(name, *map(str, row))
+            tables.append(confusion)
+    return tables
+
+
+def format_date(stamp: str | None) -> str:
+    try:
+        return datetime.strptime(stamp or "", "%Y%m%d_%H%M%S").strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp or "-"
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def sessions_table(rows: Iterable[dict[str, Any]], title: str) -> Table:
+    """Rows come from llm_tool.sessions.views.summary_row."""
+    table = Table(title=title, title_style="primary")
+    for column, justify in (("#", "right"), ("Date", "left"), ("Mode", "left"), ("Dataset", "left"),
+                            ("Model", "left"), ("Status", "left"), ("Best F1", "right"), ("Duration", "right")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for row in rows:
+        if row.get("error"):
+            table.add_row(str(row["number"]), "-", "-", row["file"], "-", status_text("unreadable"),
+                          "-", row["error"][:60])
+            continue
+        table.add_row(str(row["number"]), format_date(row["timestamp"]), row["mode"] or "-", row["dataset"] or "-",
+                      row["model"] or "-", status_text(row["status"]), _num(row["best_f1"]),
+                      format_duration(row["duration_seconds"]))
+    return table
+
+
+def details_table(flat: dict[str, Any], title: str) -> Table:
+    table = Table(title=title, title_style="primary", show_lines=False)
+    table.add_column("Parameter", style="bold")
+    table.add_column("Value", overflow="fold")
+    for key, value in flat.items():
+        text = status_text(value) if key.endswith("status") and isinstance(value, str) else _num(value, ".6g")
+        table.add_row(key, text)
+    return table
+
+
+def compare_table(ids: list[str], rows: dict[str, list[Any]]) -> Table:
+    table = Table(title="Session comparison (differences in yellow)", title_style="primary")
+    table.add_column("Parameter", style="bold")
+    for sid in ids:
+        table.add_column(sid, overflow="fold")
+    for key, values in rows.items():
+        texts = [_num(v, ".6g") for v in values]
+        differs = len(set(texts)) > 1
+        table.add_row(f"[warning]{key}[/warning]" if differs else key,
+                      *[f"[warning]{t}[/warning]" if differs else t for t in texts])
+    return table
+
+
+def plan_table(plan: dict[str, Any], config_path: Path | None = None) -> Table:
+    table = Table(title="Training plan (dry run: nothing trained)", title_style="primary")
+    table.add_column("Item", style="bold")
+    table.add_column("Value")
+    rows = plan["rows"]
+    table.add_row("rows (train / validation / test)", f"{rows['train']} / {rows['validation']} / {rows['test']}")
+    table.add_row("labels", f"{len(plan['label_names'])}: {', '.join(plan['label_names'][:10])}")
+    table.add_row("task", "multi-label" if plan["multi_label"] else "single-label")
+    table.add_row("steps (per epoch / total)", f"{plan['steps_per_epoch']} / {plan['total_steps']}")
+    table.add_row("max_length", str(plan["max_length"]))
+    table.add_row("parameters", f"{plan['parameters'] / 1e6:.1f} M")
+    table.add_row("estimated memory", f"{plan['memory_bytes'] / 2**30:.2f} GiB")
+    table.add_row("estimated duration", f"{format_duration(plan['seconds_estimate'])} on {plan['device']} (rough)")
+    for note in plan.get("notes", []):
+        table.add_row("note", note)
+    return table
