@@ -23,8 +23,7 @@ def build_tiny_model(folder: Path, corpus_csv: Path, vocab_size: int = 2000) -> 
         for row in csv.DictReader(handle):
             words.update(re.findall(r"\w+|[^\w\s]", row["text"].lower()))
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [w for w, _ in words.most_common(vocab_size)]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True)
+    tokenizer = BertTokenizerFast(vocab={word: i for i, word in enumerate(vocab)}, do_lower_case=True)
     config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=128, hidden_dropout_prob=0.1)
     import torch
@@ -61,7 +60,7 @@ def write_config(path: Path, data_file: Path, model: Path | str, **model_config:
     config = {
         "dataset_config": {"primary_file": str(data_file), "text_column": "text", "label_column": "label",
                            "strategy": "single-label", **dataset},
-        "model_config": {"selected_model": str(model), "epochs": 1, "batch_size": 8, "learning_rate": 1e-3,
+        "model_config": {"selected_model": str(model), "epochs": 1, "batch_size": 8, "learning_rate": 3e-3,
                          "early_stopping": False, "training_mode": "quick", **model_config},
     }
     path.write_text(json.dumps(config, indent=2), encoding="utf-8")

@@ -18,7 +18,8 @@ def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, text)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def _write_temp(path: Path, text: str) -> str:
+    """A fsynced temp file beside ``path`` holding ``text``; returns its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -26,6 +27,28 @@ def write_text_atomic(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def create_json_exclusive(path: Path, data: Any) -> bool:
+    """Create ``path`` with its full content in one step; False (nothing written) when it already exists."""
+    tmp = _write_temp(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    try:
+        os.link(tmp, path)  # atomic, and fails if the name is taken: never an empty or partial file
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    tmp = _write_temp(path, text)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from llm_tool import paths
 from llm_tool.errors import SessionError
-from llm_tool.sessions.atomic import file_lock, write_json_atomic
+from llm_tool.sessions.atomic import create_json_exclusive, file_lock, write_json_atomic
 from llm_tool.sessions.schema import SessionMetadata
 
 FILE_RE = re.compile(r"^training_metadata_(\d{8}_\d{6})(?:_(\d+))?\.json$")
@@ -89,16 +89,13 @@ class SessionStore:
         for n in range(1, 10_000):
             suffix = "" if n == 1 else f"_{n}"
             path = self.dir / f"training_metadata_{stamp}{suffix}.json"
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
+            if path.exists():
                 continue
-            os.close(fd)
             info = metadata.training_session
             info.timestamp = stamp
             info.session_id = f"train_{stamp}{suffix}"
-            self.write(path, metadata)
-            return path
+            if create_json_exclusive(path, metadata.to_dict()):
+                return path
         raise SessionError(f"cannot create a session file in {self.dir}")
 
     def read_raw(self, path: Path) -> dict:

@@ -54,6 +54,8 @@ class SessionCallback(TrainerCallback):
         if self.stop.reason is not None:
             control.should_save = True
             control.should_training_stop = True
+        if control.should_save:  # log at every checkpoint, so loss windows restart where a resume restarts
+            control.should_log = True
         self._event("step", state)
         self._progress(state)
 
@@ -61,6 +63,8 @@ class SessionCallback(TrainerCallback):
         if self.stop.reason is not None:  # stopped mid-epoch: no partial-epoch evaluation or second save
             control.should_evaluate = False
             control.should_save = False
+        elif control.should_save:
+            control.should_log = True
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         logs = logs or {}

@@ -24,6 +24,7 @@ from llm_tool.training import checkpoints as ckpt
 from llm_tool.training.events import EventHandler, TrainingEvent, ignore
 from llm_tool.training.signals import GracefulStop, StopRequested
 
+TIMING_KEYS = frozenset({"eval_runtime", "eval_samples_per_second", "eval_steps_per_second"})
 EXIT_COMPLETED, EXIT_FAILED, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -218,13 +219,14 @@ def _analyse(run: Run, data: PreparedData, tokenizer: Any, resume: bool) -> int:
 
 def _build_trainer(run: Run, data: PreparedData, tokenizer: Any, model: Any, max_length: int,
                    device: dict[str, Any], stop: GracefulStop) -> Any:
-    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback, Trainer
+    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback
 
     from llm_tool.training.arguments import class_weight_vector, training_arguments, weighted_loss
     from llm_tool.training.callbacks import SessionCallback
     from llm_tool.training.environment import precision_flags
     from llm_tool.training.features import tokenize_split
     from llm_tool.training.metrics import summary_metrics
+    from llm_tool.training.sampler import SessionTrainer
 
     cfg = run.config.model
     run.stage("tokenizing")
@@ -241,7 +243,7 @@ def _build_trainer(run: Run, data: PreparedData, tokenizer: Any, model: Any, max
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
     weights = class_weight_vector(cfg.class_weights, data.label_names, data.splits["train"].labels, data.multi_label)
     multi = data.multi_label
-    trainer = Trainer(
+    trainer = SessionTrainer(
         model=model, args=args, train_dataset=train, eval_dataset=validation, processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=lambda p: summary_metrics(p.predictions, p.label_ids, multi),
@@ -267,11 +269,7 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, started:
         output = trainer.predict(dataset)
         reports[name] = full_report(output.predictions, output.label_ids, data.label_names, data.multi_label)
     state = trainer.state
-    history = [
-        {k: v for k, v in entry.items() if k in ("epoch", "step", "loss", "eval_loss", "eval_macro_f1",
-                                                  "eval_accuracy", "learning_rate")}
-        for entry in state.log_history if "eval_macro_f1" in entry or "loss" in entry
-    ]
+    history = epoch_history(state.log_history)
     train_stats = next((e for e in reversed(state.log_history) if "train_runtime" in e), {})
     metrics = {
         "session_id": run.sid,
@@ -286,6 +284,8 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, started:
         "train_samples_per_second": train_stats.get("train_samples_per_second"),
         **reports,
         "history": history,
+        "log_history": [{k: v for k, v in e.items() if k not in TIMING_KEYS}
+                        for e in state.log_history if "loss" in e or "eval_macro_f1" in e],
     }
     run.stage(f"saving the model to {run.model_dir}")
     run.model_dir.mkdir(parents=True, exist_ok=True)
@@ -315,6 +315,28 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, started:
         status.exit_code = EXIT_COMPLETED
     run.update(apply)
     return TrainingOutcome(run.sid, "completed", run.model_dir, metrics)
+
+
+def epoch_history(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per epoch: mean training loss (weighted by the steps of each log window) and validation metrics."""
+    rows: dict[int, dict[str, Any]] = {}
+    sums: dict[int, list[float]] = {}
+    last_step = 0
+    for entry in log_history:
+        epoch = int(-(-round(float(entry.get("epoch", 0)), 6) // 1))  # the epoch this entry closes (ceil)
+        if "loss" in entry:
+            steps = entry["step"] - last_step
+            last_step = entry["step"]
+            total = sums.setdefault(epoch, [0.0, 0])
+            total[0] += float(entry["loss"]) * steps
+            total[1] += steps
+        if "eval_macro_f1" in entry:
+            rows[epoch] = {"epoch": epoch, "step": entry["step"], "validation_loss": entry.get("eval_loss"),
+                           **{k[5:]: v for k, v in entry.items() if k.startswith("eval_") and k != "eval_loss" and
+                              k not in TIMING_KEYS}}
+    for epoch, (loss, steps) in sums.items():
+        rows.setdefault(epoch, {"epoch": epoch})["train_loss"] = round(loss / steps, 6) if steps else None
+    return [rows[e] for e in sorted(rows)]
 
 
 def _mark_interrupted(run: Run, reason: str) -> None:

@@ -1,0 +1,136 @@
+"""Resume equals no interruption: kill -9 mid-epoch 2, `sessions resume`, compare with an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import read_json, run_cli, sample_rows, session_files, write_config, write_csv
+
+STEPS_PER_EPOCH = 30  # 300 rows -> 240 train rows / batch 8
+
+
+def _config(tmp_path: Path, sample_csv: Path, tiny_model: Path, name: str, **extra: object) -> Path:
+    data = write_csv(tmp_path / "reviews.csv", sample_rows(sample_csv, 300))
+    settings = {"epochs": 3, "save_steps": 5, "learning_rate": 3e-3, "save_total_limit": 3, "num_threads": 1,
+                "keep_checkpoints": False, **extra}
+    return write_config(tmp_path / f"{name}.json", data, tiny_model, **settings)
+
+
+def _weights(model_dir: Path) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(str(model_dir / "model.safetensors"))
+
+
+def _max_abs_diff(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
+
+
+def _checkpoint_steps(checkpoints: Path) -> list[int]:
+    if not checkpoints.is_dir():
+        return []
+    return sorted(int(p.name.split("-")[1]) for p in checkpoints.glob("checkpoint-*")
+                  if (p / "llm_tool_checkpoint_complete").exists())
+
+
+def _train_and_kill(config: Path, home: Path, kill_after_step: int) -> Path:
+    """Start training in a subprocess; SIGKILL it once a checkpoint past ``kill_after_step`` exists."""
+    proc = subprocess.Popen([sys.executable, "-m", "llm_tool", "train", str(config)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    deadline = time.monotonic() + 180
+    path = None
+    try:
+        while time.monotonic() < deadline:
+            files = session_files(home)
+            if files:
+                path = files[-1]
+                folder = read_json(path)["output_paths"].get("checkpoints_dir")
+                if folder and any(step >= kill_after_step for step in _checkpoint_steps(Path(folder))):
+                    break
+            if proc.poll() is not None:
+                pytest.fail("training finished before it could be killed")
+            time.sleep(0.02)
+        else:
+            pytest.fail("no checkpoint appeared in time")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert path is not None
+    return path
+
+
+def _final(meta_path: Path) -> tuple[dict, dict]:
+    meta = read_json(meta_path)
+    model_dir = Path(meta["output_paths"]["model_dir"])
+    return meta, json.loads((model_dir / "metrics.json").read_text())
+
+
+def _comparable(metrics: dict) -> dict:
+    keep = ("global_step", "epochs_trained", "best_checkpoint_step", "best_validation_macro_f1", "validation", "test",
+            "history", "log_history")
+    return {k: metrics[k] for k in keep}
+
+
+def _run_case(tmp_path: Path, home: Path, sample_csv: Path, tiny_model: Path, *, corrupt_newest: bool,
+              **extra: object) -> None:
+    baseline_cfg = _config(tmp_path, sample_csv, tiny_model, "baseline", **extra)
+    done = run_cli("train", str(baseline_cfg))
+    assert done.returncode == 0, done.stderr[-2000:]
+    baseline_path = session_files(home)[-1]
+
+    killed_path = _train_and_kill(_config(tmp_path, sample_csv, tiny_model, "killed", **extra), home,
+                                  kill_after_step=STEPS_PER_EPOCH + 5)
+    assert killed_path != baseline_path
+    listed = run_cli("sessions", "list", "--json")
+    status = {row["session_id"]: row["status"] for row in json.loads(listed.stdout)}
+    killed_id = read_json(killed_path)["training_session"]["session_id"]
+    assert status[killed_id] == "interrupted"  # the dead process is never shown as running
+    if corrupt_newest:  # a kill that lands while a checkpoint is written: newest one incomplete
+        checkpoints = Path(read_json(killed_path)["output_paths"]["checkpoints_dir"])
+        newest = max(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+        (newest / "llm_tool_checkpoint_complete").unlink()
+        (newest / "trainer_state.json").unlink()
+
+    resumed = run_cli("sessions", "resume", killed_id)
+    assert resumed.returncode == 0, resumed.stderr[-3000:] + resumed.stdout[-3000:]
+    if corrupt_newest:
+        assert "skipping checkpoint-" in resumed.stdout
+
+    base_meta, base_metrics = _final(baseline_path)
+    res_meta, res_metrics = _final(killed_path)
+    assert res_meta["execution_status"]["status"] == "completed"
+    assert _max_abs_diff(_weights(Path(base_meta["output_paths"]["model_dir"])),
+                         _weights(Path(res_meta["output_paths"]["model_dir"]))) <= 1e-6
+    assert _comparable(res_metrics) == _comparable(base_metrics)
+
+
+def test_resume_after_kill_equals_uninterrupted(tmp_path, isolated_home, sample_csv, tiny_model):
+    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, corrupt_newest=False)
+
+
+def test_resume_with_early_stopping_equals_uninterrupted(tmp_path, isolated_home, sample_csv, tiny_model):
+    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, corrupt_newest=False,
+              early_stopping=True, early_stopping_patience=1, epochs=4)
+
+
+def test_resume_skips_checkpoint_cut_short_by_kill(tmp_path, isolated_home, sample_csv, tiny_model):
+    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, corrupt_newest=True)
+
+
+def test_resume_refuses_completed_session(tmp_path, isolated_home, sample_csv, tiny_model):
+    data = write_csv(tmp_path / "d.csv", sample_rows(sample_csv, 40))
+    assert run_cli("train", str(write_config(tmp_path / "c.json", data, tiny_model))).returncode == 0
+    result = run_cli("sessions", "resume", "1")
+    assert result.returncode == 2
+    assert "already completed" in result.stderr and "relaunch" in result.stderr
