@@ -356,7 +356,7 @@ def _mark_failed(run: Run, exc: BaseException, log_to_file: bool) -> None:
         _mark_interrupted(run, "stopped by Ctrl+C")
         return
     message = str(exc) if isinstance(exc, LlmToolError) else f"{type(exc).__name__}: {exc}"
-    if log_to_file and not isinstance(exc, LlmToolError):
+    if log_to_file:
         log = run.store.log_path(run.sid)
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("a", encoding="utf-8") as handle:
