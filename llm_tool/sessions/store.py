@@ -71,6 +71,23 @@ class SessionStore:
         """Held by the process training this session; free means nobody is training it."""
         return self.locks_dir / f"{session_id}.run.lock"
 
+    def output_dirs(self, metadata: SessionMetadata) -> tuple[Path, Path]:
+        """The session's model folder and checkpoints folder. Recorded paths are used only inside the home's
+        models folder; otherwise models/<session_id>: a session file never decides where training writes."""
+        models = paths.models_dir(self.home).resolve()
+        out = metadata.output_paths
+        default = models / metadata.session_id
+
+        def inside(value: object, fallback: Path) -> Path:
+            if isinstance(value, str) and value:
+                candidate = Path(value)
+                if candidate.is_absolute() and paths.is_within(candidate, models) and candidate.resolve() != models:
+                    return candidate
+            return fallback
+
+        model_dir = inside(out.model_dir, default)
+        return model_dir, inside(out.checkpoints_dir, model_dir / "checkpoints")
+
     def files_newest_first(self) -> list[Path]:
         """Session files sorted by the time in their name; no file is opened."""
         try:
@@ -116,9 +133,18 @@ class SessionStore:
         return data
 
     def read(self, path: Path) -> SessionMetadata:
+        """The metadata of ``path``; its session id is the one its file name gives (the only trusted one:
+        lock, log and model paths are built from it, so an id such as '../x' written inside cannot escape)."""
         metadata = SessionMetadata.from_dict(self.read_raw(path))
-        if not metadata.training_session.session_id:
-            metadata.training_session.session_id = session_id_for(path)
+        info = metadata.training_session
+        if FILE_RE.match(path.name):
+            sid = session_id_for(path)
+            if info.session_id != sid:
+                if info.session_id:
+                    info.extra.setdefault("recorded_session_id", str(info.session_id)[:200])
+                info.session_id = sid
+        elif not (isinstance(info.session_id, str) and ID_RE.match(info.session_id)):
+            raise SessionError(f"{path.name} is not a session file name and holds no valid session id")
         return metadata
 
     def write(self, path: Path, metadata: SessionMetadata) -> None:

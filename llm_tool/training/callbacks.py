@@ -29,6 +29,10 @@ class SessionCallback(TrainerCallback):
         self._last_write = 0.0
         self._loss: float | None = None
         self._lr: float | None = None
+        self._steps_per_epoch = 0
+
+    def _at_epoch_end(self, state: Any) -> bool:
+        return bool(self._steps_per_epoch) and state.global_step % self._steps_per_epoch == 0
 
     def _event(self, kind: str, state: Any, **extra: Any) -> None:
         self.on_event(TrainingEvent(kind=kind, step=state.global_step, total_steps=state.max_steps,
@@ -45,14 +49,16 @@ class SessionCallback(TrainerCallback):
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self.stop.training = True
+        self._steps_per_epoch = max(1, round(state.max_steps / max(1, args.num_train_epochs)))
         self._event("begin", state)
         self._progress(state, force=True)
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if self.save_steps and state.global_step % self.save_steps == 0:
+        at_epoch_end = self._at_epoch_end(state)  # the epoch-end evaluation saves there anyway
+        if self.save_steps and state.global_step % self.save_steps == 0 and not at_epoch_end:
             control.should_save = True
         if self.stop.reason is not None:
-            control.should_save = True
+            control.should_save = not at_epoch_end
             control.should_training_stop = True
         if control.should_save:  # log at every checkpoint, so loss windows restart where a resume restarts
             control.should_log = True
@@ -60,7 +66,8 @@ class SessionCallback(TrainerCallback):
         self._progress(state)
 
     def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if self.stop.reason is not None:  # stopped mid-epoch: no partial-epoch evaluation or second save
+        if self.stop.reason is not None and not self._at_epoch_end(state):
+            # stopped mid-epoch: the step-end save is the checkpoint; no partial-epoch evaluation or second save
             control.should_evaluate = False
             control.should_save = False
         elif control.should_save:

@@ -8,8 +8,10 @@ from types import FrameType
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
-class StopRequested(Exception):
-    """Raised when a stop signal arrives before training has started (nothing to checkpoint yet)."""
+class StopRequested(BaseException):
+    """Raised when a stop signal arrives before training has started (nothing to checkpoint yet).
+
+    A BaseException, so that the `except Exception` around model loading cannot turn it into a model error."""
 
 
 class GracefulStop:

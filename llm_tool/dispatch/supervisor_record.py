@@ -1,0 +1,146 @@
+"""What the supervisor writes into the session metadata (locked, atomic): attempts, pids, exit codes, final status."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from llm_tool.dispatch.retry_policy import Ending
+from llm_tool.sessions.lifecycle import now_iso, process_identity
+from llm_tool.sessions.schema import FINAL_STATUSES, SessionMetadata
+from llm_tool.sessions.store import SessionStore
+from llm_tool.training import checkpoints as ckpt
+
+SUPERVISOR_KEY = "supervisor"  # execution_status.extra["supervisor"]
+
+
+def supervisor_info(meta: SessionMetadata) -> dict[str, Any]:
+    info = meta.execution_status.extra.get(SUPERVISOR_KEY)
+    return info if isinstance(info, dict) else {}
+
+
+class SessionRecorder:
+    """Writes supervisor fields; a missing ``path`` (a job without a session) makes every call a no-op."""
+
+    def __init__(self, store: SessionStore | None, path: Path | None, warn: Callable[[str], None]) -> None:
+        self.store, self.path, self.warn = store, path, warn
+
+    @property
+    def active(self) -> bool:
+        return self.store is not None and self.path is not None
+
+    def read(self) -> SessionMetadata | None:
+        if not self.active:
+            return None
+        assert self.store is not None and self.path is not None
+        try:
+            return self.store.read(self.path)
+        except Exception as exc:  # noqa: BLE001 - a bookkeeping problem must never stop the job
+            self.warn(f"cannot read the session file: {exc}")
+            return None
+
+    def _update(self, change: Callable[[SessionMetadata], None]) -> None:
+        if not self.active:
+            return
+        assert self.store is not None and self.path is not None
+        try:
+            self.store.update(self.path, change)
+        except Exception as exc:  # noqa: BLE001
+            self.warn(f"cannot update the session file: {exc}")
+
+    def checkpoints_dir(self) -> Path | None:
+        """The session's checkpoints folder as the trainer uses it (always inside the home's models folder)."""
+        meta = self.read()
+        if meta is None:
+            return None
+        assert self.store is not None
+        return self.store.output_dirs(meta)[1]
+
+    def started(self, *, max_retries: int, timeout_hours: float | None, log_file: Path | None,
+                command: list[str]) -> None:
+        pid, created = process_identity()
+
+        def apply(meta: SessionMetadata) -> None:
+            meta.execution_status.extra[SUPERVISOR_KEY] = {
+                "pid": pid, "pid_create_time": created, "host": socket.gethostname(), "state": "starting",
+                "started_at": now_iso(), "max_retries": max_retries, "timeout_hours": timeout_hours,
+                "log_file": str(log_file) if log_file else None, "command": command, "attempts": [],
+                "tmux_pane": os.environ.get("TMUX_PANE"),
+            }
+        self._update(apply)
+
+    def attempt_started(self, attempt: int, pid: int, resumed_from: Path | None) -> None:
+        created = _create_time(pid)
+
+        def apply(meta: SessionMetadata) -> None:
+            status = meta.execution_status
+            status.attempt = attempt
+            status.exit_code = None  # set again by the job (engine) or by us when it ends
+            status.pid, status.pid_create_time, status.host = pid, created, socket.gethostname()
+            info = status.extra.setdefault(SUPERVISOR_KEY, {})
+            info.update(state="running", child_pid=pid, attempt=attempt)
+            info.pop("next_attempt_at", None)
+            info.pop("next_attempt", None)
+            info.setdefault("attempts", []).append({
+                "attempt": attempt, "pid": pid, "started_at": now_iso(),
+                "resumed_from": str(resumed_from) if resumed_from else None,
+            })
+        self._update(apply)
+
+    def attempt_ended(self, attempt: int, ending: Ending) -> None:
+        def apply(meta: SessionMetadata) -> None:
+            info = meta.execution_status.extra.setdefault(SUPERVISOR_KEY, {})
+            for entry in info.get("attempts", []):
+                if entry.get("attempt") == attempt:
+                    entry.update(ended_at=now_iso(), exit_code=ending.exit_code, signal=ending.signal_name,
+                                 outcome=ending.kind)
+        self._update(apply)
+
+    def retrying(self, next_attempt: int, delay: float, reason: str) -> None:
+        def apply(meta: SessionMetadata) -> None:
+            info = meta.execution_status.extra.setdefault(SUPERVISOR_KEY, {})
+            at = datetime.now(timezone.utc) + timedelta(seconds=delay)
+            info.update(state="retrying", last_failure=reason, next_attempt=next_attempt,
+                        next_attempt_at=at.isoformat(timespec="seconds"))
+        self._update(apply)
+
+    def finished(self, final: str, *, exit_code: int, reason: str, override_reason: bool) -> None:
+        """Record the end: the job's own final status is kept unless the job could not report (or timed out)."""
+        folder = self.checkpoints_dir()
+        found = ckpt.last_complete(folder)[0] if folder else None
+
+        def apply(meta: SessionMetadata) -> None:
+            status = meta.execution_status
+            reported = status.exit_code is not None and status.status in FINAL_STATUSES
+            status.exit_code = exit_code
+            if final == "completed":
+                status.status = "completed"
+                status.completed_at = status.completed_at or now_iso()
+            elif final == "interrupted":
+                if override_reason or not (reported and status.status == "interrupted"):
+                    status.interrupt_reason = reason
+                if status.status == "failed":  # the job failed only because it was stopped mid-load
+                    status.error_message = None
+                status.status = "interrupted"
+                status.last_checkpoint = str(found) if found else status.last_checkpoint
+            elif not (reported and status.status == "failed"):
+                status.status = "failed"
+                status.error_message = reason[:2000]
+                status.completed_at = now_iso()
+            info = status.extra.setdefault(SUPERVISOR_KEY, {})
+            info.update(state=final, ended_at=now_iso(), exit_code=exit_code, final_reason=reason)
+            info.pop("next_attempt_at", None)
+        self._update(apply)
+
+
+def _create_time(pid: int) -> float | None:
+    try:
+        import psutil
+
+        return float(psutil.Process(pid).create_time())
+    except Exception:  # noqa: BLE001 - psutil missing or the process already gone
+        return None
