@@ -1,7 +1,32 @@
-"""Placeholder registered later."""
+"""`llm-tool studio` (also `llm-tool` alone): the interactive Training Studio."""
 
+from __future__ import annotations
+
+import argparse
+import os
 from typing import Any
 
 
 def register(commands: Any) -> None:
-    return None
+    studio = commands.add_parser("studio", help="the interactive Training Studio (the default with no command)",
+                                 description="Numbered menus that guide a new training step by step, resume or "
+                                             "relaunch past sessions, test trained models and check the "
+                                             "environment. Needs a terminal.")
+    studio.set_defaults(func=run_studio)
+
+
+def run_studio(args: argparse.Namespace) -> int:
+    from llm_tool.errors import InteractiveSessionError
+    from llm_tool.ui.console import is_interactive
+    from llm_tool.wizard.prompts import NON_INTERACTIVE_ENV, non_interactive
+
+    if non_interactive() or not is_interactive():
+        reason = f"{NON_INTERACTIVE_ENV} is set" if non_interactive() else "stdin/stdout is not a terminal"
+        raise InteractiveSessionError(
+            f"the Training Studio needs a terminal ({reason}): train from a config file instead with "
+            "`llm-tool train CONFIG.json` (see `llm-tool train --help`)")
+    from llm_tool.wizard.flow import Context
+    from llm_tool.wizard.main_menu import run_studio as studio
+
+    debug = bool(getattr(args, "debug", False)) or os.environ.get("LLM_TOOL_DEBUG") == "1"
+    return studio(Context(debug=debug))

@@ -1,0 +1,38 @@
+"""The answers of a new training session so far, and the raw config they make (what `llm-tool train` reads)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm_tool.config.schema import DEFAULT_MODEL
+from llm_tool.data.formats import Table
+from llm_tool.wizard.detect import dataset_section
+
+
+@dataclass
+class Draft:
+    data_path: Path | None = None
+    table: Table | None = None
+    text_column: str | None = None
+    label_column: str | None = None
+    strategy: str = "single-label"
+    strategy_column: str | None = None  # the label column the strategy was chosen for
+    analysis: dict[str, Any] | None = None
+    analysis_key: tuple[Any, ...] | None = None
+    mode: str = "quick"
+    settings: dict[str, Any] = field(default_factory=dict)
+    model: str = DEFAULT_MODEL
+    plan: Any = None
+    save: bool = True
+    session_path: Path | None = None
+
+    def dataset(self) -> dict[str, Any]:
+        assert self.data_path and self.text_column and self.label_column
+        return dataset_section(self.data_path, self.text_column, self.label_column, self.strategy)
+
+    def raw_config(self) -> dict[str, Any]:
+        """The config dict handed to the core (the same shape as a `llm-tool train` config file)."""
+        return {"dataset_config": self.dataset(),
+                "model_config": {"selected_model": self.model, "training_mode": self.mode, **self.settings}}

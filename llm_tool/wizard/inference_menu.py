@@ -1,0 +1,60 @@
+"""Test a trained model: pick a completed session, type texts, see the label and the probabilities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from llm_tool.ui.console import console, info
+from llm_tool.wizard import views
+from llm_tool.wizard.flow import Context
+from llm_tool.wizard.questions import INFERENCE_TEXT, GoBack, session_pick_question
+
+LIMIT = 20
+
+
+def model_dir_of(meta: Any) -> Path | None:
+    for value in (meta.execution_status.best_model, meta.output_paths.model_dir):
+        if value and (Path(value) / "config.json").exists():
+            return Path(value)
+    return None
+
+
+def completed_models(ctx: Context) -> tuple[list[dict[str, Any]], dict[str, Path]]:
+    """Completed sessions whose model folder is still there, renumbered 1..N (newest first)."""
+    from llm_tool.sessions.views import list_rows
+
+    rows: list[dict[str, Any]] = []
+    folders: dict[str, Path] = {}
+    for row in list_rows(ctx.store, limit=None, status="completed"):
+        folder = model_dir_of(ctx.store.read(ctx.store.dir / row["file"]))
+        if folder is None:
+            continue
+        rows.append({**row, "number": len(rows) + 1})
+        folders[row["file"]] = folder
+        if len(rows) >= LIMIT:
+            break
+    return rows, folders
+
+
+def inference_menu(ctx: Context) -> None:
+    from llm_tool.training.inference import Predictor
+    from llm_tool.ui.tables import sessions_table
+
+    rows, folders = completed_models(ctx)
+    if not rows:
+        info("no completed session with a saved model yet: train one in the Training Studio first")
+        return
+    ctx.show(sessions_table(rows, "Trained models (completed sessions)"))
+    name = ctx.ask(session_pick_question(rows, "Which model? Pick a session by its number"))
+    with console.status(f"Loading the model in {folders[name]}…"):
+        predictor = Predictor(folders[name])
+    info(f"labels: {', '.join(predictor.labels)}{' (multi-label)' if predictor.multi_label else ''}")
+    while True:
+        try:
+            text = ctx.ask(INFERENCE_TEXT)
+        except GoBack:
+            return
+        if not text.strip():
+            return
+        ctx.show(views.predictions_table(predictor.predict([text])))

@@ -1,0 +1,200 @@
+"""New Training Session: eight steps, each with a default and a way back, ending in a session that runs."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from llm_tool.data.formats import read_table
+from llm_tool.errors import DatasetError
+from llm_tool.ui.console import console, error
+from llm_tool.wizard import views
+from llm_tool.wizard.detect import column_hints, detect_strategy, find_data_files, guess_label_column, guess_text_column
+from llm_tool.wizard.draft import Draft
+from llm_tool.wizard.flow import Context, run_steps
+from llm_tool.wizard.launch import forget, run_where, tmux_available
+from llm_tool.wizard.questions import (
+    CONTINUE,
+    DATA_SUFFIXES,
+    TYPE_MODEL,
+    TYPE_PATH,
+    GoBack,
+    column_question,
+    data_file_question,
+    data_path_question,
+    mode_question,
+    model_name_question,
+    model_question,
+    save_question,
+    setting_question,
+    settings_to_ask,
+    task_question,
+    where_question,
+)
+
+
+def new_session(ctx: Context) -> None:
+    run_steps(ctx, STEPS, Draft())
+
+
+# ----- step 1 ------------------------------------------------------------------------------------
+def choose_data_file(ctx: Context, default: Path | None = None) -> tuple[Path, Any]:
+    """A data file from the home (or typed), read and previewed; re-asked while it cannot be read."""
+    home = ctx.store.home
+    files = find_data_files(home, suffixes=DATA_SUFFIXES)
+    while True:
+        choice = ctx.ask(data_file_question(files, home, default))
+        if choice == TYPE_PATH:
+            try:
+                path = ctx.ask(data_path_question(str(default or "")))
+            except GoBack:
+                continue
+        else:
+            path = Path(choice)
+        try:
+            table = read_table(path)
+        except DatasetError as exc:
+            error(str(exc))
+            continue
+        ctx.show(views.preview_table(table, path))
+        return path, table
+
+
+def step_data_file(ctx: Context, d: Draft) -> None:
+    path, table = choose_data_file(ctx, d.data_path)
+    if path != d.data_path:
+        d.text_column = d.label_column = None
+    d.data_path, d.table = path, table
+
+
+# ----- step 2 ------------------------------------------------------------------------------------
+def step_text_column(ctx: Context, d: Draft) -> None:
+    assert d.table is not None
+    default = d.text_column or guess_text_column(d.table)
+    question = column_question("text_column", "Step 2/8 · Text column", d.table.columns, default,
+                               column_hints(d.table))
+    d.text_column = ctx.ask(question)
+
+
+def step_label_column(ctx: Context, d: Draft) -> None:
+    assert d.table is not None and d.text_column is not None
+    others = [c for c in d.table.columns if c != d.text_column]
+    if not others:
+        raise DatasetError(f"{d.data_path} has a single column: it needs a text column and a label column")
+    default = d.label_column if d.label_column in others else guess_label_column(d.table, d.text_column)
+    question = column_question("label_column", "Step 2/8 · Label column", others, default, column_hints(d.table))
+    d.label_column = ctx.ask(question)
+
+
+def step_task(ctx: Context, d: Draft) -> None:
+    from llm_tool.wizard.analyse import label_distribution
+
+    assert d.table is not None and d.label_column is not None
+    detected, reason = detect_strategy([row.get(d.label_column) for row in d.table.rows])
+    chosen = d.strategy if d.strategy_column == d.label_column else detected
+    d.strategy = detected
+    distribution = label_distribution(d.table, d.dataset())
+    ctx.show(views.distribution_table(distribution, f"Label distribution of '{d.label_column}' ({detected})"))
+    d.strategy = ctx.ask(task_question(detected, reason, chosen))
+    d.strategy_column = d.label_column
+
+
+# ----- step 3 ------------------------------------------------------------------------------------
+def step_analysis(ctx: Context, d: Draft) -> None:
+    from llm_tool.wizard.analyse import analyse
+
+    assert d.table is not None
+    key = (d.data_path, d.text_column, d.label_column, d.strategy)
+    if d.analysis_key != key or d.analysis is None:
+        with console.status("Analysing the texts: languages and token lengths…"):
+            d.analysis = analyse(d.table, d.dataset())
+        d.analysis_key = key
+    ctx.show(views.analysis_panel(d.analysis))
+    ctx.ask(CONTINUE)
+
+
+# ----- step 4 ------------------------------------------------------------------------------------
+def ask_settings(ctx: Context, mode: str, answers: dict[str, Any]) -> dict[str, Any]:
+    """The hyperparameters of ``mode``, one question each; Back returns to the previous one."""
+    answers = dict(answers)
+    index = 0
+    while True:
+        names = settings_to_ask(mode, answers)
+        if index >= len(names):
+            return {k: v for k, v in answers.items() if k in names}
+        name = names[index]
+        try:
+            answers[name] = ctx.ask(setting_question(name, answers))
+        except GoBack:
+            if index == 0:
+                raise
+            index -= 1
+            continue
+        index += 1
+
+
+def step_mode(ctx: Context, d: Draft) -> None:
+    while True:
+        mode = ctx.ask(mode_question(d.mode))
+        try:
+            d.settings = ask_settings(ctx, mode, d.settings if mode == d.mode else {})
+        except GoBack:
+            continue
+        d.mode = mode
+        return
+
+
+# ----- step 5 ------------------------------------------------------------------------------------
+def step_model(ctx: Context, d: Draft) -> None:
+    from llm_tool.wizard.analyse import default_model, recommend_models
+
+    assert d.analysis is not None
+    suggestions = recommend_models(d.analysis["languages"], d.analysis["long_documents"])
+    names = [s[0] for s in suggestions]
+    default = d.model if d.model in names else default_model(suggestions)
+    while True:
+        choice = ctx.ask(model_question(suggestions, default))
+        if choice == TYPE_MODEL:
+            try:
+                choice = ctx.ask(model_name_question("" if d.model in names else d.model))
+            except GoBack:
+                continue
+        d.model = choice
+        return
+
+
+# ----- steps 6 and 7 -----------------------------------------------------------------------------
+def step_review(ctx: Context, d: Draft) -> None:
+    from llm_tool.config import parse_config
+    from llm_tool.doctor.models import usable_offline
+    from llm_tool.training.plan import make_plan
+
+    raw = d.raw_config()
+    config = parse_config(raw, source="the studio's answers")
+    with console.status("Checking the data and the model, estimating duration and memory…"):
+        d.plan = make_plan(config, ctx.store.home)
+    d.session_path = None  # settings may have changed since a session was created
+    ctx.show(views.summary_table(raw, dataclasses.asdict(config.model), d.plan, usable_offline(d.model)))
+    ctx.show(views.SAVE_PANEL)
+    d.save = bool(ctx.ask(save_question(d.save)))
+
+
+# ----- step 8 ------------------------------------------------------------------------------------
+def step_where(ctx: Context, d: Draft) -> None:
+    from llm_tool.sessions.create import create_session
+
+    def session_path() -> Path:
+        if d.session_path is None:
+            d.session_path, _ = create_session(ctx.store, d.raw_config(), base_dir=ctx.store.home)
+        return d.session_path
+
+    question = where_question(saved=d.save, estimate_seconds=getattr(d.plan, "seconds_estimate", None),
+                              tmux_available=tmux_available())
+    where = run_where(ctx, question, session_path)
+    if where == "foreground" and not d.save:
+        forget(ctx, session_path())
+
+
+STEPS = (step_data_file, step_text_column, step_label_column, step_task, step_analysis, step_mode, step_model,
+         step_review, step_where)

@@ -1,0 +1,139 @@
+"""The one module that calls questionary: turns Question specs into prompts; Back and Ctrl+C raise GoBack."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import questionary
+from prompt_toolkit.application import Application
+from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+from questionary.prompts.common import InquirerControl
+
+from llm_tool.errors import InteractiveSessionError
+from llm_tool.wizard.questions import DATA_SUFFIXES, Choice, GoBack, Question
+
+NON_INTERACTIVE_ENV = "LLM_TOOL_NON_INTERACTIVE"
+SELECT_HELP = "(↑↓ or the number, then Enter · ← or Ctrl+C: back)"
+SELECT_HELP_NO_BACK = "(↑↓ or the number, then Enter)"
+TEXT_HELP = "(Enter: accept · Ctrl+C: back)"
+NUMBER_PAUSE = 1.0  # seconds after which typed digits start a new number
+_BACK_VALUE = object()
+
+
+def non_interactive() -> bool:
+    return os.environ.get(NON_INTERACTIVE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+class Prompter:
+    """Asks Questions at the terminal. ``asked`` records every question name in order (tests read it)."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def ask(self, question: Question) -> Any:
+        if non_interactive():
+            raise InteractiveSessionError(
+                f"the studio needs an answer to '{question.message}' but {NON_INTERACTIVE_ENV} is set: "
+                "use `llm-tool train CONFIG.json` instead")
+        self.asked.append(question.name)
+        try:
+            if question.kind == "select":
+                answer = self._select(question)
+            elif question.kind == "confirm":
+                answer = self._confirm(question)
+            else:
+                answer = question.value_of(self._text(question))
+        except (KeyboardInterrupt, EOFError):  # Ctrl+C, or Ctrl+D / input closed
+            raise GoBack(question.name) from None
+        if answer is _BACK_VALUE:
+            raise GoBack(question.name)
+        return answer
+
+    # ----- kinds -------------------------------------------------------------------------------
+    def _select(self, q: Question) -> Any:
+        items: list[Choice] = list(q.choices)
+        if q.back:
+            items.append(Choice(q.back, _BACK_VALUE))
+        width = len(str(len(items)))
+        choices = [questionary.Choice(title=f"{i:>{width}}. {c.title}", value=i, disabled=c.disabled,
+                                      description=c.hint or None)
+                   for i, c in enumerate(items, start=1)]
+        default = next((i for i, c in enumerate(items, start=1)
+                        if not c.disabled and c.value is not _BACK_VALUE and c.value == q.default), None)
+        if default is None:
+            default = next((i for i, c in enumerate(items, start=1) if not c.disabled), None)
+        help_text = SELECT_HELP if q.back else SELECT_HELP_NO_BACK
+        question = questionary.select(_message(q), choices=choices, default=default, instruction=help_text,
+                                      use_jk_keys=False)
+        _add_select_keys(question.application, items, back=bool(q.back))
+        index = question.unsafe_ask()
+        return items[int(index) - 1].value
+
+    def _confirm(self, q: Question) -> Any:
+        instruction = ("[Y/n] " if q.default else "[y/N] ") + "(← or Ctrl+C: back) "
+        question = questionary.confirm(_message(q), default=bool(q.default), instruction=instruction)
+        extra = KeyBindings()
+
+        @extra.add("left", eager=True)
+        def _back(event: Any) -> None:
+            event.app.exit(result=_BACK_VALUE)
+
+        question.application.key_bindings = merge_key_bindings([question.application.key_bindings, extra])
+        return question.unsafe_ask()
+
+    def _text(self, q: Question) -> str:
+        def validate(text: str) -> bool | str:
+            return q.check(text) or True
+
+        instruction = f"{q.help} {TEXT_HELP}".strip()
+        if q.kind == "path":
+            question = questionary.path(_message(q), default=str(q.default or ""), validate=validate,
+                                        file_filter=_data_or_folder, complete_while_typing=False)
+            print(f"  {instruction}")
+        else:
+            question = questionary.text(_message(q), default=str(q.default or ""), validate=validate,
+                                        instruction=instruction)
+        return str(question.unsafe_ask())
+
+
+def _message(q: Question) -> str:
+    return q.message if q.kind != "select" or not q.help else f"{q.message} — {q.help}"
+
+
+def _data_or_folder(path: str) -> bool:
+    return os.path.isdir(path) or path.lower().endswith(DATA_SUFFIXES)
+
+
+def _add_select_keys(app: Application[Any], items: list[Choice], *, back: bool) -> None:
+    """Digits jump to the choice with that number (several digits typed quickly form one number); ← goes back."""
+    control = next(w.content for w in app.layout.find_all_windows() if isinstance(w.content, InquirerControl))
+    typed = {"digits": "", "at": 0.0}
+    extra = KeyBindings()
+
+    def point(number: int) -> bool:
+        if 1 <= number <= len(items) and not items[number - 1].disabled:
+            control.pointed_at = number - 1
+            return True
+        return False
+
+    def on_digit(event: Any) -> None:
+        now = time.monotonic()
+        digits = typed["digits"] if now - float(typed["at"]) < NUMBER_PAUSE else ""
+        digits += event.data
+        if not point(int(digits)):
+            digits = event.data
+            point(int(digits))
+        typed["digits"], typed["at"] = digits, now
+
+    for digit in "0123456789":
+        extra.add(digit, eager=True)(on_digit)
+    if back:
+        @extra.add("left", eager=True)
+        def _back(event: Any) -> None:
+            control.pointed_at = len(items) - 1
+            control.is_answered = True
+            event.app.exit(result=len(items))
+
+    app.key_bindings = merge_key_bindings([app.key_bindings, extra])

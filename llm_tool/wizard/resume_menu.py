@@ -1,0 +1,129 @@
+"""Resume/Relaunch and Sessions (history): the 20 most recent sessions, details, then resume or relaunch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from llm_tool.ui.console import info, warning
+from llm_tool.wizard.flow import Context
+from llm_tool.wizard.launch import run_where, tmux_available
+from llm_tool.wizard.questions import (
+    DONE,
+    FIXED_FIELDS,
+    HYPERPARAMETERS,
+    GoBack,
+    action_question,
+    model_name_question,
+    override_option,
+    session_pick_question,
+    setting_question,
+    settings_menu_question,
+    where_question,
+)
+
+RECENT = 20
+
+
+def history_menu(ctx: Context, title: str = "Training sessions (20 most recent)") -> None:
+    """Table, pick by number, details, action. Back from the actions shows the table again."""
+    from llm_tool.sessions.views import list_rows
+    from llm_tool.ui.tables import sessions_table
+
+    while True:
+        rows = list_rows(ctx.store, limit=RECENT)
+        if not rows:
+            info(f"no training sessions yet in {ctx.store.dir}: start one with New Training Session")
+            return
+        ctx.show(sessions_table(rows, title))
+        name = ctx.ask(session_pick_question(rows))
+        try:
+            session_menu(ctx, ctx.store.dir / name)
+        except GoBack:
+            continue
+        return
+
+
+def checkpoint_of(ctx: Context, meta: Any) -> Path | None:
+    from llm_tool.training.checkpoints import last_complete
+
+    folder = meta.output_paths.checkpoints_dir or str(ctx.store.home / "models" / meta.session_id / "checkpoints")
+    found, _ = last_complete(Path(folder))
+    return found
+
+
+def session_menu(ctx: Context, path: Path) -> None:
+    from llm_tool.sessions.lifecycle import effective_status
+    from llm_tool.sessions.views import flatten
+    from llm_tool.ui.tables import details_table
+
+    meta = ctx.store.read(path)
+    status = effective_status(ctx.store, meta)
+    ctx.show(details_table(flatten(meta, ctx.store), f"Session {meta.session_id}"))
+    while True:
+        action = ctx.ask(action_question(meta.session_id, status, checkpoint_of(ctx, meta) is not None))
+        try:
+            if action in ("resume", "start"):
+                run_existing(ctx, path, resume=action == "resume")
+            else:
+                relaunch_session(ctx, path, action)
+        except GoBack:
+            continue
+        return
+
+
+def run_existing(ctx: Context, path: Path, *, resume: bool) -> None:
+    from llm_tool.sessions.operations import check_resumable
+
+    check_resumable(ctx.store, path)
+    question = where_question(saved=True, estimate_seconds=None, tmux_available=tmux_available(),
+                              allow_save_only=False, message="Resume: where to run" if resume else "Where to run")
+    run_where(ctx, question, lambda: path, resume=resume)
+
+
+def relaunch_session(ctx: Context, path: Path, action: str) -> None:
+    from llm_tool.sessions.operations import relaunch
+    from llm_tool.wizard.new_session import choose_data_file
+
+    meta = ctx.store.read(path)
+    dataset: Path | None = None
+    sets: list[str] = []
+    if action == "relaunch_data":
+        current = meta.dataset_config.get("primary_file")
+        dataset, _ = choose_data_file(ctx, Path(current) if current else None)
+    elif action == "relaunch_settings":
+        sets = edit_settings(ctx, meta.model_config)
+    question = where_question(saved=True, estimate_seconds=None, tmux_available=tmux_available(),
+                              message="Relaunch: where to run")
+    created: list[Path] = []
+
+    def session_path() -> Path:
+        if not created:
+            new_path, warnings = relaunch(ctx.store, path, dataset=dataset, sets=sets)
+            for message in warnings:
+                warning(message)
+            info(f"relaunching {meta.session_id} as {ctx.store.read(new_path).session_id}")
+            created.append(new_path)
+        return created[0]
+
+    run_where(ctx, question, session_path)
+
+
+def edit_settings(ctx: Context, model_config: dict[str, Any]) -> list[str]:
+    """Change settings one at a time until Done; returns them as ``--set`` options."""
+    known = set(HYPERPARAMETERS) | set(FIXED_FIELDS)
+    values = {k: v for k, v in model_config.items() if k in known}
+    sets: list[str] = []
+    while True:
+        name = ctx.ask(settings_menu_question(values))
+        if name == DONE:
+            return sets
+        try:
+            if name == "selected_model":
+                value = ctx.ask(model_name_question(str(values.get("selected_model") or "")))
+            else:
+                value = ctx.ask(setting_question(name, values))
+        except GoBack:
+            continue
+        values[name] = value
+        sets.append(override_option(name, value))

@@ -1,0 +1,142 @@
+"""Drive the studio: keystrokes into real questionary prompts (pipe input), and a tmux pane read like a screen."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from tests.helpers import sample_rows, write_csv
+
+
+def kill_tmux_server(socket: str) -> None:
+    """Stop a private tmux server and remove its socket file (tmux leaves it behind)."""
+    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+    folder = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+    (folder / socket).unlink(missing_ok=True)
+
+
+class Keys:
+    ENTER = "\r"
+    UP = "\x1b[A"
+    DOWN = "\x1b[B"
+    LEFT = "\x1b[D"  # back, in menus and yes/no questions
+    CTRL_C = "\x03"
+    CTRL_U = "\x15"  # clear the text typed so far
+    BACKSPACE = "\x7f"
+
+
+def pick(number: int) -> str:
+    return f"{number}{Keys.ENTER}"
+
+
+def replace(text: str) -> str:
+    """Clear a text prompt's pre-filled default, type ``text`` and submit it."""
+    return f"{Keys.CTRL_U}{text}{Keys.ENTER}"
+
+
+@contextmanager
+def feed_wizard(*keys: str) -> Iterator[None]:
+    """Every prompt inside reads ``keys`` in order; once they run out the input is closed, so a prompt
+    that still waits gets EOF (the studio takes it as Back and unwinds) instead of hanging the test."""
+    with create_pipe_input() as pipe:
+        pipe.send_text("".join(keys))
+        pipe.close()
+        with create_app_session(input=pipe, output=DummyOutput()):
+            yield
+
+
+def run_studio(*keys: str) -> Any:
+    """The whole studio, in process, answering with ``keys``; returns its Context (``prompter.asked``...)."""
+    from llm_tool.wizard.flow import Context
+    from llm_tool.wizard.main_menu import run_studio as studio
+
+    ctx = Context(debug=True)
+    with feed_wizard(*keys):
+        assert studio(ctx) == 0
+    return ctx
+
+
+def write_sample(home: Path, sample_csv: Path, rows: int = 60, name: str = "data.csv") -> Path:
+    """A small balanced copy of the bundled sample in the home (where the studio looks for data files)."""
+    return write_csv(home / name, sample_rows(sample_csv, rows))
+
+
+# Keys from the main menu to each question of a new session (sample data, quick mode, typed model folder).
+def to_data_file() -> list[str]:
+    return [pick(1), pick(2)]
+
+
+def to_where(model: Path, *, save: bool = True) -> list[str]:
+    return [*to_data_file(), Keys.ENTER, Keys.ENTER, Keys.ENTER, Keys.ENTER,  # file, text, label, task
+            Keys.ENTER, Keys.ENTER,  # analysis: continue; mode: quick
+            replace("1"), replace("8"),  # epochs, batch_size
+            Keys.UP + Keys.UP + Keys.ENTER,  # model: "Type a model name or folder…" (just above Back)
+            str(model) + Keys.ENTER, "y" if save else "n"]
+
+
+NEW_SESSION_QUESTIONS = ["main_menu", "studio_menu", "data_file", "text_column", "label_column", "task", "analysis",
+                         "mode", "epochs", "batch_size", "model", "model_name", "save", "where"]
+
+
+class TmuxScreen:
+    """A tmux pane read as a growing screen: ``expect`` waits for text below what was already matched."""
+
+    def __init__(self, pane: Any) -> None:
+        self.pane = pane
+        self.line = 0
+
+    def lines(self) -> list[str]:
+        return list(self.pane.capture_pane(start="-"))
+
+    def expect(self, text: str, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.lines()
+            for index in range(self.line, len(lines)):
+                if text in lines[index]:
+                    self.line = index + 1
+                    return lines[index]
+            if time.monotonic() > deadline:
+                tail = "\n".join(lines[-70:])
+                raise AssertionError(f"{text!r} not shown within {timeout:g}s; the pane ends with:\n{tail}")
+            time.sleep(0.1)
+
+    def number_of(self, title: str, timeout: float = 10.0) -> str:
+        """The number shown before ``title`` in the menu being asked now."""
+        pattern = re.compile(r"(\d+)\. " + re.escape(title))
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.lines()[self.line:]:
+                match = pattern.search(line)
+                if match:
+                    return match.group(1)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no choice {title!r} in the menu; pane:\n" + "\n".join(self.lines()[-40:]))
+            time.sleep(0.1)
+
+    def press(self, *keys: str) -> None:
+        for key in keys:
+            self.pane.send_keys(key, enter=False)
+
+    def type(self, text: str) -> None:
+        self.pane.send_keys(text, enter=False, literal=True)
+
+    def replace(self, text: str) -> None:
+        """Clear a text prompt's pre-filled default, type ``text`` and submit it."""
+        self.press("C-u")
+        self.type(text)
+        self.press("Enter")
+
+    def choose(self, number: str) -> None:
+        self.type(number)
+        self.press("Enter")
