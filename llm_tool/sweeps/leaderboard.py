@@ -1,0 +1,164 @@
+"""The leaderboard of a sweep, computed from the metrics files on disk: ranked by test macro-F1."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm_tool import paths
+from llm_tool.errors import SessionError
+from llm_tool.sessions.lifecycle import effective_status
+from llm_tool.sessions.store import SessionStore
+from llm_tool.sessions.views import duration_seconds
+
+
+@dataclass
+class LeaderRow:
+    """One job's results: ``score`` is the test macro-F1 (validation when the data has no test split)."""
+
+    key: str
+    title: str
+    model: str | None
+    session_id: str | None
+    status: str
+    rank: int | None = None
+    score: float | None = None
+    split: str | None = None  # test | validation: where ``score`` and ``per_class`` come from
+    test_macro_f1: float | None = None
+    validation_macro_f1: float | None = None
+    accuracy: float | None = None
+    per_class: dict[str, float] = field(default_factory=dict)
+    train_runtime_seconds: float | None = None
+    train_samples_per_second: float | None = None
+    duration_seconds: float | None = None
+    metrics_file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def metrics_file(store: SessionStore, session_file: Path) -> Path | None:
+    """The session's metrics.json (always inside the home's models folder), or None when the session is unreadable."""
+    try:
+        meta = store.read(session_file)
+    except SessionError:
+        return None
+    recorded = meta.output_paths.metrics_file
+    models = paths.models_dir(store.home)
+    if isinstance(recorded, str) and recorded and paths.is_within(Path(recorded), models):
+        return Path(recorded)
+    return store.output_dirs(meta)[0] / "metrics.json"
+
+
+def read_metrics(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def fill_from_metrics(row: LeaderRow, metrics: dict[str, Any]) -> None:
+    test, validation = metrics.get("test"), metrics.get("validation")
+    test = test if isinstance(test, dict) else None
+    validation = validation if isinstance(validation, dict) else None
+    row.test_macro_f1 = _number(test.get("macro_f1")) if test else None
+    row.validation_macro_f1 = _number(validation.get("macro_f1")) if validation else None
+    chosen, row.split = (test, "test") if row.test_macro_f1 is not None else (validation, "validation")
+    if chosen is None or _number(chosen.get("macro_f1")) is None:
+        row.split = None
+        return
+    row.score = _number(chosen.get("macro_f1"))
+    row.accuracy = _number(chosen.get("accuracy"))
+    per_class = chosen.get("per_class")
+    if isinstance(per_class, dict):
+        row.per_class = {str(k): f for k, v in per_class.items()
+                         if isinstance(v, dict) and (f := _number(v.get("f1"))) is not None}
+    row.train_runtime_seconds = _number(metrics.get("train_runtime_seconds"))
+    row.train_samples_per_second = _number(metrics.get("train_samples_per_second"))
+    if not row.model and isinstance(metrics.get("model"), str):
+        row.model = metrics["model"]
+
+
+def job_row(store: SessionStore, job: dict[str, Any]) -> LeaderRow:
+    row = LeaderRow(key=job.get("key", "?"), title=job.get("title", "?"), model=job.get("model"),
+                    session_id=job.get("session_id"), status=job.get("status", "unknown"))
+    session_file = Path(job["session_file"]) if job.get("session_file") else None
+    if session_file is None:
+        return row
+    try:
+        meta = store.read(session_file)
+        status = effective_status(store, meta)
+        row.status = job.get("status", "unknown") if status == "pending" else status
+        row.duration_seconds = duration_seconds(meta)
+    except SessionError:
+        row.status = "unreadable"
+    path = metrics_file(store, session_file)
+    metrics = read_metrics(path)
+    if metrics is not None:
+        row.metrics_file = str(path)
+        fill_from_metrics(row, metrics)
+    return row
+
+
+def rank_rows(rows: list[LeaderRow]) -> list[LeaderRow]:
+    """Scored rows first (test scores before validation-only ones), best first; ties keep job order."""
+    scored = [r for r in rows if r.score is not None]
+    scored.sort(key=lambda r: (r.split != "test", -(r.score or 0.0)))
+    for rank, row in enumerate(scored, start=1):
+        row.rank = rank
+    return scored + [r for r in rows if r.score is None]
+
+
+def leaderboard(state: dict[str, Any], store: SessionStore | None = None) -> list[LeaderRow]:
+    """Every job of the sweep, ranked by the metrics files found on disk now."""
+    store = store or SessionStore(Path(state["home"]) if state.get("home") else None)
+    jobs = sorted(state.get("jobs", []), key=lambda j: j.get("number", 0))
+    return rank_rows([job_row(store, job) for job in jobs])
+
+
+def best(rows: list[LeaderRow]) -> LeaderRow | None:
+    return next((r for r in rows if r.rank == 1), None)
+
+
+def class_names(rows: list[LeaderRow]) -> list[str]:
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row.per_class))
+    return list(names)
+
+
+def _fmt(value: float | None, spec: str = ".4f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def table_cells(rows: list[LeaderRow]) -> tuple[list[str], list[list[str]]]:
+    """Header and cells shared by the plain-text, Markdown and Rich renderings."""
+    classes = class_names(rows)
+    header = ["rank", "job", "model", "status", "macro-F1", *[f"F1 {c}" for c in classes], "train time (s)",
+              "samples/s", "session"]
+    cells = []
+    for r in rows:
+        score = _fmt(r.score) + ("" if r.split in (None, "test") else " (val)")
+        cells.append([str(r.rank or "-"), r.title, r.model or "-", r.status, score,
+                      *[_fmt(r.per_class.get(c)) for c in classes], _fmt(r.train_runtime_seconds, ".1f"),
+                      _fmt(r.train_samples_per_second, ".1f"), r.session_id or "-"])
+    return header, cells
+
+
+def format_plain(rows: list[LeaderRow]) -> str:
+    """A fixed-width text table (for the scheduler's pane and logs)."""
+    header, cells = table_cells(rows)
+    cells = [[c if i != 2 else c.rsplit("/", 1)[-1] for i, c in enumerate(row)] for row in cells]
+    widths = [max(len(h), *(len(row[i]) for row in cells)) if cells else len(h) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)

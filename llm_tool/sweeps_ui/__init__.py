@@ -1,0 +1,1 @@
+"""Sweep user interfaces: the control window (curses) and the Rich tables of sweep commands."""

@@ -1,0 +1,106 @@
+"""Rich tables of sweeps: the dry-run layout, the sweep list, job status and the leaderboard."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from llm_tool.sweeps.leaderboard import LeaderRow, class_names
+from llm_tool.sweeps.views import progress_text
+from llm_tool.ui.console import status_text
+
+
+def _num(value: Any, spec: str = ".4f") -> str:
+    return format(value, spec) if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
+
+
+def _settings(overrides: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k.split('.', 1)[-1]}={json.dumps(v)}" for k, v in overrides.items()) or "-"
+
+
+def layout_table(plan: Any) -> Table:
+    """Windows, panes and jobs of a planned sweep, in start order (`--dry-run`)."""
+    table = Table(title=f"tmux session {plan.tmux_session}: window 0 = control view + scheduler",
+                  title_style="primary")
+    for column in ("order", "window", "pane", "job", "title", "settings", ""):
+        table.add_column(column, justify="right" if column in ("order", "pane") else "left")
+    new_keys = {plan.job_key(j): j for j in plan.jobs}
+    existing = {j["key"]: j for j in plan.existing}
+    for window in plan.windows:
+        for pane, key in enumerate(window.jobs):
+            if key in new_keys:
+                job = new_keys[key]
+                order = plan.first_number + job.number - 1
+                table.add_row(str(order), f"{window.index}:{escape(window.name)}", str(pane), key,
+                              escape(job.title), escape(_settings(job.overrides)), "[success]new[/success]")
+            else:
+                old = existing[key]
+                table.add_row(str(old.get("number")), f"{window.index}:{escape(window.name)}", str(pane), key,
+                              escape(old.get("title", "?")), escape(_settings(old.get("overrides") or {})),
+                              status_text(old.get("status", "?")))
+    return table
+
+
+def sweeps_table(items: Sequence[Mapping[str, Any]]) -> Table:
+    table = Table(title="Sweeps", title_style="primary")
+    for column in ("name", "kind", "state", "jobs", "statuses", "tmux", "best", "created"):
+        table.add_column(column)
+    for item in items:
+        if item.get("error"):
+            table.add_row(escape(item["name"]), "-", "[error]unreadable[/error]", "-", escape(item["error"]), "-",
+                          "-", "-")
+            continue
+        tally = ", ".join(f"{n} {s}" for s, n in sorted(item["counts"].items()))
+        best = item.get("best")
+        table.add_row(escape(item["name"]), item.get("kind") or "-", status_text(item.get("state") or "?"),
+                      str(item["jobs"]), tally, "alive" if item.get("tmux_alive") else "-",
+                      escape(f"{best['title']} {best['score']:.4f}") if best else "-",
+                      str(item.get("created_at") or "-")[:19])
+    return table
+
+
+def jobs_table(name: str, rows: Sequence[Mapping[str, Any]]) -> Table:
+    table = Table(title=f"Sweep {name}", title_style="primary")
+    for column in ("#", "job", "window", "pane", "status", "progress", "loss", "best F1", "test F1", "gpu",
+                   "session"):
+        table.add_column(column, justify="right" if column in ("#", "loss", "best F1", "test F1") else "left")
+    for row in rows:
+        window = row.get("window") or "-"
+        if row.get("window_index") is not None:
+            window = f"{row['window_index']}:{window}"
+        table.add_row(str(row.get("number")), escape(str(row.get("title"))), escape(window),
+                      str(row.get("pane_id") or "-"), status_text(str(row.get("status"))), progress_text(row),
+                      _num(row.get("loss")), _num(row.get("best_f1")), _num(row.get("test_f1")),
+                      str(row.get("gpu") if row.get("gpu") is not None else "-"), str(row.get("session_id") or "-"))
+    return table
+
+
+def leaderboard_table(rows: Sequence[LeaderRow], *, title: str = "Leaderboard") -> Table:
+    """Ranked by test macro-F1, with per-class F1, training time and samples/s."""
+    classes = class_names(list(rows))
+    split = next((r.split for r in rows if r.rank == 1), "test") or "test"
+    table = Table(title=f"{title} (ranked by {split} macro-F1)", title_style="primary")
+    table.add_column("rank", justify="right")
+    table.add_column("job")
+    table.add_column("model")
+    table.add_column("status")
+    table.add_column("macro-F1", justify="right")
+    for name in classes:
+        table.add_column(f"F1 {escape(name)}", justify="right")
+    table.add_column("train time", justify="right")
+    table.add_column("samples/s", justify="right")
+    table.add_column("session")
+    for row in rows:
+        score = _num(row.score) + ("" if row.split in (None, "test") else " (val)")
+        if row.rank == 1:
+            score = f"[success]{score}[/success]"
+        model = (row.model or "-").rstrip("/").rsplit("/", 1)[-1]
+        table.add_row(str(row.rank or "-"), escape(row.title), escape(model), status_text(row.status), score,
+                      *[_num(row.per_class.get(c)) for c in classes], _num(row.train_runtime_seconds, ".1f") + " s"
+                      if row.train_runtime_seconds is not None else "-", _num(row.train_samples_per_second, ".1f"),
+                      row.session_id or "-")
+    return table
