@@ -177,7 +177,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from llm_tool.errors import SessionError
     from llm_tool.sessions.operations import import_session
-    from llm_tool.ui.console import success
+    from llm_tool.ui.console import success, warning
 
     store = _store()
     try:
@@ -186,7 +186,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise SessionError(f"file not found: {args.file}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SessionError(f"cannot read {args.file}: {exc}") from None
-    path = import_session(store, data, base_dir=store.home, dataset=args.dataset)
+    warnings: list[str] = []
+    path = import_session(store, data, base_dir=store.home, dataset=args.dataset, warnings=warnings)
+    for message in warnings:
+        warning(message)
     sid = store.read(path).session_id
     success(f"imported as {sid}: run it with `llm-tool sessions relaunch {sid}`")
     return 0
@@ -232,11 +235,12 @@ def _confirm(question: str, yes: bool) -> bool:
 
 def cmd_delete(args: argparse.Namespace) -> int:
     from llm_tool.sessions.operations import delete_session
+    from llm_tool.sessions.store import session_id_for
     from llm_tool.ui.console import info, success
 
     store = _store()
     path = store.resolve(args.id)
-    sid = store.read(path).session_id if path.exists() else path.name
+    sid = session_id_for(path)
     if not _confirm(f"delete session {sid}?", args.yes):
         info("nothing deleted")
         return 1
@@ -246,13 +250,18 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from llm_tool.sessions.operations import delete_session, sessions_older_than
-    from llm_tool.ui.console import info, success
+    from llm_tool.errors import UserError
+    from llm_tool.sessions.operations import clean_candidates, delete_session
+    from llm_tool.ui.console import info, success, warning
 
+    if args.older_than < 0:
+        raise UserError(f"--older-than must be 0 or more days, got {args.older_than:g}")
     store = _store()
-    old = sessions_older_than(store, args.older_than)
+    old, kept = clean_candidates(store, args.older_than)
+    for path, reason in kept:
+        warning(f"{path.name} {reason}")
     if not old:
-        info(f"no session older than {args.older_than:g} days")
+        info(f"no session to delete older than {args.older_than:g} days")
         return 0
     if not _confirm(f"delete {len(old)} sessions older than {args.older_than:g} days?", args.yes):
         info("nothing deleted")

@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once: new files get the usual 0o666 & ~umask, not mkstemp's private 0o600
+
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Replace ``path`` with ``data`` so readers see either the old or the new file, never a mix."""
@@ -24,6 +27,11 @@ def _write_temp(path: Path, text: str) -> str:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            try:
+                mode = path.stat().st_mode & 0o777  # a replaced file keeps its permissions
+            except FileNotFoundError:
+                mode = 0o666 & ~_UMASK
+            os.fchmod(handle.fileno(), mode)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -39,11 +47,12 @@ def create_json_exclusive(path: Path, data: Any) -> bool:
     tmp = _write_temp(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     try:
         os.link(tmp, path)  # atomic, and fails if the name is taken: never an empty or partial file
-        return True
     except FileExistsError:
         return False
     finally:
         os.unlink(tmp)
+    _fsync_dir(path.parent)
+    return True
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -54,8 +63,13 @@ def write_text_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename or link in ``folder`` durable."""
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:

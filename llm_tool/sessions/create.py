@@ -10,7 +10,7 @@ from llm_tool import __version__, paths
 from llm_tool.config import TrainingConfig, parse_config
 from llm_tool.errors import ConfigError
 from llm_tool.sessions.schema import SCHEMA_VERSION, SessionMetadata
-from llm_tool.sessions.store import SessionStore
+from llm_tool.sessions.store import ID_RE, SessionStore
 
 PATH_KEYS = ("primary_file", "validation_file", "test_file")
 WORKFLOWS = {"quick": "Training Studio - Quick", "custom": "Training Studio - Custom",
@@ -34,8 +34,12 @@ def create_session(store: SessionStore, raw: dict[str, Any], *, base_dir: Path, 
                    workflow: str | None = None) -> tuple[Path, TrainingConfig]:
     """Validate ``raw`` (a config or a session file) and write a new pending session for it."""
     config = parse_config(raw)
-    if session_name is not None and (not session_name.strip() or len(session_name) > 100):
-        raise ConfigError("--session-name must be 1 to 100 characters")
+    if session_name is not None:
+        if not session_name.strip() or len(session_name) > 100:
+            raise ConfigError("--session-name must be 1 to 100 characters")
+        if session_name.strip().isdigit() or ID_RE.match(session_name.strip()):
+            raise ConfigError(f"--session-name {session_name!r} would read as a row number or a session id: "
+                              f"add a letter (e.g. run-{session_name.strip()})")
     dataset = absolutise_paths(dataclasses.asdict(config.dataset), base_dir, store.home)
     model = dataclasses.asdict(config.model)
     metadata = SessionMetadata(dataset_config=dataset, model_config=model)

@@ -19,7 +19,7 @@ def now_iso() -> str:
 
 
 def parse_iso(value: str | None) -> datetime | None:
-    if not value:
+    if not value or not isinstance(value, str):
         return None
     try:
         parsed = datetime.fromisoformat(value)
@@ -59,8 +59,8 @@ def effective_status(store: SessionStore, metadata: SessionMetadata) -> str:
     if status.status != "running":
         return status.status
     if status.host and status.host != socket.gethostname():
-        beat = parse_iso(status.heartbeat)
-        if beat and datetime.now(timezone.utc) - beat > STALE_HEARTBEAT:
+        beat = parse_iso(status.heartbeat)  # no lock or pid to check: a recent heartbeat is the only sign of life
+        if beat is None or datetime.now(timezone.utc) - beat > STALE_HEARTBEAT:
             return "interrupted"
         return "running"
     if is_locked(store.run_lock_path(metadata.session_id)):

@@ -177,7 +177,7 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(info, dict):
         info = {}
     version = info.get("schema_version", 1)
-    if version < 2:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 2:
         status = data.get("execution_status")
         if isinstance(status, dict) and status.get("status") not in STATUSES:
             status["status"] = "pending"

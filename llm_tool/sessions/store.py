@@ -19,12 +19,6 @@ FILE_RE = re.compile(r"^training_metadata_(\d{8}_\d{6})(?:_(\d+))?\.json$")
 ID_RE = re.compile(r"^train_(\d{8}_\d{6})(?:_(\d+))?$")
 
 
-def _sort_key(name: str) -> tuple[str, int]:
-    match = FILE_RE.match(name)
-    assert match
-    return match.group(1), int(match.group(2) or 1)
-
-
 def session_id_for(path: Path) -> str:
     match = FILE_RE.match(path.name)
     if not match:
@@ -88,14 +82,23 @@ class SessionStore:
         model_dir = inside(out.model_dir, default)
         return model_dir, inside(out.checkpoints_dir, model_dir / "checkpoints")
 
-    def files_newest_first(self) -> list[Path]:
-        """Session files sorted by the time in their name; no file is opened."""
+    def names_newest_first(self) -> list[str]:
+        """Session file names sorted by the time in the name (then the _N suffix); no file is opened."""
+        keyed = []
         try:
-            names = [e.name for e in os.scandir(self.dir) if FILE_RE.match(e.name)]
+            with os.scandir(self.dir) as entries:
+                for entry in entries:
+                    match = FILE_RE.match(entry.name)
+                    if match:
+                        keyed.append(((match.group(1), int(match.group(2) or 1)), entry.name))
         except FileNotFoundError:
             return []
-        names.sort(key=_sort_key, reverse=True)
-        return [self.dir / n for n in names]
+        keyed.sort(reverse=True)
+        return [name for _, name in keyed]
+
+    def files_newest_first(self) -> list[Path]:
+        """Session files sorted by the time in their name; no file is opened."""
+        return [self.dir / name for name in self.names_newest_first()]
 
     # ----- create / read / update ------------------------------------------------------------
     def create(self, metadata: SessionMetadata, now: datetime | None = None) -> Path:
@@ -135,7 +138,11 @@ class SessionStore:
     def read(self, path: Path) -> SessionMetadata:
         """The metadata of ``path``; its session id is the one its file name gives (the only trusted one:
         lock, log and model paths are built from it, so an id such as '../x' written inside cannot escape)."""
-        metadata = SessionMetadata.from_dict(self.read_raw(path))
+        data = self.read_raw(path)
+        try:
+            metadata = SessionMetadata.from_dict(data)
+        except Exception as exc:  # noqa: BLE001 - a file of another tool or version: unreadable, never a crash
+            raise SessionError(f"{path.name} has unexpected content ({type(exc).__name__}: {exc})") from None
         info = metadata.training_session
         if FILE_RE.match(path.name):
             sid = session_id_for(path)
@@ -167,7 +174,8 @@ class SessionStore:
     # ----- listing and lookup ----------------------------------------------------------------
     def iter_refs(self) -> Iterator[SessionRef]:
         """Every session newest first, each file parsed only when the caller gets to it."""
-        for number, path in enumerate(self.files_newest_first(), start=1):
+        for number, name in enumerate(self.names_newest_first(), start=1):
+            path = self.dir / name  # a Path only for the files actually read
             try:
                 yield SessionRef(number, path, self.read(path))
             except SessionError as exc:
@@ -185,12 +193,12 @@ class SessionStore:
     def resolve(self, ref: str) -> Path:
         """A row number (1 = newest), a session id, a session name, or a metadata file path."""
         ref = ref.strip()
-        files = self.files_newest_first()
         if ref.isdigit():
+            names = self.names_newest_first()
             index = int(ref)
-            if not 1 <= index <= len(files):
-                raise SessionError(f"no session #{ref}: there are {len(files)}; see `llm-tool sessions list`")
-            return files[index - 1]
+            if not 1 <= index <= len(names):
+                raise SessionError(f"no session #{ref}: there are {len(names)}; see `llm-tool sessions list`")
+            return self.dir / names[index - 1]
         if ID_RE.match(ref):
             path = self.path_for_id(ref)
             if path.exists():

@@ -2,40 +2,69 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+from llm_tool.errors import SessionError
 from llm_tool.sessions.lifecycle import effective_status, parse_iso
-from llm_tool.sessions.schema import SessionMetadata
+from llm_tool.sessions.schema import STATUSES, SessionMetadata
 from llm_tool.sessions.store import SessionRef, SessionStore
+
+
+def _text(value: Any) -> str | None:
+    """A field shown as text: files written by other tools may hold any JSON type."""
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value
 
 
 def duration_seconds(meta: SessionMetadata) -> float | None:
     status = meta.execution_status
-    if status.duration_seconds is not None:
-        return status.duration_seconds
+    recorded = _number(status.duration_seconds)
+    if recorded is not None:
+        return recorded
     start, end = parse_iso(status.started_at), parse_iso(status.completed_at or status.heartbeat)
     return (end - start).total_seconds() if start and end else None
 
 
+def unreadable_row(ref: SessionRef, reason: str) -> dict[str, Any]:
+    return {"number": ref.number, "session_id": ref.session_id, "file": ref.path.name, "status": "unreadable",
+            "error": reason}
+
+
 def summary_row(store: SessionStore, ref: SessionRef) -> dict[str, Any]:
     if ref.metadata is None:
-        return {"number": ref.number, "file": ref.path.name, "error": ref.error, "session_id": ref.session_id}
-    meta = ref.metadata
-    dataset = meta.dataset_config.get("primary_file") or ""
+        return unreadable_row(ref, ref.error or "unreadable")
+    try:
+        return _summary(store, ref, ref.metadata)
+    except Exception as exc:  # noqa: BLE001 - one odd file never breaks the whole listing
+        return unreadable_row(ref, f"{ref.path.name} has unexpected content ({type(exc).__name__}: {exc})")
+
+
+def _summary(store: SessionStore, ref: SessionRef, meta: SessionMetadata) -> dict[str, Any]:
+    dataset = _text(meta.dataset_config.get("primary_file"))
+    status = effective_status(store, meta)
     return {
         "number": ref.number,
         "session_id": meta.session_id,
-        "name": meta.training_session.session_name,
-        "timestamp": meta.training_session.timestamp,
-        "mode": meta.model_config.get("training_mode"),
+        "name": _text(meta.training_session.session_name),
+        "timestamp": _text(meta.training_session.timestamp),
+        "mode": _text(meta.model_config.get("training_mode")),
         "dataset": Path(dataset).name if dataset else None,
-        "model": meta.model_config.get("selected_model"),
-        "status": effective_status(store, meta),
-        "best_f1": meta.execution_status.best_f1,
-        "test_f1": meta.execution_status.test_f1,
+        "model": _text(meta.model_config.get("selected_model")),
+        "status": status if isinstance(status, str) and status in STATUSES else "unknown",
+        "best_f1": _number(meta.execution_status.best_f1),
+        "test_f1": _number(meta.execution_status.test_f1),
         "duration_seconds": duration_seconds(meta),
-        "sweep_id": meta.training_session.sweep_id,
+        "sweep_id": _text(meta.training_session.sweep_id),
+        "parent_session": _text(meta.training_session.parent_session),
         "file": ref.path.name,
     }
 
@@ -52,7 +81,12 @@ def matches(row: dict[str, Any], *, status: str | None, model: str | None, datas
 
 def list_rows(store: SessionStore, *, limit: int | None, status: str | None = None, model: str | None = None,
               dataset: str | None = None) -> list[dict[str, Any]]:
-    """Newest first, numbered by position in the whole history; stops parsing once ``limit`` rows matched."""
+    """Newest first, numbered by position in the whole history; stops parsing once ``limit`` rows matched.
+
+    Files are ordered by the time in their names (no file is opened for that), so the 20 most recent of
+    10,000 sessions cost 20 reads."""
+    if limit is not None and limit < 1:
+        raise SessionError(f"--limit must be at least 1, got {limit}")
     rows: list[dict[str, Any]] = []
     for ref in store.iter_refs():
         row = summary_row(store, ref)

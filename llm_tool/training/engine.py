@@ -45,9 +45,7 @@ class Run:
         self.meta = store.read(path)
         self.sid = self.meta.session_id
         self.config = parse_config(self.meta.to_dict(), source=path.name)
-        outputs = self.meta.output_paths
-        self.model_dir = Path(outputs.model_dir or store.home / "models" / self.sid)
-        self.checkpoints_dir = Path(outputs.checkpoints_dir or self.model_dir / "checkpoints")
+        self.model_dir, self.checkpoints_dir = store.output_dirs(self.meta)  # always inside the home
 
     def stage(self, message: str) -> None:
         self.on_event(TrainingEvent(kind="stage", message=message))

@@ -56,6 +56,19 @@ def _explain(name: str, exc: Exception) -> ModelError:
     return ModelError(f"cannot load model '{name}': {text[:160]}; {hint}")
 
 
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
+
+
+def _refuse_pickle_only(name: str, folder: Path) -> None:
+    """Weights load as safetensors only: a folder with only pickled weights is refused before any loading."""
+    if not folder.is_dir() or any(folder.glob("*.safetensors")):
+        return
+    pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+    if pickles:
+        raise ModelError(f"cannot load model '{name}': its weights are a pickle ({pickles[0]}), and llm-tool loads "
+                         "safetensors weights only (a pickle can run code): convert it to model.safetensors")
+
+
 def load_tokenizer(name: str, base_dir: Path | None = None) -> Any:
     from transformers import AutoTokenizer
 
@@ -71,6 +84,7 @@ def load_model(name: str, *, num_labels: int, id2label: dict[int, str], multi_la
     from transformers import AutoModelForSequenceClassification
 
     path = resolve_model(name, base_dir)
+    _refuse_pickle_only(name, Path(path))
     try:
         return AutoModelForSequenceClassification.from_pretrained(
             path,

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from llm_tool.ui.console import status_text
@@ -53,17 +54,22 @@ def metrics_tables(metrics: dict[str, Any]) -> list[Table]:
 def format_date(stamp: str | None) -> str:
     try:
         return datetime.strptime(stamp or "", "%Y%m%d_%H%M%S").strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return stamp or "-"
+    except (TypeError, ValueError):
+        return str(stamp) if stamp else "-"
 
 
 def format_duration(seconds: float | None) -> str:
-    if seconds is None:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         return "-"
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def _safe(value: Any, spec: str = ".4f") -> str:
+    """A value from a session file as table text: numbers formatted, markup characters escaped."""
+    return escape(_num(value, spec))
 
 
 def sessions_table(rows: Iterable[dict[str, Any]], title: str) -> Table:
@@ -73,35 +79,39 @@ def sessions_table(rows: Iterable[dict[str, Any]], title: str) -> Table:
                             ("Model", "left"), ("Status", "left"), ("Best F1", "right"), ("Duration", "right")):
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
-        if row.get("error"):
-            table.add_row(str(row["number"]), "-", "-", row["file"], "-", status_text("unreadable"),
-                          "-", row["error"][:60])
+        if row.get("error"):  # the file name, then the reason in full (never hidden, never dropped)
+            reason = str(row["error"]).removeprefix(f"{row['file']} ")
+            table.add_row(str(row["number"]), "-", "-", escape(row["file"]), escape(reason[:300]),
+                          status_text("unreadable"), "-", "-")
             continue
-        table.add_row(str(row["number"]), format_date(row["timestamp"]), row["mode"] or "-", row["dataset"] or "-",
-                      row["model"] or "-", status_text(row["status"]), _num(row["best_f1"]),
-                      format_duration(row["duration_seconds"]))
+        table.add_row(str(row["number"]), escape(format_date(row["timestamp"])), _safe(row["mode"]),
+                      _safe(row["dataset"]), _safe(row["model"]), status_text(escape(str(row["status"]))),
+                      _safe(row["best_f1"]), format_duration(row["duration_seconds"]))
     return table
 
 
 def details_table(flat: dict[str, Any], title: str) -> Table:
-    table = Table(title=title, title_style="primary", show_lines=False)
+    table = Table(title=escape(title), title_style="primary", show_lines=False)
     table.add_column("Parameter", style="bold")
     table.add_column("Value", overflow="fold")
     for key, value in flat.items():
-        text = status_text(value) if key.endswith("status") and isinstance(value, str) else _num(value, ".6g")
-        table.add_row(key, text)
+        if key.endswith(".status") and isinstance(value, str):
+            text = status_text(escape(value))
+        else:
+            text = _safe(value, ".6g")
+        table.add_row(escape(key), text)
     return table
 
 
 def compare_table(ids: list[str], rows: dict[str, list[Any]]) -> Table:
-    table = Table(title="Session comparison (differences in yellow)", title_style="primary")
+    table = Table(title="Session comparison (differences in yellow, marked *)", title_style="primary")
     table.add_column("Parameter", style="bold")
     for sid in ids:
-        table.add_column(sid, overflow="fold")
+        table.add_column(escape(sid), overflow="fold")
     for key, values in rows.items():
-        texts = [_num(v, ".6g") for v in values]
+        texts = [_safe(v, ".6g") for v in values]
         differs = len(set(texts)) > 1
-        table.add_row(f"[warning]{key}[/warning]" if differs else key,
+        table.add_row(f"[warning]* {escape(key)}[/warning]" if differs else escape(key),
                       *[f"[warning]{t}[/warning]" if differs else t for t in texts])
     return table
 
