@@ -150,14 +150,13 @@ def test_save_only_then_the_printed_command_runs_it(data: Path, tiny_model: Path
     assert meta["model_config"]["epochs"] == 1 and meta["model_config"]["batch_size"] == 8
     assert meta["training_session"]["workflow"] == "Training Studio - Quick"
     out = capsys.readouterr().out
-    command = f"llm-tool sessions relaunch {sid}"
+    command = f"llm-tool sessions resume {sid}"
     assert command in out
     from llm_tool.cli import main
 
     assert main(command.split()[1:]) == 0  # the command line the studio printed, run as `llm-tool` runs it
-    child = read_json(session_files(home)[-1])
-    assert child["training_session"]["parent_session"] == sid
-    assert child["execution_status"]["status"] == "completed"
+    assert session_files(home) == [path]  # the saved session itself ran: no copy in the history
+    assert read_json(path)["execution_status"]["status"] == "completed"
 
 
 def _trained_session(home: Path, data: Path, model: Path, **model_config: object) -> Path:

@@ -96,3 +96,18 @@ def test_non_interactive_refuses_to_prompt(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("LLM_TOOL_NON_INTERACTIVE", "1")
     with pytest.raises(InteractiveSessionError, match="llm-tool train CONFIG.json"):
         Prompter().ask(MENU)
+
+
+def test_checkbox_ticks_by_space_numbers_and_arrows_and_validates() -> None:
+    def at_least_two(values: list[object]) -> str | None:
+        return None if len(values) >= 2 else "tick at least 2"
+
+    question = Question("pick", "checkbox", "Pick", default=("b",), validate=at_least_two, choices=(
+        Choice("a", "a"), Choice("b", "b"), Choice("c", "c", disabled="not here"), Choice("d", "d")))
+    assert ask(question, " ", Keys.ENTER) == ["a", "b"]  # the default tick stays; Space ticks the pointed one
+    assert ask(question, "4", " ", "2", " ", Keys.ENTER, "1", " ", Keys.ENTER) == ["a", "d"]  # refused, then ok
+    assert ask(question, Keys.UP, " ", Keys.ENTER) == ["b", "d"]  # up from the first wraps to the last
+    assert ask(question, "3", " ", Keys.ENTER) == ["a", "b"]  # disabled: the number stays where it was (1)
+    for keys in ((Keys.LEFT,), (Keys.CTRL_C,), (Keys.ENTER,)):  # Enter with one tick: refused, input ends
+        with pytest.raises(GoBack):
+            ask(question, "2", " ", *keys)

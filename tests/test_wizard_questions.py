@@ -63,6 +63,34 @@ def test_settings_asked_per_mode() -> None:
     assert "early_stopping_patience" not in q.settings_to_ask("custom", {"early_stopping": False})
 
 
+def test_benchmark_mode_asks_the_quick_settings_and_needs_tmux() -> None:
+    assert q.settings_to_ask("benchmark", {}) == ["epochs", "batch_size"]
+    modes = q.mode_question("quick", tmux_available=True)
+    assert [c.value for c in modes.choices] == ["quick", "custom", "benchmark"] and not modes.choices[2].disabled
+    without = q.mode_question("benchmark", tmux_available=False)
+    assert without.choices[2].disabled == "needs tmux, which is not installed" and "apt install tmux" in without.help
+
+
+def test_benchmark_models_questions(tmp_path: Path) -> None:
+    suggestions = [("bert-base-uncased", "English", False), ("all-MiniLM-L6-v2", "small", True)]
+    models = q.models_question(suggestions, ["all-MiniLM-L6-v2"])
+    assert models.kind == "checkbox" and models.default == ("all-MiniLM-L6-v2",)
+    assert [c.value for c in models.choices] == ["bert-base-uncased", "all-MiniLM-L6-v2", q.TYPE_MODEL]
+    assert "✓ offline" in models.choices[1].title and "offline" not in models.choices[0].title
+    assert "at least 2" in (models.check(["bert-base-uncased"]) or "")
+    assert models.check(["bert-base-uncased", "all-MiniLM-L6-v2"]) is None
+    assert models.check([q.TYPE_MODEL]) is None  # the typed names are checked next
+
+    assert q.split_model_names(" a  b ") == ["a", "b"]
+    assert q.split_model_names(f"{tmp_path}/my model, c,") == [f"{tmp_path}/my model", "c"]
+    typed = q.model_names_question(["a"])
+    assert typed.check("b") is None and typed.value_of("b c") == ["b", "c"]
+    assert typed.check("") == "a benchmark compares at least 2 models: 1 ticked, type 1 more"
+    assert typed.check("a") == "a is listed twice: each model once"
+    assert "not found" in (typed.check("b ./missing-model") or "")
+    assert q.model_names_question(["a", "b"]).check("") is None
+
+
 def test_data_path_and_model_name_validation(tmp_path: Path) -> None:
     data = write_csv(tmp_path / "d.csv", [{"text": "a", "label": "x"}])
     assert q.validate_data_path(str(data)) is None
@@ -180,6 +208,9 @@ def test_draft_makes_a_valid_config(tmp_path: Path, sample_csv: Path) -> None:
     config = parse_config(raw)
     assert config.model.epochs == 2 and config.model.training_mode == "custom"
     assert config.dataset.primary_file == str(path)
+    draft.mode, draft.models = "benchmark", ["m1", "m2"]
+    assert draft.raw_config()["model_config"] == {"selected_model": "m1", "training_mode": "benchmark",
+                                                  "epochs": 2, "class_weights": "balanced"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -46,3 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         error("interrupted")
         return 130
+    except Exception as exc:  # noqa: BLE001 - the one funnel: a line, not a traceback (unless --debug)
+        if debug:
+            raise
+        from llm_tool.ui.console import error
+
+        error(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback; "
+              "a training session's log has it too)")
+        return 1

@@ -137,12 +137,15 @@ def _dispatch(store: Any, path: Path, args: argparse.Namespace, *, resume: bool)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from llm_tool.dispatch.launcher import ensure_not_running
     from llm_tool.sessions.operations import check_resumable
 
     store = _store()
     path = store.resolve(args.id)
-    check_resumable(store, path)
-    return _dispatch(store, path, args, resume=True)
+    meta = check_resumable(store, path)
+    ensure_not_running(store, meta)  # also refuses while a tmux supervisor is about to retry it
+    # a session saved but never started (pending, no checkpoint yet) simply starts from the beginning
+    return _dispatch(store, path, args, resume=meta.execution_status.status != "pending")
 
 
 def cmd_relaunch(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from llm_tool.sessions.store import SessionStore
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 SUPERVISOR_FINAL = ("completed", "failed", "interrupted")
+SWEEP_CONTROL_ROLES = ("control", "scheduler")  # a sweep's own panes (pane option @llm_tool_role): not trainings
 
 
 @dataclass
@@ -126,12 +127,17 @@ def _fill(job: JobInfo, pane: PaneInfo) -> None:
     job.last_line = last[0] if last else None
 
 
-def collect_jobs(server: TmuxServer | None = None) -> list[JobInfo]:
-    """Every job pane of every `llmtool-*` session (one tmux call, then one metadata read per job)."""
+def collect_jobs(server: TmuxServer | None = None, *, sweep_control: bool = False) -> list[JobInfo]:
+    """Every job pane of every `llmtool-*` session (one tmux call, then one metadata read per job).
+
+    A sweep's control view and scheduler panes are no trainings: left out unless ``sweep_control`` (stopping a
+    whole tmux session must signal them too, so that the scheduler starts nothing while its jobs stop)."""
     server = server or TmuxServer()
     jobs = []
     for pane in server.list_panes():
         if not is_tool_name(pane.session_name):
+            continue
+        if pane.role in SWEEP_CONTROL_ROLES and not sweep_control:
             continue
         created = datetime.fromtimestamp(pane.created).isoformat(timespec="seconds") if pane.created else None
         job = JobInfo(name=pane.session_name, socket=server.socket, pane_id=pane.pane_id, window_id=pane.window_id,

@@ -127,7 +127,7 @@ def stop_sessions(names: list[str], *, server: TmuxServer | None = None, grace: 
     """Stop every job of the named tool sessions (exact names), wait up to ``grace`` s, then remove them."""
     server = server or TmuxServer()
     check_names(server, names)
-    jobs = [job for job in collect_jobs(server) if job.name in names]
+    jobs = [job for job in collect_jobs(server, sweep_control=True) if job.name in names]
     for job in jobs:
         _ask(job)
     deadline = time.monotonic() + grace

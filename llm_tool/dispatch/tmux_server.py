@@ -14,6 +14,7 @@ from llm_tool.errors import TmuxError
 SOCKET_ENV = "LLM_TOOL_TMUX_SOCKET"
 DEFAULT_SOCKET = "llm-tool"
 SESSION_OPTION = "@llm_tool_session"  # set on each job pane (and its session): the session metadata file
+ROLE_OPTION = "@llm_tool_role"  # set on a sweep's panes: control | scheduler | job (llm_tool.sweeps.tmux_ops)
 WIDTH, HEIGHT = 240, 60
 # Set on every start, before any window is created (tmux reads no config of ours: -f /dev/null).
 SERVER_OPTIONS = (
@@ -81,6 +82,7 @@ class PaneInfo:
     dead_status: int | None
     dead_signal: int | None
     session_file: str | None
+    role: str | None = None  # a sweep pane's role (control, scheduler, job); None elsewhere
 
 
 def _int(text: str) -> int | None:
@@ -142,14 +144,14 @@ class TmuxServer:
 
     def list_panes(self) -> list[PaneInfo]:
         """Every pane of every session in one call; [] when the server is not running."""
-        fmt = "\t".join(f"#{{{f}}}" for f in _PANE_FIELDS) + f"\t#{{{SESSION_OPTION}}}"
+        fmt = "\t".join(f"#{{{f}}}" for f in (*_PANE_FIELDS, ROLE_OPTION, SESSION_OPTION))
         proc = self.server.cmd("list-panes", "-a", "-F", fmt)
         if proc.returncode != 0:
             return []
         panes = []
         for line in proc.stdout:
-            parts = line.split("\t", len(_PANE_FIELDS))
-            if len(parts) != len(_PANE_FIELDS) + 1:
+            parts = line.split("\t", len(_PANE_FIELDS) + 1)  # the session file (last) may hold any character
+            if len(parts) != len(_PANE_FIELDS) + 2:
                 continue
             v: dict[str, Any] = dict(zip(_PANE_FIELDS, parts))
             panes.append(PaneInfo(
@@ -157,7 +159,7 @@ class TmuxServer:
                 attached=(_int(v["session_attached"]) or 0) > 0, created=_int(v["session_created"]),
                 window_id=v["window_id"], pane_id=v["pane_id"], pane_pid=_int(v["pane_pid"]),
                 dead=v["pane_dead"] == "1", dead_status=_int(v["pane_dead_status"]),
-                dead_signal=_int(v["pane_dead_signal"]), session_file=parts[-1] or None,
+                dead_signal=_int(v["pane_dead_signal"]), session_file=parts[-1] or None, role=parts[-2] or None,
             ))
         return panes
 

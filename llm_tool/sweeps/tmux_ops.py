@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llm_tool.dispatch.panes import JobPane, new_job_session, new_job_window, split_job_pane
-from llm_tool.dispatch.tmux_server import PaneInfo, TmuxServer, escape_format
+from llm_tool.dispatch.tmux_server import ROLE_OPTION, PaneInfo, TmuxServer, escape_format  # role: control|scheduler|job
 from llm_tool.errors import TmuxError
 from llm_tool.sweeps.layout import CONTROL_WINDOW
 
-ROLE_OPTION = "@llm_tool_role"  # control | scheduler | job: what a pane of a sweep session is
 JOB_OPTION = "@llm_tool_job"  # the job key of a job pane
 SCHEDULER_LINES = 10
 BORDER_FORMAT = " #{pane_title} "

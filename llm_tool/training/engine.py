@@ -127,7 +127,7 @@ def _run_locked(run: Run, resume: bool, stop: GracefulStop, started: float) -> T
     run.stage("training")
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     stop.training = False
-    if stop.reason is not None:
+    if stop.reason is not None and trainer.state.global_step < trainer.state.max_steps:
         _mark_interrupted(run, stop.reason)
         return TrainingOutcome(run.sid, "interrupted", None, None, stop.reason)
     return _finish(run, trainer, data, tokenizer, started)

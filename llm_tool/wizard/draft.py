@@ -24,7 +24,10 @@ class Draft:
     mode: str = "quick"
     settings: dict[str, Any] = field(default_factory=dict)
     model: str = DEFAULT_MODEL
+    models: list[str] = field(default_factory=list)  # benchmark mode: the candidates
     plan: Any = None
+    plans: list[Any] = field(default_factory=list)  # benchmark mode: one training plan per candidate
+    sweep_name: str | None = None  # benchmark mode: the sweep it will start
     save: bool = True
     session_path: Path | None = None
 
@@ -33,6 +36,8 @@ class Draft:
         return dataset_section(self.data_path, self.text_column, self.label_column, self.strategy)
 
     def raw_config(self) -> dict[str, Any]:
-        """The config dict handed to the core (the same shape as a `llm-tool train` config file)."""
+        """The config dict handed to the core (the same shape as a `llm-tool train` config file). In benchmark
+        mode it is the base of every candidate (each job sets its own model); its model is the first one."""
+        model = self.models[0] if self.mode == "benchmark" and self.models else self.model
         return {"dataset_config": self.dataset(),
-                "model_config": {"selected_model": self.model, "training_mode": self.mode, **self.settings}}
+                "model_config": {"selected_model": model, "training_mode": self.mode, **self.settings}}

@@ -9,9 +9,7 @@ from pathlib import Path
 from llm_tool.errors import InteractiveSessionError, LlmToolError
 from llm_tool.ui.console import error, info, success, warning
 from llm_tool.wizard.flow import Context
-from llm_tool.wizard.questions import Question
-
-TMUX_INSTALL = "install it with `apt install tmux` (Debian/Ubuntu) or `brew install tmux` (macOS)"
+from llm_tool.wizard.questions import TMUX_INSTALL, Question
 
 
 def tmux_available() -> bool:
@@ -65,7 +63,7 @@ def run_in_tmux(ctx: Context, path: Path, *, resume: bool = False) -> bool:
 def explain_saved(ctx: Context, path: Path) -> None:
     sid = ctx.store.read(path).session_id
     success(f"saved {sid}: {path}")
-    info(f"  run it later:  llm-tool sessions relaunch {sid}   (add --tmux to run it in tmux)")
+    info(f"  run it later:  llm-tool sessions resume {sid}   (add --tmux to run it in tmux)")
     info("  or here:       Training Studio → Resume/Relaunch Training → pick it → Start it now")
 
 

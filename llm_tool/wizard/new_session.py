@@ -9,7 +9,7 @@ from typing import Any
 from llm_tool.data.formats import read_table
 from llm_tool.errors import DatasetError
 from llm_tool.ui.console import console, error
-from llm_tool.wizard import views
+from llm_tool.wizard import benchmark_mode, views
 from llm_tool.wizard.detect import column_hints, detect_strategy, find_data_files, guess_label_column, guess_text_column
 from llm_tool.wizard.draft import Draft
 from llm_tool.wizard.flow import Context, run_steps
@@ -136,7 +136,7 @@ def ask_settings(ctx: Context, mode: str, answers: dict[str, Any]) -> dict[str, 
 
 def step_mode(ctx: Context, d: Draft) -> None:
     while True:
-        mode = ctx.ask(mode_question(d.mode))
+        mode = ctx.ask(mode_question(d.mode, tmux_available=tmux_available()))
         try:
             d.settings = ask_settings(ctx, mode, d.settings if mode == d.mode else {})
         except GoBack:
@@ -149,6 +149,8 @@ def step_mode(ctx: Context, d: Draft) -> None:
 def step_model(ctx: Context, d: Draft) -> None:
     from llm_tool.wizard.analyse import default_model, recommend_models
 
+    if d.mode == "benchmark":
+        return benchmark_mode.step_models(ctx, d)
     assert d.analysis is not None
     suggestions = recommend_models(d.analysis["languages"], d.analysis["long_documents"])
     names = [s[0] for s in suggestions]
@@ -165,11 +167,13 @@ def step_model(ctx: Context, d: Draft) -> None:
 
 
 # ----- steps 6 and 7 -----------------------------------------------------------------------------
-def step_review(ctx: Context, d: Draft) -> None:
+def step_review(ctx: Context, d: Draft) -> object:
     from llm_tool.config import parse_config
     from llm_tool.doctor.models import usable_offline
     from llm_tool.training.plan import make_plan
 
+    if d.mode == "benchmark":
+        return benchmark_mode.step_review(ctx, d)
     raw = d.raw_config()
     config = parse_config(raw, source="the studio's answers")
     with console.status("Checking the data and the model, estimating duration and memory…"):
@@ -178,11 +182,15 @@ def step_review(ctx: Context, d: Draft) -> None:
     ctx.show(views.summary_table(raw, dataclasses.asdict(config.model), d.plan, usable_offline(d.model)))
     ctx.show(views.SAVE_PANEL)
     d.save = bool(ctx.ask(save_question(d.save)))
+    return None
 
 
 # ----- step 8 ------------------------------------------------------------------------------------
 def step_where(ctx: Context, d: Draft) -> None:
     from llm_tool.sessions.create import create_session
+
+    if d.mode == "benchmark":
+        return benchmark_mode.step_launch(ctx, d)
 
     def session_path() -> Path:
         if d.session_path is None:

@@ -17,6 +17,7 @@ from llm_tool.wizard.questions import DATA_SUFFIXES, Choice, GoBack, Question
 NON_INTERACTIVE_ENV = "LLM_TOOL_NON_INTERACTIVE"
 SELECT_HELP = "(↑↓ or the number, then Enter · ← or Ctrl+C: back)"
 SELECT_HELP_NO_BACK = "(↑↓ or the number, then Enter)"
+CHECKBOX_HELP = "(Space: tick · ↑↓ or the number · Enter: done · ← or Ctrl+C: back)"
 TEXT_HELP = "(Enter: accept · Ctrl+C: back)"
 NUMBER_PAUSE = 1.0  # seconds after which typed digits start a new number
 _BACK_VALUE = object()
@@ -41,6 +42,8 @@ class Prompter:
         try:
             if question.kind == "select":
                 answer = self._select(question)
+            elif question.kind == "checkbox":
+                answer = self._checkbox(question)
             elif question.kind == "confirm":
                 answer = self._confirm(question)
             else:
@@ -67,9 +70,37 @@ class Prompter:
         help_text = SELECT_HELP if q.back else SELECT_HELP_NO_BACK
         question = questionary.select(_message(q), choices=choices, default=default, instruction=help_text,
                                       use_jk_keys=False)
-        _add_select_keys(question.application, items, back=bool(q.back))
+        control = _add_number_keys(question.application, items)
+
+        def back(event: Any) -> None:
+            control.pointed_at = len(items) - 1
+            control.is_answered = True
+            event.app.exit(result=len(items))
+        if q.back:
+            _add_keys(question.application, back, "left")
         index = question.unsafe_ask()
         return items[int(index) - 1].value
+
+    def _checkbox(self, q: Question) -> Any:
+        """Space ticks, Enter submits (validated on the list of ticked values); ← and Ctrl+C go back."""
+        items: list[Choice] = list(q.choices)
+        ticked = list(q.default or ())
+        width = len(str(len(items)))
+        choices = [questionary.Choice(title=f"{i:>{width}}. {c.title}", value=i, disabled=c.disabled,
+                                      checked=c.value in ticked and not c.disabled, description=c.hint or None)
+                   for i, c in enumerate(items, start=1)]
+
+        def validate(indexes: list[int]) -> bool | str:
+            return q.check([items[i - 1].value for i in indexes]) or True
+
+        question = questionary.checkbox(_message(q), choices=choices, validate=validate, instruction=CHECKBOX_HELP,
+                                        use_jk_keys=False)
+        _add_number_keys(question.application, items)
+        _add_keys(question.application, lambda event: event.app.exit(result=_BACK_VALUE), "left")
+        answer = question.unsafe_ask()
+        if answer is _BACK_VALUE:
+            return answer
+        return [items[int(i) - 1].value for i in answer]
 
     def _confirm(self, q: Question) -> Any:
         instruction = ("[Y/n] " if q.default else "[y/N] ") + "(← or Ctrl+C: back) "
@@ -106,11 +137,18 @@ def _data_or_folder(path: str) -> bool:
     return os.path.isdir(path) or path.lower().endswith(DATA_SUFFIXES)
 
 
-def _add_select_keys(app: Application[Any], items: list[Choice], *, back: bool) -> None:
-    """Digits jump to the choice with that number (several digits typed quickly form one number); ← goes back."""
+def _add_keys(app: Application[Any], handler: Any, *keys: str) -> None:
+    """Bind each of ``keys`` to ``handler`` (added last: it wins over the prompt's own binding of that key)."""
+    extra = KeyBindings()
+    for key in keys:
+        extra.add(key, eager=True)(handler)
+    app.key_bindings = merge_key_bindings([app.key_bindings, extra])
+
+
+def _add_number_keys(app: Application[Any], items: list[Any]) -> InquirerControl:
+    """Digits point at the choice with that number (several digits typed quickly form one number)."""
     control = next(w.content for w in app.layout.find_all_windows() if isinstance(w.content, InquirerControl))
     typed = {"digits": "", "at": 0.0}
-    extra = KeyBindings()
 
     def point(number: int) -> bool:
         if 1 <= number <= len(items) and not items[number - 1].disabled:
@@ -127,13 +165,5 @@ def _add_select_keys(app: Application[Any], items: list[Choice], *, back: bool) 
             point(int(digits))
         typed["digits"], typed["at"] = digits, now
 
-    for digit in "0123456789":
-        extra.add(digit, eager=True)(on_digit)
-    if back:
-        @extra.add("left", eager=True)
-        def _back(event: Any) -> None:
-            control.pointed_at = len(items) - 1
-            control.is_answered = True
-            event.app.exit(result=len(items))
-
-    app.key_bindings = merge_key_bindings([app.key_bindings, extra])
+    _add_keys(app, on_digit, *"0123456789")
+    return control

@@ -20,6 +20,7 @@ BACK = "← Back"
 TYPE_PATH = "__type_path__"
 TYPE_MODEL = "__type_model__"
 DONE = "__done__"
+TMUX_INSTALL = "install it with `apt install tmux` (Debian/Ubuntu) or `brew install tmux` (macOS)"
 LONG_RUN_SECONDS = 30 * 60  # above this estimate tmux is the recommended place to run
 DATA_SUFFIXES = tuple(sorted(s for s in EXTENSIONS if s != ".txt"))
 
@@ -41,16 +42,16 @@ class Question:
     """One prompt. ``validate`` returns an error message or None; ``convert`` turns valid text into a value."""
 
     name: str
-    kind: Literal["select", "text", "path", "confirm"]
+    kind: Literal["select", "checkbox", "text", "path", "confirm"]
     message: str
-    default: Any = None
+    default: Any = None  # checkbox: the values ticked at first
     choices: tuple[Choice, ...] = ()
     back: str | None = BACK  # select: title of the last, numbered choice that goes back (None: none)
     help: str = ""
-    validate: Callable[[str], str | None] | None = None
+    validate: Callable[[Any], str | None] | None = None  # the typed text; checkbox: the list of ticked values
     convert: Callable[[str], Any] | None = None
 
-    def check(self, text: str) -> str | None:
+    def check(self, text: Any) -> str | None:
         return self.validate(text) if self.validate else None
 
     def value_of(self, text: str) -> Any:
@@ -138,14 +139,17 @@ CONTINUE = select("analysis", "Step 3/8 · Analysis: continue?", [Choice("Contin
 
 
 # ----- step 4: training mode and hyperparameters -----------------------------------------------
-def mode_question(default: str = "quick") -> Question:
+def mode_question(default: str = "quick", *, tmux_available: bool = True) -> Question:
     return select("mode", "Step 4/8 · Training mode", [
         Choice("Quick: recommended defaults, asks epochs and batch size", "quick"),
         Choice("Custom: every hyperparameter, each validated", "custom"),
-    ], default)
+        Choice("Benchmark: compare several models on the same data and split", "benchmark",
+               "one training per model, run as a sweep in tmux; a leaderboard ranks them by test macro-F1",
+               None if tmux_available else "needs tmux, which is not installed"),
+    ], default, help="" if tmux_available else f"benchmark needs tmux: {TMUX_INSTALL}")
 
 
-QUICK_FIELDS = ("epochs", "batch_size")
+QUICK_FIELDS = ("epochs", "batch_size")  # also asked in benchmark mode: the same settings for every candidate
 FIXED_FIELDS = ("selected_model", "training_mode")
 HYPERPARAMETERS = tuple(f.name for f in dataclasses.fields(ModelConfig) if f.name not in FIXED_FIELDS)
 _HINTS = typing.get_type_hints(ModelConfig)
@@ -213,7 +217,7 @@ def setting_question(name: str, answers: dict[str, Any]) -> Question:
 
 
 def settings_to_ask(mode: str, answers: dict[str, Any]) -> list[str]:
-    names = QUICK_FIELDS if mode == "quick" else HYPERPARAMETERS
+    names = HYPERPARAMETERS if mode == "custom" else QUICK_FIELDS
     return [n for n in names if n not in WHEN or WHEN[n](answers)]
 
 
@@ -239,6 +243,61 @@ def model_question(suggestions: list[tuple[str, str, bool]], default: str | None
 def model_name_question(default: str = "") -> Question:
     return Question("model_name", "text", "Model name or folder", default=default, validate=validate_model_name,
                     convert=lambda text: text.strip(), help="a Hugging Face id or a local folder")
+
+
+# ----- step 5 in benchmark mode: several models --------------------------------------------------
+MIN_CANDIDATES = 2
+
+
+def models_question(suggestions: list[tuple[str, str, bool]], ticked: list[str]) -> Question:
+    """A checkbox of the recommended models (``suggestions`` as for ``model_question``) and "Type…"."""
+    choices = [Choice(f"{name}{'  ✓ offline' if offline else ''}", name, why) for name, why, offline in suggestions]
+    choices.append(Choice("Type model names or folders…", TYPE_MODEL, "any Hugging Face ids or local folders"))
+
+    def validate(values: list[Any]) -> str | None:
+        if TYPE_MODEL in values or len(values) >= MIN_CANDIDATES:
+            return None
+        return (f"tick at least {MIN_CANDIDATES} models (Space), or tick 'Type model names or folders…' "
+                "to add your own")
+    return Question("models", "checkbox", "Step 5/8 · Models to compare", default=tuple(ticked),
+                    choices=tuple(choices), validate=validate,
+                    help="✓ offline: usable without a connection; at least 2")
+
+
+def split_model_names(text: str) -> list[str]:
+    """Names separated by commas, or by spaces when there is no comma (a folder may contain spaces)."""
+    parts = text.split(",") if "," in text else text.split()
+    return [p.strip() for p in parts if p.strip()]
+
+
+def check_model_names(text: str, ticked: list[str]) -> str | None:
+    names = split_model_names(text)
+    for name in names:
+        problem = validate_model_name(name)
+        if problem:
+            return problem
+    everything = [*ticked, *names]
+    twice = next((n for n in everything if everything.count(n) > 1), None)
+    if twice:
+        return f"{twice} is listed twice: each model once"
+    if len(everything) < MIN_CANDIDATES:
+        missing = MIN_CANDIDATES - len(everything)
+        return f"a benchmark compares at least {MIN_CANDIDATES} models: {len(ticked)} ticked, type {missing} more"
+    return None
+
+
+def model_names_question(ticked: list[str], default: str = "") -> Question:
+    return Question("model_names", "text", "Other models to compare", default=default,
+                    validate=lambda text: check_model_names(text, ticked), convert=split_model_names,
+                    help="Hugging Face ids or local folders, separated by commas or spaces")
+
+
+def benchmark_run_question(sweep: str, candidates: int, *, tmux_available: bool) -> Question:
+    return select("run_benchmark", "Step 8/8 · Run the benchmark", [
+        Choice(f"Start it in tmux now: sweep {sweep}, one training per model ({candidates})", "tmux",
+               "keeps running if you close the terminal; window 0 of its tmux session lists the candidates",
+               None if tmux_available else "tmux is not installed"),
+    ], "tmux")
 
 
 # ----- steps 7 and 8: save and where to run ------------------------------------------------------

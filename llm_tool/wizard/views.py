@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -75,10 +76,9 @@ def analysis_panel(analysis: dict[str, Any]) -> Panel:
                  expand=False)
 
 
-def summary_table(raw: dict[str, Any], model: dict[str, Any], plan: Any, offline: bool) -> Table:
-    """``model``: every model_config value that will be used (defaults included)."""
+def _data_rows(raw: dict[str, Any], plan: Any, title: str) -> Table:
     dataset = raw["dataset_config"]
-    out = Table(title="Step 6/8 · Summary: what will be used", title_style="primary")
+    out = Table(title=title, title_style="primary")
     out.add_column("Setting", style="bold")
     out.add_column("Value", overflow="fold")
     out.add_row("data file", dataset["primary_file"])
@@ -87,11 +87,21 @@ def summary_table(raw: dict[str, Any], model: dict[str, Any], plan: Any, offline
     rows = plan.rows
     out.add_row("rows (train / validation / test)", f"{rows['train']} / {rows['validation']} / {rows['test']}")
     out.add_row("labels", f"{len(plan.label_names)}: {', '.join(plan.label_names[:10])}")
-    out.add_row("model", f"{model['selected_model']}{'  (available offline)' if offline else ''}")
+    return out
+
+
+def _setting_rows(out: Table, model: dict[str, Any]) -> None:
     out.add_row("training mode", model.get("training_mode", "quick"))
     for key, value in model.items():
         if key not in ("selected_model", "training_mode", "max_length"):
             out.add_row(key, format_value(value, key))
+
+
+def summary_table(raw: dict[str, Any], model: dict[str, Any], plan: Any, offline: bool) -> Table:
+    """``model``: every model_config value that will be used (defaults included)."""
+    out = _data_rows(raw, plan, "Step 6/8 · Summary: what will be used")
+    out.add_row("model", f"{model['selected_model']}{'  (available offline)' if offline else ''}")
+    _setting_rows(out, model)
     auto = " (auto: p95 of the data)" if model.get("max_length") is None else ""
     out.add_row("max_length", f"{plan.max_length} tokens{auto}")
     out.add_row("steps (per epoch / total)", f"{plan.steps_per_epoch} / {plan.total_steps}")
@@ -101,6 +111,31 @@ def summary_table(raw: dict[str, Any], model: dict[str, Any], plan: Any, offline
     for note in plan.notes:
         out.add_row("note", f"[warning]{note}[/warning]")
     return out
+
+
+def benchmark_summary_table(raw: dict[str, Any], model: dict[str, Any], candidates: list[tuple[str, Any, bool]], *,
+                            sweep: str, max_parallel: int) -> Table:
+    """``candidates``: (model, training plan, available offline) each; ``model``: the settings they share."""
+    first = candidates[0][1]
+    out = _data_rows(raw, first, "Step 6/8 · Summary: the benchmark that will run")
+    for number, (name, plan, offline) in enumerate(candidates, start=1):
+        out.add_row(f"candidate {number}", f"{escape(name)}{'  (available offline)' if offline else ''}  [muted]"
+                    f"{plan.parameters / 1e6:.1f} M parameters, {plan.memory_bytes / 2**30:.2f} GiB, "
+                    f"~{format_duration(plan.seconds_estimate)}[/muted]")
+    _setting_rows(out, model)
+    out.add_row("max_length", "auto (p95 of the data, per model)" if model.get("max_length") is None
+                else f"{model['max_length']} tokens")
+    out.add_row("split", "the same train / validation / test rows and seed for every candidate")
+    total = sum(plan.seconds_estimate for _, plan, _ in candidates) / max(1, min(max_parallel, len(candidates)))
+    out.add_row("runs", f"in tmux, as sweep {sweep}: at most {max_parallel} at once; ranked by test macro-F1")
+    out.add_row("estimated duration", f"{format_duration(total)} in all on {first.device} (rough)")
+    for note in dict.fromkeys(n for _, plan, _ in candidates for n in plan.notes):
+        out.add_row("note", f"[warning]{note}[/warning]")
+    return out
+
+
+BENCHMARK_SAVE_NOTE = ("Step 7/8 · a benchmark always saves its parameters: one session JSON per candidate and a parent "
+                       "benchmark session that records the ranking and the best model (the sweep needs them)")
 
 
 SAVE_PANEL = Panel(
