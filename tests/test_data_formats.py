@@ -12,7 +12,7 @@ from llm_tool.data.formats import read_table
 from llm_tool.data.prepare import prepare
 from llm_tool.errors import DatasetError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment_labelled_sentences"
+TEST_DATA = Path(__file__).resolve().parent / "data"
 ROWS = [{"text": f"review number {i} is {'good' if i % 2 else 'bad'}", "label": "pos" if i % 2 else "neg"}
         for i in range(20)]
 
@@ -63,7 +63,7 @@ def test_semicolon_delimiter_and_cp1252_encoding(tmp_path):
 
 def test_imdb_file_with_unbalanced_quotes_keeps_all_1000_rows():
     # pandas with default quoting returns 748 rows for this file; every row must be read
-    table = read_table(SHARED / "imdb_labelled.txt", has_header=False)
+    table = read_table(TEST_DATA / "imdb_labelled.txt", has_header=False)
     assert len(table.rows) == 1000
     assert table.details["quoting_used"] == "none"
     # U+0085 inside a sentence is not a line break

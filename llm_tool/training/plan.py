@@ -9,9 +9,10 @@ from typing import Any
 from llm_tool.config import TrainingConfig
 from llm_tool.data.prepare import prepare
 
-# Effective training throughput used for the duration estimate, in FLOP/s (6 x params x tokens per sample).
-# Measured with benchmarks/bench_training.py: about 2e10 on the 2-core CPU of the dev machines; GPUs far more.
-CPU_FLOPS = 2.0e10
+# Effective training throughput used for the duration estimate, in FLOP/s (6 x params x mean tokens per sample).
+# CPU: measured with benchmarks/bench_training.py (MiniLM-L6, 2,400 rows x 16.9 mean tokens in 41.8 s on the
+# 2-core dev machine, about 1.2e11). GPU: not measured yet (no GPU was available); a conservative guess.
+CPU_FLOPS = 1.2e11
 GPU_FLOPS = 5.0e12
 
 
@@ -50,10 +51,15 @@ def count_parameters(model_name: str, num_labels: int) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+# Python + torch + transformers + datasets loaded in one process, before any model (measured: a MiniLM run peaks
+# at 1.19 GiB RSS in benchmarks/bench_training.py, of which 0.53 GiB is the estimate below).
+RUNTIME_OVERHEAD_BYTES = int(0.65 * 2**30)
+
+
 def estimate_memory(parameters: int, batch_size: int, max_length: int, hidden: int = 768, layers: int = 12) -> int:
-    """fp32 weights + grads + 2 AdamW moments (16 B/param) plus activations (rough, per batch)."""
+    """Process overhead + fp32 weights, grads and 2 AdamW moments (16 B/param) + activations (rough, per batch)."""
     activations = batch_size * max_length * hidden * layers * 34
-    return int(parameters * 16 + activations)
+    return int(RUNTIME_OVERHEAD_BYTES + parameters * 16 + activations)
 
 
 def make_plan(config: TrainingConfig, base_dir: Path) -> TrainingPlan:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 from llm_tool.errors import InteractiveSessionError, LlmToolError
 from llm_tool.ui.console import error, info, success, warning
 from llm_tool.wizard.flow import Context
+from llm_tool.dispatch.tmux_server import tmux_available
 from llm_tool.wizard.questions import TMUX_INSTALL, Question
 
 
-def tmux_available() -> bool:
-    return shutil.which("tmux") is not None
 
 
 def run_foreground(ctx: Context, path: Path, *, resume: bool = False) -> int | None:

@@ -14,13 +14,14 @@ from typing import Any, Literal
 from llm_tool.config import ModelConfig
 from llm_tool.config.fields import build, field_help
 from llm_tool.data.formats import EXTENSIONS
+from llm_tool.dispatch.tmux_server import INSTALL_HINT
 from llm_tool.errors import ConfigError
 
 BACK = "← Back"
 TYPE_PATH = "__type_path__"
 TYPE_MODEL = "__type_model__"
 DONE = "__done__"
-TMUX_INSTALL = "install it with `apt install tmux` (Debian/Ubuntu) or `brew install tmux` (macOS)"
+TMUX_INSTALL = INSTALL_HINT  # one wording of the install hint, the dispatch layer's
 LONG_RUN_SECONDS = 30 * 60  # above this estimate tmux is the recommended place to run
 DATA_SUFFIXES = tuple(sorted(s for s in EXTENSIONS if s != ".txt"))
 
