@@ -105,4 +105,4 @@ def test_without_tmux_benchmark_is_disabled_and_says_how_to_install(monkeypatch:
     monkeypatch.setattr(benchmark_mode, "tmux_available", lambda: False)
     with feed_wizard(Keys.ENTER), pytest.raises(GoBack):  # only Back can be chosen at step 8
         benchmark_mode.step_launch(ctx, Draft(models=["a", "b"], sweep_name="x"))
-    assert "tmux is not installed: install it with `apt install tmux`" in capsys.readouterr().err
+    assert "tmux is not installed: install it with `sudo apt-get install tmux`" in capsys.readouterr().err
