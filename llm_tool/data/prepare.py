@@ -8,7 +8,7 @@ from typing import Any
 
 from llm_tool.config import DatasetConfig
 from llm_tool.data.formats import read_table
-from llm_tool.data.hashing import file_sha256 as fingerprint
+from llm_tool.data.hashing import file_sha256
 from llm_tool.data.labels import LabeledRows, check_label_set, extract, label_counts
 from llm_tool.data.splits import Split, make_splits
 from llm_tool.errors import DatasetError
@@ -69,7 +69,7 @@ def prepare(cfg: DatasetConfig, base_dir: Path, *, seed: int) -> PreparedData:
         "label_names": label_names,
         "split_sizes": {name: len(split) for name, split in splits.items()},
         "split_method": method,
-        "fingerprint_sha256": fingerprint(primary),
+        "fingerprint_sha256": file_sha256(primary),
         **details,
     }
     return PreparedData(splits, label_names, multi, record)

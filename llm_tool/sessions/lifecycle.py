@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from llm_tool.sessions.atomic import is_locked
 from llm_tool.sessions.schema import SessionMetadata
@@ -69,17 +68,3 @@ def effective_status(store: SessionStore, metadata: SessionMetadata) -> str:
         return "running"  # written by a version without run locks
     return "interrupted"
 
-
-def reconcile(store: SessionStore, path: Path) -> str:
-    """Persist 'interrupted' for a dead 'running' session; returns the effective status."""
-    metadata = store.read(path)
-    status = effective_status(store, metadata)
-    if status != metadata.status:
-        def mark(meta: SessionMetadata) -> None:
-            if meta.execution_status.status == "running":
-                meta.execution_status.status = "interrupted"
-                meta.execution_status.interrupt_reason = (
-                    meta.execution_status.interrupt_reason or "process ended without reporting (killed or crashed)"
-                )
-        store.update(path, mark)
-    return status

@@ -181,15 +181,6 @@ class SessionStore:
             except SessionError as exc:
                 yield SessionRef(number, path, None, str(exc))
 
-    def recent(self, limit: int | None = 20, keep: Callable[[SessionRef], bool] | None = None) -> list[SessionRef]:
-        out: list[SessionRef] = []
-        for ref in self.iter_refs():
-            if keep is None or keep(ref):
-                out.append(ref)
-                if limit is not None and len(out) >= limit:
-                    break
-        return out
-
     def resolve(self, ref: str) -> Path:
         """A row number (1 = newest), a session id, a session name, or a metadata file path."""
         ref = ref.strip()

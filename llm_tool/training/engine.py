@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -14,7 +13,7 @@ from typing import Any
 
 from llm_tool.config import parse_config
 from llm_tool.data.analysis import detect_languages, token_length_stats
-from llm_tool.data.prepare import PreparedData, fingerprint, prepare
+from llm_tool.data.prepare import PreparedData, prepare
 from llm_tool.errors import LlmToolError, SessionError
 from llm_tool.sessions.atomic import HeldLock, write_json_atomic
 from llm_tool.sessions.lifecycle import now_iso, process_identity
@@ -123,6 +122,7 @@ def _run_locked(run: Run, resume: bool, stop: GracefulStop, started: float) -> T
                        multi_label=data.multi_label)
     if max_length > model_max_length(tokenizer, model.config):
         max_length = model_max_length(tokenizer, model.config)
+        run.update(lambda m: m.model_config.update({"max_length_used": max_length}))
     trainer = _build_trainer(run, data, tokenizer, model, max_length, device, stop)
     run.stage("training")
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -130,7 +130,7 @@ def _run_locked(run: Run, resume: bool, stop: GracefulStop, started: float) -> T
     if stop.reason is not None and trainer.state.global_step < trainer.state.max_steps:
         _mark_interrupted(run, stop.reason)
         return TrainingOutcome(run.sid, "interrupted", None, None, stop.reason)
-    return _finish(run, trainer, data, tokenizer, started)
+    return _finish(run, trainer, data, tokenizer, max_length, started)
 
 
 def _quiet_libraries() -> None:
@@ -252,18 +252,19 @@ def _build_trainer(run: Run, data: PreparedData, tokenizer: Any, model: Any, max
     return trainer
 
 
-def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, started: float) -> TrainingOutcome:
+def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_length: int,
+            started: float) -> TrainingOutcome:
     from llm_tool.training.features import tokenize_split
     from llm_tool.training.metrics import full_report
 
     run.stage("evaluating the best model")
-    max_length = int(run.meta.model_config.get("max_length_used") or 128)
     reports: dict[str, Any] = {}
     for name in ("validation", "test"):
         split = data.splits[name]
         if len(split) == 0:
             continue
-        dataset = tokenize_split(split, tokenizer, data.label_names, data.multi_label, max_length, sort_by_length=True)
+        dataset = trainer.eval_dataset if name == "validation" else tokenize_split(
+            split, tokenizer, data.label_names, data.multi_label, max_length, sort_by_length=True)
         output = trainer.predict(dataset)
         reports[name] = full_report(output.predictions, output.label_ids, data.label_names, data.multi_label)
     state = trainer.state
@@ -371,10 +372,3 @@ def _mark_failed(run: Run, exc: BaseException, log_to_file: bool) -> None:
     except Exception:  # noqa: BLE001 - never hide the original error behind a bookkeeping one
         pass
 
-
-def metrics_of(model_dir: Path) -> dict[str, Any]:
-    return json.loads((model_dir / "metrics.json").read_text(encoding="utf-8"))
-
-
-def data_fingerprint(path: Path) -> str:
-    return fingerprint(path)
