@@ -38,7 +38,7 @@ def main() -> int:
             subprocess.run([sys.executable, "-m", "llm_tool", *argv], capture_output=True, env=env, cwd=ROOT)
             times.append(time.perf_counter() - start)
         probe = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, env=env)
-        heavy = next((l[6:] for l in probe.stderr.splitlines() if l.startswith("HEAVY=")), "?")
+        heavy = next((ln[6:] for ln in probe.stderr.splitlines() if ln.startswith("HEAVY=")), "?")
         results[label] = {"median_seconds": round(statistics.median(times), 3), "min_seconds": round(min(times), 3),
                           "heavy_imports": heavy or "none"}
     print(f"{'command':28} {'median s':>9} {'min s':>7}  heavy imports")

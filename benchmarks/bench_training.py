@@ -68,8 +68,15 @@ def _subset(rows: int, folder: Path) -> Path:
 
 def run_baseline(kind: str, epochs: int, rows: int) -> dict:
     """(b) naive: pad to 128; (c) plain Trainer, dynamic padding, random batches. Same split as the engine."""
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
-                              TrainingArguments, set_seed)
+    import datasets
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
     from transformers.utils import logging as hf_logging
 
     from llm_tool.config import parse_config
@@ -77,8 +84,6 @@ def run_baseline(kind: str, epochs: int, rows: int) -> dict:
     from llm_tool.training.features import encode_labels
     from llm_tool.training.metrics import summary_metrics
     from llm_tool.training.models import resolve_model
-
-    import datasets
 
     hf_logging.set_verbosity_error()
     datasets.disable_progress_bars()
@@ -141,7 +146,7 @@ def main() -> int:
     for kind in ("engine", "naive", "plain"):
         proc = subprocess.run([sys.executable, __file__, "--child", kind, "--epochs", str(args.epochs),
                                "--rows", str(args.rows)], capture_output=True, text=True, cwd=ROOT)
-        line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
+        line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
         if line is None:
             print(proc.stdout[-2000:], proc.stderr[-4000:])
             return 1

@@ -115,7 +115,7 @@ def test_multi_label_from_joined_csv_strings(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     data = prepare(_dataset(path, strategy="multi-label", label_column="labels"), tmp_path, seed=1)
     assert data.label_names == ["economy", "politics", "sport"]
-    assert any(len(l) == 2 for s in data.splits.values() for l in s.labels)
+    assert any(len(labs) == 2 for s in data.splits.values() for labs in s.labels)
 
 
 def test_multi_label_from_binary_columns(tmp_path):

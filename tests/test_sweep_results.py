@@ -38,7 +38,7 @@ def finished(isolated_home: Path, data_file: Path) -> tuple[SessionStore, list[t
             fake_finished_session(store, data_file, model="org/best", macro_f1=0.83, runtime=30.0, speed=40.0),
             fake_finished_session(store, data_file, model="org/broken", macro_f1=None),
             fake_finished_session(store, data_file, model="org/noval", macro_f1=0.99, test=False)]
-    return store, [(p, sid, title) for (p, sid), title in zip(made, ["mid", "best", "broken", "noval"])]
+    return store, [(p, sid, title) for (p, sid), title in zip(made, ["mid", "best", "broken", "noval"], strict=False)]
 
 
 def test_leaderboard_ranks_by_test_macro_f1_on_disk(isolated_home: Path, finished: tuple) -> None:

@@ -56,7 +56,7 @@ def test_tick_starts_two_jobs_each_on_its_own_gpu(queued_sweep: SweepStore, monk
     assert [j["status"] for j in state["jobs"]] == ["running", "running", "queued"]
     assert [j["gpu"] for j in state["jobs"][:2]] == ["0", "1"] and state["max_running_seen"] == 2
     assert [s["environment"]["CUDA_VISIBLE_DEVICES"] for s in started] == ["0", "1"]
-    for entry, call in zip(state["jobs"], started):
+    for entry, call in zip(state["jobs"], started, strict=False):
         argv = call["argv"]
         assert argv[1:3] == ["-m", "llm_tool.dispatch.supervisor"] and entry["session_file"] in argv
         env_file = Path(argv[argv.index("--env-file") + 1])
@@ -83,7 +83,7 @@ def test_tick_starts_two_jobs_each_on_its_own_gpu(queued_sweep: SweepStore, monk
 
 def test_stopping_queued_jobs_cancels_them_by_window(queued_sweep: SweepStore) -> None:
     with queued_sweep.locked("q") as state:
-        for entry, window in zip(state["jobs"], ("w1", "w1", "w2")):
+        for entry, window in zip(state["jobs"], ("w1", "w1", "w2"), strict=False):
             entry["window"] = window
         state["jobs"][1]["status"] = "completed"
     outcome = launch.stop_window("q", "w1", sweeps=queued_sweep)
@@ -102,7 +102,7 @@ def test_resume_queues_interrupted_and_cancelled_jobs(queued_sweep: SweepStore,
     checkpoint.mkdir(parents=True)
     store = SessionStore(queued_sweep.home)
     with queued_sweep.locked("q") as state:
-        for entry, status in zip(state["jobs"], ("interrupted", "cancelled", "completed")):
+        for entry, status in zip(state["jobs"], ("interrupted", "cancelled", "completed"), strict=False):
             entry["status"] = status
         state["state"] = "stopped"
     first = job(state_of(queued_sweep.home, "q"), "j001")

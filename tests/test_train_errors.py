@@ -14,7 +14,7 @@ from tests.helpers import run_cli, write_config
 def _assert_one_line_error(result, *fragments: str) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    lines = [l for l in result.stderr.strip().splitlines() if l.strip()]
+    lines = [ln for ln in result.stderr.strip().splitlines() if ln.strip()]
     assert lines and lines[-1].startswith("error:"), result.stderr
     text = " ".join(result.stderr.split())
     for fragment in fragments:

@@ -282,9 +282,10 @@ def cmd_kill(args: argparse.Namespace) -> int:
     for outcome in stop_sessions(names, server=server, grace=grace):
         if outcome.forced:
             warning(f"{outcome.name} did not stop within {grace:g} s and was killed")
-        states = ", ".join(f"{sid} {status}" for sid, status in zip(outcome.session_ids, outcome.statuses))
+        states = ", ".join(f"{sid} {status}" for sid, status in zip(outcome.session_ids, outcome.statuses,
+                                                                     strict=False))
         success(f"removed {outcome.name}" + (f" ({states})" if states else ""))
-        for sid, status in zip(outcome.session_ids, outcome.statuses):
+        for sid, status in zip(outcome.session_ids, outcome.statuses, strict=False):
             if status == "interrupted":
                 info(f"  continue with: llm-tool sessions resume {sid} --tmux")
     return 0

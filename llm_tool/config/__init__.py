@@ -1,5 +1,6 @@
 """Training settings: the typed dataset_config and model_config sections, their defaults and validation."""
 
+from llm_tool.config.overrides import apply_overrides, parse_set_option
 from llm_tool.config.schema import (
     DATASET_RECORDED_KEYS,
     MODEL_RECORDED_KEYS,
@@ -9,7 +10,6 @@ from llm_tool.config.schema import (
     load_config_file,
     parse_config,
 )
-from llm_tool.config.overrides import apply_overrides, parse_set_option
 
 __all__ = [
     "DATASET_RECORDED_KEYS",

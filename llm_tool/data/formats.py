@@ -157,7 +157,7 @@ def _read_delimited(path: Path, fmt: str, encoding: str | None, delimiter: str |
                 f"{path.name} line {line}: expected {len(header)} fields, found {len(record)} "
                 f"(delimiter {delimiter!r}); fix that line or set dataset_config.delimiter"
             )
-        rows.append(dict(zip(header, record)))
+        rows.append(dict(zip(header, record, strict=False)))
         numbers.append(line)
     details = {"encoding_used": used, "delimiter_used": delimiter, "quoting_used": quoting}
     return Table(header, rows, numbers, fmt, details)
@@ -195,7 +195,7 @@ def _read_json(path: Path, encoding: str | None) -> Table:
             data = lists[0]
         elif all(isinstance(v, list) for v in data.values()) and data:  # column-oriented
             keys = list(data)
-            data = [dict(zip(keys, values)) for values in zip(*data.values())]
+            data = [dict(zip(keys, values, strict=False)) for values in zip(*data.values(), strict=False)]
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise DatasetError(f"{path.name}: expected a list of objects (one per text)")
     if not data:

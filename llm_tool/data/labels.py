@@ -81,7 +81,7 @@ def extract(table: Table, cfg: DatasetConfig, source: str) -> LabeledRows:
         needed.append(cfg.split_column)
     _require_columns(table, needed, source)
 
-    empty = [n for r, n in zip(table.rows, table.row_numbers) if _missing(r.get(cfg.text_column))]
+    empty = [n for r, n in zip(table.rows, table.row_numbers, strict=False) if _missing(r.get(cfg.text_column))]
     if empty:
         raise DatasetError(
             f"{len(empty)} {_rows_text(empty)} of {source} have an empty '{cfg.text_column}': fill or remove them"
@@ -90,7 +90,7 @@ def extract(table: Table, cfg: DatasetConfig, source: str) -> LabeledRows:
 
     if cfg.strategy == "multi-label" and cfg.label_columns:
         labels = []
-        for row, number in zip(table.rows, table.row_numbers):
+        for row, number in zip(table.rows, table.row_numbers, strict=False):
             present = []
             for col in cfg.label_columns:
                 raw = row.get(col)
@@ -103,7 +103,8 @@ def extract(table: Table, cfg: DatasetConfig, source: str) -> LabeledRows:
     else:
         assert cfg.label_column
         values = [r.get(cfg.label_column) for r in table.rows]
-        missing = [n for v, n in zip(values, table.row_numbers) if _missing(v) and not isinstance(v, list)]
+        missing = [n for v, n in zip(values, table.row_numbers, strict=False)
+                   if _missing(v) and not isinstance(v, list)]
         if missing:
             raise DatasetError(
                 f"{len(missing)} rows of {source} have no '{cfg.label_column}' label ({_rows_text(missing)}): "
@@ -119,7 +120,8 @@ def extract(table: Table, cfg: DatasetConfig, source: str) -> LabeledRows:
             ]
     splits = None
     if cfg.split_column:
-        splits = [_normalise_split(r.get(cfg.split_column), n, source) for r, n in zip(table.rows, table.row_numbers)]
+        splits = [_normalise_split(r.get(cfg.split_column), n, source)
+                  for r, n in zip(table.rows, table.row_numbers, strict=False)]
     return LabeledRows(texts, labels, list(table.row_numbers), splits)
 
 

@@ -48,7 +48,7 @@ def prepare(cfg: DatasetConfig, base_dir: Path, *, seed: int) -> PreparedData:
         value = getattr(cfg, name)
         if value:
             extra[name] = _load(resolve_path(value, base_dir), cfg)[0]
-    label_names = check_label_set(rows.labels + [l for r in extra.values() for l in r.labels], multi,
+    label_names = check_label_set(rows.labels + [lab for r in extra.values() for lab in r.labels], multi,
                                   cfg.label_column or ",".join(cfg.label_columns or []))
     if not multi and any(isinstance(v, list) for v in rows.labels):
         raise DatasetError("labels are lists: set dataset_config.strategy to multi-label")
@@ -60,7 +60,7 @@ def prepare(cfg: DatasetConfig, base_dir: Path, *, seed: int) -> PreparedData:
     unseen = [name for name in label_names if train_labels[name] == 0]
     if unseen:
         raise DatasetError(f"label {unseen[0]!r} has no example in the training split: add examples")
-    all_labels = rows.labels + [l for r in extra.values() for l in r.labels]
+    all_labels = rows.labels + [lab for r in extra.values() for lab in r.labels]
     distribution = dict(sorted(label_counts(all_labels, multi).items(), key=lambda kv: (-kv[1], kv[0])))
     record = {
         "total_samples": len(all_labels),

@@ -27,7 +27,8 @@ def _stratify_key(labels: list[Any], multi: bool) -> list[str] | None:
     return ["|".join(sorted(row)) for row in labels]
 
 
-def _split_indices(indices: list[int], keys: list[str] | None, share: float, seed: int) -> tuple[list[int], list[int], bool]:
+def _split_indices(indices: list[int], keys: list[str] | None, share: float,
+                   seed: int) -> tuple[list[int], list[int], bool]:
     """Split off ``share`` of ``indices``: stratified when every class allows it, else random."""
     from sklearn.model_selection import train_test_split
 
@@ -78,5 +79,6 @@ def make_splits(rows: LabeledRows, *, multi: bool, validation_split: float, test
     }
     method = ("stratified" if stratified else "random") + f" split (seed {seed})"
     if validation or test:
-        method += " + separate " + " and ".join(n for n, v in (("validation", validation), ("test", test)) if v) + " file"
+        separate = " and ".join(n for n, v in (("validation", validation), ("test", test)) if v)
+        method += " + separate " + separate + " file"
     return splits, method

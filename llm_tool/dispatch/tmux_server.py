@@ -153,7 +153,7 @@ class TmuxServer:
             parts = line.split("\t", len(_PANE_FIELDS) + 1)  # the session file (last) may hold any character
             if len(parts) != len(_PANE_FIELDS) + 2:
                 continue
-            v: dict[str, Any] = dict(zip(_PANE_FIELDS, parts))
+            v: dict[str, Any] = dict(zip(_PANE_FIELDS, parts, strict=False))
             panes.append(PaneInfo(
                 session_name=v["session_name"], session_id=v["session_id"],
                 attached=(_int(v["session_attached"]) or 0) > 0, created=_int(v["session_created"]),

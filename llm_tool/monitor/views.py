@@ -87,7 +87,7 @@ def jobs_table(jobs: list[JobInfo], title: str, width: int = 200) -> Table:
     for column in columns:
         table.add_column(column, no_wrap=True, min_width=natural[column], overflow="ellipsis",
                          justify="right" if column in _RIGHT else "left")
-    for job, cells in zip(jobs, rows):
+    for job, cells in zip(jobs, rows, strict=False):
         table.add_row(*(status_text(job.status) if c == "status" else escape(cells[c]) for c in columns))
     return table
 

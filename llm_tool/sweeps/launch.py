@@ -71,7 +71,7 @@ def plan_sweep(spec: SweepSpec, *, name: str | None = None, max_parallel: int | 
     groups = [group_label(group_by, c) for c in configs]
     windows = assign_windows(groups, existing, max_panes)
     jobs = [dataclasses.replace(job, title=t, group=g, window=w)
-            for job, t, g, w in zip(spec.jobs, titles, groups, windows)]
+            for job, t, g, w in zip(spec.jobs, titles, groups, windows, strict=False)]
     first = max((j.get("number", 0) for j in existing), default=0) + 1
     plan = SweepPlan(name=chosen, tmux_session=tmux_session_name(chosen), kind=spec.kind, appending=state is not None,
                      jobs=jobs, existing=existing, max_parallel=int(parallel), max_panes_per_window=max_panes,

@@ -159,6 +159,6 @@ def format_plain(rows: list[LeaderRow]) -> str:
     header, cells = table_cells(rows)
     cells = [[c if i != 2 else c.rsplit("/", 1)[-1] for i, c in enumerate(row)] for row in cells]
     widths = [max(len(h), *(len(row[i]) for row in cells)) if cells else len(h) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) for row in cells]
     return "\n".join(lines)

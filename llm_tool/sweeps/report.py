@@ -68,7 +68,7 @@ def write_chart(rows: list[LeaderRow], path: Path, title: str) -> Path | None:
     ax = axes[0][0]
     values = [r.score or 0.0 for r in scored][::-1]
     bars = ax.barh(labels, values, color="#4C72B0")
-    for bar, value in zip(bars, values):
+    for bar, value in zip(bars, values, strict=False):
         ax.text(bar.get_width() + 0.01, bar.get_y() + bar.get_height() / 2, f"{value:.3f}", va="center", fontsize=8)
     ax.set_xlim(0, 1.1)
     ax.set_xlabel("macro-F1")

@@ -91,7 +91,7 @@ def _grid_jobs(grid: Any, source: str) -> list[dict[str, Any]]:
         total *= len(grid[key])
     if total > MAX_JOBS:
         raise ConfigError(f"{source}: the grid gives {total} jobs (at most {MAX_JOBS}): use fewer values")
-    return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+    return [dict(zip(keys, combo, strict=False)) for combo in itertools.product(*(grid[k] for k in keys))]
 
 
 def _base(data: dict[str, Any], base_dir: Path, source: str) -> tuple[dict[str, Any], Path]:

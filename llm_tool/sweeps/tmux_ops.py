@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llm_tool.dispatch.panes import JobPane, new_job_session, new_job_window, split_job_pane
-from llm_tool.dispatch.tmux_server import ROLE_OPTION, PaneInfo, TmuxServer, escape_format  # role: control|scheduler|job
+from llm_tool.dispatch.tmux_server import (  # role: control|scheduler|job
+    ROLE_OPTION,
+    PaneInfo,
+    TmuxServer,
+    escape_format,
+)
 from llm_tool.errors import TmuxError
 from llm_tool.sweeps.layout import CONTROL_WINDOW
 

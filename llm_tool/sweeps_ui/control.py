@@ -41,7 +41,7 @@ def row_cells(row: Mapping[str, Any]) -> list[str]:
 
 
 def format_line(cells: Sequence[str]) -> str:
-    return " ".join(cell[:width].ljust(width) for cell, (_, width) in zip(cells, COLUMNS))
+    return " ".join(cell[:width].ljust(width) for cell, (_, width) in zip(cells, COLUMNS, strict=False))
 
 
 def render_lines(name: str, state: Mapping[str, Any] | None, list_state: ListState) -> list[str]:

@@ -43,7 +43,8 @@ def training_arguments(cfg: ModelConfig, output_dir: Path, *, precision: dict[st
     )
 
 
-def class_weight_vector(setting: Any, label_names: list[str], labels: list[Any], multi_label: bool) -> list[float] | None:
+def class_weight_vector(setting: Any, label_names: list[str], labels: list[Any],
+                        multi_label: bool) -> list[float] | None:
     """Per-class loss weights: 'balanced' = n / (k * count); a dict names them; None/'none' = unweighted."""
     if setting in (None, "none"):
         return None

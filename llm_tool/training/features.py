@@ -38,7 +38,8 @@ def tokenize_split(split: Split, tokenizer: Any, label_names: list[str], multi_l
     import datasets
 
     datasets.disable_progress_bars()
-    dataset = datasets.Dataset.from_dict({"text": split.texts, "labels": encode_labels(split.labels, label_names, multi_label)})
+    encoded = encode_labels(split.labels, label_names, multi_label)
+    dataset = datasets.Dataset.from_dict({"text": split.texts, "labels": encoded})
 
     def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
         out = tokenizer(batch["text"], truncation=True, max_length=max_length)

@@ -36,7 +36,8 @@ class Predictor:
         mapping = json.loads(mapping_file.read_text()) if mapping_file.exists() else {}
         id2label = self.model.config.id2label
         self.labels = mapping.get("labels") or [id2label[i] for i in sorted(id2label)]
-        self.multi_label = bool(mapping.get("multi_label", self.model.config.problem_type == "multi_label_classification"))
+        multi_default = self.model.config.problem_type == "multi_label_classification"
+        self.multi_label = bool(mapping.get("multi_label", multi_default))
         self.max_length = int(mapping.get("max_length") or 128)
         self.batch_size = batch_size
 
@@ -53,8 +54,8 @@ class Predictor:
             with torch.inference_mode():
                 logits = self.model(**encoded).logits.float().numpy()
             probs = probabilities(logits, self.multi_label)
-            for text, row in zip(batch, probs):
-                scores = {name: round(float(p), 6) for name, p in zip(self.labels, row)}
+            for text, row in zip(batch, probs, strict=False):
+                scores = {name: round(float(p), 6) for name, p in zip(self.labels, row, strict=False)}
                 if self.multi_label:
                     chosen = [name for name, p in scores.items() if p >= 0.5]
                 else:
@@ -77,7 +78,7 @@ def predict_file(predictor: Predictor, input_path: Path, output_path: Path, text
     suffix = output_path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         with output_path.open("w", encoding="utf-8") as handle:
-            for row, pred in zip(table.rows, predictions):
+            for row, pred in zip(table.rows, predictions, strict=False):
                 record = {**row, "predicted_label": _joined(pred), "probabilities": pred.probabilities}
                 handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
     elif suffix in (".csv", ".tsv"):
@@ -85,7 +86,7 @@ def predict_file(predictor: Predictor, input_path: Path, output_path: Path, text
         with output_path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns, delimiter="\t" if suffix == ".tsv" else ",")
             writer.writeheader()
-            for row, pred in zip(table.rows, predictions):
+            for row, pred in zip(table.rows, predictions, strict=False):
                 writer.writerow({**row, "predicted_label": _joined(pred),
                                  **{f"prob_{k}": v for k, v in pred.probabilities.items()}})
     else:

@@ -52,7 +52,7 @@ def full_report(logits: np.ndarray, labels: np.ndarray, label_names: list[str], 
         matrices = multilabel_confusion_matrix(y, preds)
         report["confusion_matrix"] = {
             name: {"tn": int(m[0, 0]), "fp": int(m[0, 1]), "fn": int(m[1, 0]), "tp": int(m[1, 1])}
-            for name, m in zip(label_names, matrices)
+            for name, m in zip(label_names, matrices, strict=False)
         }
         report["subset_accuracy"] = report["accuracy"]
     else:
@@ -64,6 +64,6 @@ def full_report(logits: np.ndarray, labels: np.ndarray, label_names: list[str], 
         }
     report["per_class"] = {
         name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-        for name, p, r, f, s in zip(label_names, precision, recall, f1, support)
+        for name, p, r, f, s in zip(label_names, precision, recall, f1, support, strict=False)
     }
     return report

@@ -45,7 +45,7 @@ def metrics_tables(metrics: dict[str, Any]) -> list[Table]:
             confusion.add_column("")
             for name in matrix["labels"]:
                 confusion.add_column(name, justify="right")
-            for name, row in zip(matrix["labels"], matrix["matrix"]):
+            for name, row in zip(matrix["labels"], matrix["matrix"], strict=False):
                 confusion.add_row(name, *map(str, row))
             tables.append(confusion)
     return tables

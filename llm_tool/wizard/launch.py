@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from llm_tool.dispatch.tmux_server import tmux_available
 from llm_tool.errors import InteractiveSessionError, LlmToolError
 from llm_tool.ui.console import error, info, success, warning
 from llm_tool.wizard.flow import Context
-from llm_tool.dispatch.tmux_server import tmux_available
 from llm_tool.wizard.questions import TMUX_INSTALL, Question
-
-
 
 
 def run_foreground(ctx: Context, path: Path, *, resume: bool = False) -> int | None:

@@ -36,7 +36,7 @@ def preview_table(table: DataTable, path: Path) -> Table:
     out.add_column("row", justify="right", style="muted")
     for column in table.columns[:8]:
         out.add_column(column, overflow="fold")
-    for number, row in list(zip(table.row_numbers, table.rows))[:PREVIEW_ROWS]:
+    for number, row in list(zip(table.row_numbers, table.rows, strict=False))[:PREVIEW_ROWS]:
         out.add_row(str(number), *[_cell(row.get(c)) for c in table.columns[:8]])
     return out
 
@@ -62,7 +62,8 @@ def analysis_panel(analysis: dict[str, Any]) -> Panel:
     shown = ", ".join(f"{code} {n}" for code, n in list(languages.items())[:6]) or "not detected"
     lines = [
         f"[bold]rows[/bold]       {analysis['rows']}",
-        f"[bold]classes[/bold]    {analysis['classes']} ({'multi-label' if analysis['multi_label'] else 'single-label'})"
+        f"[bold]classes[/bold]    {analysis['classes']} "
+        f"({'multi-label' if analysis['multi_label'] else 'single-label'})"
         f", imbalance {analysis['imbalance_ratio']:g}:1",
         f"[bold]languages[/bold]  {', '.join(analysis['languages']) or '-'}  [muted]({shown})[/muted]",
         f"[bold]tokens[/bold]     mean {stats.get('token_mean', 0):g}, median {stats.get('token_median', 0):g}, "
@@ -134,7 +135,8 @@ def benchmark_summary_table(raw: dict[str, Any], model: dict[str, Any], candidat
     return out
 
 
-BENCHMARK_SAVE_NOTE = ("Step 7/8 · a benchmark always saves its parameters: one session JSON per candidate and a parent "
+BENCHMARK_SAVE_NOTE = ("Step 7/8 · a benchmark always saves its parameters: one session JSON per candidate and "
+                       "a parent "
                        "benchmark session that records the ranking and the best model (the sweep needs them)")
 
 
