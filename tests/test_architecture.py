@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "llm_tool"
-CORE = ("config", "data", "sessions", "training", "dispatch", "sweeps", "doctor")
+CORE = ("config", "data", "sessions", "training", "dispatch", "sweeps", "doctor", "paths", "errors")
 FORBIDDEN = ("rich", "questionary", "prompt_toolkit", "llm_tool.ui", "llm_tool.cli", "llm_tool.wizard",
              "llm_tool.monitor", "llm_tool.sweeps_ui")
 HEAVY = ("torch", "transformers", "datasets", "sklearn", "matplotlib")
@@ -59,3 +59,173 @@ def test_every_package_says_its_job():
     for init in PACKAGE.rglob("__init__.py"):
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
         assert doc and len(doc.splitlines()) >= 1, f"{init.relative_to(PACKAGE)} has no docstring"
+
+
+# ----- the import graph: every import, module level or inside a function, absolute or relative ------------------
+PRESENTATION = ("cli", "wizard", "monitor", "sweeps_ui", "ui")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _resolve(module: str, importer: str, level: int, is_package: bool) -> str:
+    """The absolute name of an import written in ``importer`` (relative imports included)."""
+    if level == 0:
+        return module
+    base = importer.split(".") if is_package else importer.split(".")[:-1]
+    base = base[: len(base) - (level - 1)]
+    return ".".join([*base, module] if module else base)
+
+
+def _known(name: str, modules: set[str]) -> str | None:
+    """The most specific llm_tool module an import name refers to."""
+    while name and name not in modules:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def import_graph() -> dict[str, set[str]]:
+    files = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    modules = set(files)
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in files.items():
+        is_package = path.name == "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = _resolve(node.module or "", name, node.level, is_package)
+                targets = [f"{base}.{a.name}" for a in node.names] + [base]
+            for target in targets:
+                found = _known(target, modules)
+                if found and found != name:
+                    graph[name].add(found)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[list[str]] = []
+    counter = 0
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles():
+    assert _cycles(import_graph()) == []
+
+
+def test_the_graph_sees_lazy_and_relative_imports():
+    graph = import_graph()
+    assert "llm_tool.training.engine" in graph["llm_tool.dispatch.seam"]  # imported inside a function
+    assert _resolve("schema", "llm_tool.sessions.store", 1, False) == "llm_tool.sessions.schema"
+    assert _resolve("", "llm_tool.sessions", 2, True) == "llm_tool"
+
+
+def test_core_never_imports_presentation_even_lazily_or_relatively():
+    offenders = [f"{name} imports {target}" for name, targets in import_graph().items()
+                 if _package(name) in CORE for target in targets if _package(target) in PRESENTATION]
+    assert offenders == []
+
+
+def test_the_wizard_never_imports_the_cli():
+    offenders = [f"{name} imports {target}" for name, targets in import_graph().items()
+                 if _package(name) == "wizard" for target in targets if _package(target) == "cli"]
+    assert offenders == []
+
+
+def test_cli_command_modules_never_import_each_other():
+    offenders = [f"{name} imports {target}" for name, targets in import_graph().items()
+                 if _package(name) == "cli" and name != "llm_tool.cli"
+                 for target in targets if _package(target) == "cli"]
+    assert offenders == []
+
+
+def test_presentation_packages_share_only_ui_and_the_seam():
+    """cli, wizard, monitor and sweeps_ui use ui/ and core; of each other only the entry points: the studio
+    (`wizard.main_menu`), the dashboard and its job table (`monitor.dashboard`, `monitor.views`) and the sweep
+    tables (`sweeps_ui.tables`)."""
+    entry_points = {"llm_tool.wizard.main_menu", "llm_tool.monitor.dashboard", "llm_tool.monitor.views",
+                    "llm_tool.sweeps_ui.tables"}
+    offenders = []
+    for name, targets in import_graph().items():
+        source = _package(name)
+        if source not in PRESENTATION or source == "ui":
+            continue
+        for target in targets:
+            other = _package(target)
+            if other in PRESENTATION and other not in (source, "ui"):
+                if target not in entry_points:
+                    offenders.append(f"{name} imports {target}")
+    assert offenders == []
+
+
+def test_rich_and_questionary_only_in_presentation():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        name = _module_name(path)
+        if _package(name) in PRESENTATION:
+            continue
+        for imported, line in _imports(path):
+            if imported.split(".")[0] in ("rich", "questionary", "prompt_toolkit"):
+                offenders.append(f"{name}:{line} imports {imported}")
+    assert offenders == []
+
+
+def test_only_the_interaction_module_reads_input():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "input":
+                offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert offenders == []

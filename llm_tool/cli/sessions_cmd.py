@@ -125,27 +125,24 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dispatch(store: Any, path: Path, args: argparse.Namespace, *, resume: bool) -> int:
-    if getattr(args, "tmux", False):
-        from llm_tool.cli.tmux_cmd import start_in_tmux
+def _launch(store: Any, path: Path, args: argparse.Namespace, *, resume: bool) -> int:
+    from llm_tool.dispatch.seam import LaunchOptions
+    from llm_tool.ui.launch_view import start, start_with_fallback
 
-        return start_in_tmux(store, path, resume=resume, max_retries=args.max_retries, timeout=args.timeout,
-                             name=None, config_dir=store.home)
-    from llm_tool.cli.train_cmd import run_session_file
-
-    return run_session_file(store, path, resume=resume)
+    options = LaunchOptions(resume=resume, max_retries=args.max_retries, timeout_hours=args.timeout,
+                            start_dir=store.home)
+    if args.tmux:
+        return start_with_fallback(store, path, options)
+    return start(store, path, "foreground", options).exit_code
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from llm_tool.dispatch.launcher import ensure_not_running
-    from llm_tool.sessions.operations import check_resumable
+    from llm_tool.dispatch.seam import resume_mode
 
     store = _store()
     path = store.resolve(args.id)
-    meta = check_resumable(store, path)
-    ensure_not_running(store, meta)  # also refuses while a tmux supervisor is about to retry it
     # a session saved but never started (pending, no checkpoint yet) simply starts from the beginning
-    return _dispatch(store, path, args, resume=meta.execution_status.status != "pending")
+    return _launch(store, path, args, resume=resume_mode(store, path))
 
 
 def cmd_relaunch(args: argparse.Namespace) -> int:
@@ -158,7 +155,7 @@ def cmd_relaunch(args: argparse.Namespace) -> int:
     for message in warnings:
         warning(message)
     info(f"relaunching {store.read(source).session_id} as {store.read(path).session_id}")
-    return _dispatch(store, path, args, resume=False)
+    return _launch(store, path, args, resume=False)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -225,26 +222,16 @@ def cmd_note(args: argparse.Namespace) -> int:
     return 0
 
 
-def _confirm(question: str, yes: bool) -> bool:
-    if yes:
-        return True
-    from llm_tool.errors import InteractiveSessionError
-    from llm_tool.ui.console import is_interactive
-
-    if not is_interactive():
-        raise InteractiveSessionError(f"{question} — nobody to ask here: add --yes")
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-
-
 def cmd_delete(args: argparse.Namespace) -> int:
     from llm_tool.sessions.operations import delete_session
     from llm_tool.sessions.store import session_id_for
     from llm_tool.ui.console import info, success
+    from llm_tool.ui.interaction import confirm
 
     store = _store()
     path = store.resolve(args.id)
     sid = session_id_for(path)
-    if not _confirm(f"delete session {sid}?", args.yes):
+    if not confirm(f"delete session {sid}?", assume_yes=args.yes):
         info("nothing deleted")
         return 1
     delete_session(store, path, with_model=args.with_model)
@@ -256,6 +243,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     from llm_tool.errors import UserError
     from llm_tool.sessions.operations import clean_candidates, delete_session
     from llm_tool.ui.console import info, success, warning
+    from llm_tool.ui.interaction import confirm
 
     if args.older_than < 0:
         raise UserError(f"--older-than must be 0 or more days, got {args.older_than:g}")
@@ -266,7 +254,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     if not old:
         info(f"no session to delete older than {args.older_than:g} days")
         return 0
-    if not _confirm(f"delete {len(old)} sessions older than {args.older_than:g} days?", args.yes):
+    if not confirm(f"delete {len(old)} sessions older than {args.older_than:g} days?", assume_yes=args.yes):
         info("nothing deleted")
         return 1
     for path in old:

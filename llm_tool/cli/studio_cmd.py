@@ -17,16 +17,14 @@ def register(commands: Any) -> None:
 
 def run_studio(args: argparse.Namespace) -> int:
     from llm_tool.errors import InteractiveSessionError
-    from llm_tool.ui.console import is_interactive
-    from llm_tool.wizard.prompts import NON_INTERACTIVE_ENV, non_interactive
+    from llm_tool.ui.interaction import NON_INTERACTIVE_ENV, is_interactive, non_interactive_requested
 
-    if non_interactive() or not is_interactive():
-        reason = f"{NON_INTERACTIVE_ENV} is set" if non_interactive() else "stdin/stdout is not a terminal"
+    if not is_interactive():
+        reason = f"{NON_INTERACTIVE_ENV} is set" if non_interactive_requested() else "stdin/stdout is not a terminal"
         raise InteractiveSessionError(
             f"the Training Studio needs a terminal ({reason}): train from a config file instead with "
             "`llm-tool train CONFIG.json` (see `llm-tool train --help`)")
-    from llm_tool.wizard.flow import Context
-    from llm_tool.wizard.main_menu import run_studio as studio
+    from llm_tool.wizard.main_menu import open_studio
 
     debug = bool(getattr(args, "debug", False)) or os.environ.get("LLM_TOOL_DEBUG") == "1"
-    return studio(Context(debug=debug))
+    return open_studio(debug=debug)

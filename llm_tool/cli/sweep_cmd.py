@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -81,16 +79,6 @@ def register(commands: Any) -> None:
 
 
 # ----- helpers ---------------------------------------------------------------------------------------
-def _interactive() -> bool:
-    from llm_tool.ui.console import is_interactive
-
-    return os.environ.get("LLM_TOOL_NON_INTERACTIVE") != "1" and is_interactive()
-
-
-def _ask(question: str) -> bool:
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-
-
 def _server(required: bool = True) -> Any:
     from llm_tool.dispatch.tmux_server import TmuxServer, tmux_available
 
@@ -125,6 +113,7 @@ def _launch(spec: Any, args: argparse.Namespace) -> int:
     from llm_tool.sweeps.launch import attach_command, plan_sweep, start_sweep
     from llm_tool.sweeps.state import SweepError, SweepStore
     from llm_tool.ui.console import info, success
+    from llm_tool.ui.interaction import confirm, is_interactive
 
     sweeps = SweepStore()
     plan = plan_sweep(spec, name=args.name, max_parallel=args.max_parallel, sweeps=sweeps)
@@ -134,10 +123,10 @@ def _launch(spec: Any, args: argparse.Namespace) -> int:
         info("dry run: no session was created and nothing was started")
         return 0
     if plan.appending and not args.yes:
-        if not _interactive():
+        if not is_interactive():
             raise SweepError(f"a sweep named {plan.name} already exists ({len(plan.existing)} jobs): add --yes to "
                              f"append these {len(plan.jobs)} jobs to it, or choose another --name")
-        if not _ask(f"Sweep {plan.name} already exists. Add these {len(plan.jobs)} jobs to it?"):
+        if not confirm(f"Sweep {plan.name} already exists. Add these {len(plan.jobs)} jobs to it?"):
             info("nothing started")
             return 1
     state = start_sweep(spec, plan, server=_server(), sweeps=sweeps)
@@ -347,9 +336,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
-    from llm_tool.dispatch.tmux_server import attach_argv, attach_hint
     from llm_tool.errors import TmuxError
     from llm_tool.sweeps.state import SweepStore
+    from llm_tool.ui.attach import attach_here
 
     state = SweepStore().read(args.name)
     server = _server()
@@ -357,12 +346,4 @@ def cmd_attach(args: argparse.Namespace) -> int:
     if not server.has_session(name):
         raise TmuxError(f"sweep {args.name} has no tmux session now (state {state.get('state')}): "
                         f"see `llm-tool sweep status {args.name}`")
-    if os.environ.get("TMUX"):
-        ours = server.run("display-message", "-p", "#{socket_path}", check=False)
-        if ours and os.environ["TMUX"].split(",")[0] == ours[0]:
-            os.execvp("tmux", attach_argv(name, server.socket, switch=True))
-        os.execvpe("tmux", attach_argv(name, server.socket), {k: v for k, v in os.environ.items() if k != "TMUX"})
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise TmuxError(f"attaching needs a terminal: run `{attach_hint(name, server.socket)}` in one")
-    os.execvp("tmux", attach_argv(name, server.socket))
-    return 0
+    return attach_here(server, name)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,59 +49,6 @@ def register(commands: Any) -> None:
 
 
 # ----- shared helpers ------------------------------------------------------------------------------
-def _interactive() -> bool:
-    from llm_tool.ui.console import is_interactive
-
-    return os.environ.get("LLM_TOOL_NON_INTERACTIVE") != "1" and is_interactive()
-
-
-def _ask(question: str, default: bool) -> bool:
-    answer = input(f"{question} [{'Y/n' if default else 'y/N'}] ").strip().lower()
-    return default if not answer else answer in ("y", "yes")
-
-
-def _without_tmux(run_foreground: Callable[[], int]) -> int:
-    """tmux is missing: say how to install it, and offer the foreground run when someone can answer."""
-    from llm_tool.dispatch.tmux_server import INSTALL_HINT
-    from llm_tool.errors import TmuxError
-    from llm_tool.ui.console import warning
-
-    if not _interactive():
-        raise TmuxError(f"tmux is not installed: {INSTALL_HINT}")
-    warning(f"tmux is not installed: {INSTALL_HINT}")
-    if _ask("Train in the foreground now instead (it stops if this terminal closes)?", default=False):
-        return run_foreground()
-    return 2
-
-
-def _print_started(result: Any) -> None:
-    from rich.markup import escape
-
-    from llm_tool.ui.console import info, success
-
-    success(f"started tmux session {result.name}: training session {result.session_id}")
-    info(f"  attach   {escape(result.attach_hint)}   (or `llm-tool tmux attach {result.name}`; detach: Ctrl-b d)")
-    info("  watch    llm-tool tmux monitor")
-    info(f"  stop     llm-tool tmux kill {result.name}")
-    info(f"  log      {escape(str(result.log_file))}")
-
-
-def start_in_tmux(store: Any, path: Path, *, resume: bool, max_retries: int, timeout: float | None,
-                  name: str | None, config_dir: Path) -> int:
-    """Dispatch an existing session to tmux (`sessions resume|relaunch --tmux`); returns the exit code."""
-    from llm_tool.dispatch.launcher import launch_in_tmux
-    from llm_tool.dispatch.tmux_server import tmux_available
-
-    if not tmux_available():
-        from llm_tool.cli.train_cmd import run_session_file
-
-        return _without_tmux(lambda: run_session_file(store, path, resume=resume))
-    result = launch_in_tmux(store, path, resume=resume, name=name, max_retries=max_retries, timeout_hours=timeout,
-                            start_dir=config_dir)
-    _print_started(result)
-    return 0
-
-
 def _check_data_file(config: Any, base_dir: Path) -> None:
     from llm_tool.errors import DatasetError
 
@@ -136,66 +80,51 @@ def _resolve_name(server: Any, ref: str) -> str:
 
 # ----- commands ------------------------------------------------------------------------------------
 def cmd_start(args: argparse.Namespace) -> int:
-    from llm_tool.cli.train_cmd import load_raw_config
-    from llm_tool.config import parse_config
-    from llm_tool.dispatch.launcher import check_limits, launch_in_tmux
-    from llm_tool.dispatch.tmux_server import tmux_available
+    from llm_tool.config import load_raw_config, parse_config
+    from llm_tool.dispatch.seam import LaunchOptions
     from llm_tool.sessions import SessionStore
     from llm_tool.sessions.create import create_session
     from llm_tool.ui.console import info
+    from llm_tool.ui.interaction import confirm, is_interactive
+    from llm_tool.ui.launch_view import start_with_fallback
 
     config_path = args.config.expanduser().resolve()
     raw = load_raw_config(config_path, args.sets)
     config_dir = config_path.parent
     _check_data_file(parse_config(raw, source=config_path.name), config_dir)
-    check_limits(args.max_retries, args.timeout)
+    options = LaunchOptions(max_retries=args.max_retries, timeout_hours=args.timeout, tmux_name=args.name,
+                            start_dir=config_dir, config_stem=config_path.stem)
     store = SessionStore()
     if args.dry_run:
         return _dry_run(args, raw, store, config_path)
-    if not tmux_available():
-        from llm_tool.cli.train_cmd import run_session_file
-
-        def foreground() -> int:
-            path, _ = create_session(store, raw, base_dir=config_dir)
-            return run_session_file(store, path)
-        return _without_tmux(foreground)
-    if not args.auto_confirm and _interactive() and not _ask(f"Start {config_path.name} in tmux?", default=True):
+    if not args.auto_confirm and is_interactive() and not confirm(f"Start {config_path.name} in tmux?",
+                                                                  default=True):
         info("nothing started")
         return 1
     path, _ = create_session(store, raw, base_dir=config_dir)
     try:
-        result = launch_in_tmux(store, path, name=args.name, max_retries=args.max_retries,
-                                timeout_hours=args.timeout, start_dir=config_dir, config_stem=config_path.stem)
+        code = start_with_fallback(store, path, options)
     except BaseException:
         store.delete(path)  # it never ran: leave no pending orphan behind
         raise
-    _print_started(result)
-    return 0
+    if code == 2:
+        store.delete(path)  # tmux missing and the foreground declined: nothing ran
+    return code
 
 
 def _dry_run(args: argparse.Namespace, raw: dict[str, Any], store: Any, config_path: Path) -> int:
-    import shlex
-
-    from rich.markup import escape
-
-    from llm_tool.cli.train_cmd import dry_run
     from llm_tool.dispatch.launcher import plan_launch
     from llm_tool.dispatch.tmux_server import INSTALL_HINT, tmux_available
-    from llm_tool.ui.console import info, warning
+    from llm_tool.ui.console import warning
+    from llm_tool.ui.launch_view import show_plan, show_tmux_plan
 
-    dry_run(raw, config_path.parent)  # validates config, data and model; prints the training plan
+    show_plan(raw, config_path.parent)  # validates config, data and model; prints the training plan
     if not tmux_available():
         warning(f"tmux is not installed: {INSTALL_HINT}")
         return 2
     plan = plan_launch(store, config_stem=config_path.stem, name=args.name, start_dir=config_path.parent,
                        max_retries=args.max_retries, timeout_hours=args.timeout)
-    info("[primary]would start[/primary] (dry run: nothing was created)")
-    info(f"  tmux session  {plan.name}  (socket {escape(plan.socket)})")
-    info(f"  folder        {escape(str(plan.start_dir))}")
-    info(f"  command       {escape(shlex.join(plan.command))}")
-    retries = f"up to {args.max_retries} after a crash" if args.max_retries else "none"
-    info(f"  retries       {retries}; timeout {f'{args.timeout:g} h' if args.timeout else 'none'}")
-    info(f"  attach with   {escape(plan.attach_hint)}")
+    show_tmux_plan(plan, args.max_retries, args.timeout)
     return 0
 
 
@@ -220,9 +149,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_attach(args: argparse.Namespace) -> int:
     from llm_tool.dispatch.jobs import tool_session_names
-    from llm_tool.dispatch.tmux_server import TmuxServer, attach_argv, attach_hint
+    from llm_tool.dispatch.tmux_server import TmuxServer
     from llm_tool.errors import TmuxError
-    from llm_tool.ui.console import console, info
+    from llm_tool.ui.attach import attach_here
+    from llm_tool.ui.interaction import choose
 
     server = TmuxServer()
     if args.name:
@@ -231,26 +161,9 @@ def cmd_attach(args: argparse.Namespace) -> int:
         names = tool_session_names(server)
         if not names:
             raise TmuxError("no trainings in tmux to attach to: start one with `llm-tool tmux start --config CFG`")
-        if not _interactive():
-            raise TmuxError(f"which one? run `llm-tool tmux attach NAME` with one of: {', '.join(names)}")
-        for number, candidate in enumerate(names, start=1):
-            console.print(f"  {number}. {candidate}")
-        choice = input("attach to number: ").strip()
-        if not choice.isdigit() or not 1 <= int(choice) <= len(names):
-            raise TmuxError(f"no choice {choice!r}: give a number from 1 to {len(names)}")
-        name = names[int(choice) - 1]
-    inside = os.environ.get("TMUX")
-    if inside:
-        ours = server.run("display-message", "-p", "#{socket_path}", check=False)
-        if ours and inside.split(",")[0] == ours[0]:
-            os.execvp("tmux", attach_argv(name, server.socket, switch=True))
-        info(f"inside another tmux: opening {name} nested (detach the inner one with Ctrl-b Ctrl-b d)")
-        env = {k: v for k, v in os.environ.items() if k != "TMUX"}
-        os.execvpe("tmux", attach_argv(name, server.socket), env)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise TmuxError(f"attaching needs a terminal: run `{attach_hint(name, server.socket)}` in one")
-    os.execvp("tmux", attach_argv(name, server.socket))
-    return 0  # not reached: exec replaces this process
+        name = choose("attach to number", names,
+                      flag_hint=f"run `llm-tool tmux attach NAME` with one of: {', '.join(names)}")
+    return attach_here(server, name)
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:

@@ -105,4 +105,4 @@ def build(cls: type[T], data: Mapping[str, Any], section: str, *, ignored: Itera
 
 def field_help(cls: type) -> dict[str, str]:
     """Help text declared on each field (``metadata={'help': ...}``)."""
-    return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(cls)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from llm_tool.errors import ConfigError
@@ -42,3 +43,10 @@ def apply_overrides(data: dict[str, Any], options: Iterable[str]) -> dict[str, A
         path, value = parse_set_option(option)
         set_dotted(result, path, value)
     return result
+
+
+def load_raw_config(path: Path, sets: Iterable[str]) -> dict[str, Any]:
+    """A config file as a mapping with ``--set`` overrides applied (validated later by ``parse_config``)."""
+    from llm_tool.config.schema import load_config_file
+
+    return apply_overrides(load_config_file(path), sets)

@@ -1,1 +1,1 @@
-"""Run trainings detached in tmux: the tool's tmux server, the job supervisor, launching, listing and stopping."""
+"""Run sessions: the launch seam (foreground, tmux, save), the tmux server, job supervisor, listing and stopping."""

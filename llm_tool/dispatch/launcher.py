@@ -172,7 +172,6 @@ def launch_in_tmux(store: SessionStore, session_path: Path, *, resume: bool = Fa
 
     Raises TmuxError (tmux missing or refusing) and SessionError (already running). Never prompts.
     """
-    check_limits(max_retries, timeout_hours)
     server = server or TmuxServer()
     session_path = session_path.resolve()
     meta = store.read(session_path)

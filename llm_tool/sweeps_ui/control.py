@@ -21,6 +21,7 @@ from llm_tool.sweeps import launch, tmux_ops
 from llm_tool.sweeps.state import SweepStore
 from llm_tool.sweeps.views import counts, job_views, progress_text
 from llm_tool.sweeps_ui.keys import HELP, Action, ListState, handle_key
+from llm_tool.ui.interaction import has_terminal
 
 MODULE = "llm_tool.sweeps_ui.control"
 COLUMNS = (("#", 3), ("job", 22), ("window", 14), ("status", 11), ("progress", 16), ("loss", 8), ("best F1", 8),
@@ -173,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     home = (args.home or Path(os.environ.get("LLM_TOOL_HOME") or os.getcwd())).resolve()
     try:
         app = ControlApp(args.name, home=home, socket=args.socket)
-        if args.once or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        if args.once or not has_terminal():
             app.refresh()
             print("\n".join(render_lines(app.name, app.state, app.list)))
             return 0

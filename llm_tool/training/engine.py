@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.config import parse_config
-from llm_tool.data.analysis import detect_languages, token_length_stats
+from llm_tool.data.analysis import detect_languages
 from llm_tool.data.prepare import PreparedData, prepare
 from llm_tool.errors import LlmToolError, SessionError
 from llm_tool.sessions.atomic import HeldLock, write_json_atomic
@@ -187,17 +187,14 @@ def _record_environment(meta: SessionMetadata, device: dict[str, Any], versions:
 
 def _analyse(run: Run, data: PreparedData, tokenizer: Any, resume: bool) -> int:
     """Record data analysis in the session; returns max_length (the recorded one when resuming)."""
-    from llm_tool.training.features import default_max_length, token_lengths
-    from llm_tool.training.models import model_max_length
+    from llm_tool.training.analysis import analyse_texts
 
     recorded = run.meta.model_config.get("max_length_used")
     if resume and recorded:
         return int(recorded)
     run.stage("analysing texts")
-    lengths = token_lengths(tokenizer, data.all_texts())
-    limit = model_max_length(tokenizer)
-    max_length = run.config.model.max_length or default_max_length(lengths, limit)
-    stats = token_length_stats(lengths)
+    analysis = analyse_texts(data.all_texts(), tokenizer, run.config.model.max_length)
+    max_length, stats = analysis.max_length, analysis.stats
     languages = detect_languages(data.all_texts(), seed=run.config.model.seed)
 
     def apply(meta: SessionMetadata) -> None:
@@ -205,7 +202,7 @@ def _analyse(run: Run, data: PreparedData, tokenizer: Any, resume: bool) -> int:
         meta.model_config["max_length_used"] = max_length
         meta.model_config["num_labels"] = len(data.label_names)
         meta.text_analysis.text_length_stats = stats
-        meta.text_analysis.requires_long_document_model = stats.get("token_p95", 0) > limit
+        meta.text_analysis.requires_long_document_model = analysis.needs_long_document_model
         lang = meta.language_config
         lang.language_distribution = languages["language_distribution"]
         lang.confirmed_languages = languages["confirmed_languages"]
@@ -219,6 +216,7 @@ def _build_trainer(run: Run, data: PreparedData, tokenizer: Any, model: Any, max
                    device: dict[str, Any], stop: GracefulStop) -> Any:
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback
 
+    from llm_tool.training.analysis import steps_per_epoch
     from llm_tool.training.arguments import class_weight_vector, training_arguments, weighted_loss
     from llm_tool.training.callbacks import SessionCallback
     from llm_tool.training.environment import precision_flags
@@ -231,9 +229,9 @@ def _build_trainer(run: Run, data: PreparedData, tokenizer: Any, model: Any, max
     train = tokenize_split(data.splits["train"], tokenizer, data.label_names, data.multi_label, max_length)
     validation = tokenize_split(data.splits["validation"], tokenizer, data.label_names, data.multi_label,
                                 max_length, sort_by_length=True)
-    steps_per_epoch = max(1, -(-len(train) // (cfg.batch_size * cfg.gradient_accumulation_steps)))
+    per_epoch = steps_per_epoch(len(train), cfg.batch_size, cfg.gradient_accumulation_steps)
     args = training_arguments(cfg, run.checkpoints_dir, precision=precision_flags(cfg.precision, device),
-                              steps_per_epoch=steps_per_epoch, use_cpu=not device["cuda"])
+                              steps_per_epoch=per_epoch, use_cpu=not device["cuda"])
     callbacks = [SessionCallback(on_event=run.on_event, write_progress=run.write_progress, stop=stop,
                                  save_steps=cfg.save_steps, checkpoints_dir=run.checkpoints_dir,
                                  total_epochs=cfg.epochs)]

@@ -65,32 +65,27 @@ def estimate_memory(parameters: int, batch_size: int, max_length: int, hidden: i
 def make_plan(config: TrainingConfig, base_dir: Path) -> TrainingPlan:
     import torch
 
-    from llm_tool.data.analysis import token_length_stats
-    from llm_tool.training.features import default_max_length, token_lengths
-    from llm_tool.training.models import load_tokenizer, model_max_length
+    from llm_tool.training.analysis import analyse_texts, steps_per_epoch
+    from llm_tool.training.models import load_tokenizer
 
-    data = prepare(config.dataset, base_dir, seed=config.model.seed)
-    tokenizer = load_tokenizer(config.model.selected_model)
-    lengths = token_lengths(tokenizer, data.all_texts())
-    limit = model_max_length(tokenizer)
-    max_length = config.model.max_length or default_max_length(lengths, limit)
     cfg = config.model
+    data = prepare(config.dataset, base_dir, seed=cfg.seed)
+    analysis = analyse_texts(data.all_texts(), load_tokenizer(cfg.selected_model), cfg.max_length)
+    max_length, stats = analysis.max_length, analysis.stats
     rows = {name: len(split) for name, split in data.splits.items()}
-    per_update = cfg.batch_size * cfg.gradient_accumulation_steps
-    steps_per_epoch = max(1, -(-rows["train"] // per_update))
+    per_epoch = steps_per_epoch(rows["train"], cfg.batch_size, cfg.gradient_accumulation_steps)
     parameters = count_parameters(cfg.selected_model, len(data.label_names))
-    stats = token_length_stats(lengths)
     tokens_per_sample = min(max_length, stats.get("token_mean", max_length))
     cuda = torch.cuda.is_available()
     work = 6 * parameters * tokens_per_sample * rows["train"] * cfg.epochs
     evals = 2 * parameters * tokens_per_sample * (rows["validation"] * cfg.epochs + rows["validation"] + rows["test"])
     seconds = (work + evals) / (GPU_FLOPS if cuda else CPU_FLOPS)
     notes = []
-    if stats.get("token_p95", 0) > limit:
-        notes.append(f"5% of texts are longer than {limit} tokens: consider a long-document model")
+    if analysis.needs_long_document_model:
+        notes.append(f"5% of texts are longer than {analysis.model_limit} tokens: consider a long-document model")
     return TrainingPlan(
-        rows=rows, label_names=data.label_names, multi_label=data.multi_label, steps_per_epoch=steps_per_epoch,
-        total_steps=steps_per_epoch * cfg.epochs, max_length=max_length, parameters=parameters,
+        rows=rows, label_names=data.label_names, multi_label=data.multi_label, steps_per_epoch=per_epoch,
+        total_steps=per_epoch * cfg.epochs, max_length=max_length, parameters=parameters,
         memory_bytes=estimate_memory(parameters, cfg.batch_size, max_length),
         seconds_estimate=round(seconds, 1), device="cuda" if cuda else "cpu", token_stats=stats, notes=notes,
     )

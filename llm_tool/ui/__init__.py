@@ -1,1 +1,1 @@
-"""Terminal output (Rich): the console, tables, panels and progress displays. The only place Rich is built."""
+"""Shared presentation: the Rich console, tables, progress, prompts (confirm, choose) and how a launch is shown."""

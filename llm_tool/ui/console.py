@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from rich.console import Console
 from rich.theme import Theme
 
@@ -30,10 +28,6 @@ def success(message: str) -> None:
 
 def info(message: str) -> None:
     console.print(message, soft_wrap=True)
-
-
-def is_interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def status_text(status: str) -> str:

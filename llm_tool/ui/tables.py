@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rich.console import JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -75,8 +76,10 @@ def _safe(value: Any, spec: str = ".4f") -> str:
 def sessions_table(rows: Iterable[dict[str, Any]], title: str) -> Table:
     """Rows come from llm_tool.sessions.views.summary_row."""
     table = Table(title=title, title_style="primary")
-    for column, justify in (("#", "right"), ("Date", "left"), ("Mode", "left"), ("Dataset", "left"),
-                            ("Model", "left"), ("Status", "left"), ("Best F1", "right"), ("Duration", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("#", "right"), ("Date", "left"), ("Mode", "left"), ("Dataset", "left"), ("Model", "left"),
+        ("Status", "left"), ("Best F1", "right"), ("Duration", "right"))
+    for column, justify in columns:
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
         if row.get("error"):  # the file name, then the reason in full (never hidden, never dropped)
@@ -131,4 +134,16 @@ def plan_table(plan: dict[str, Any], config_path: Path | None = None) -> Table:
     table.add_row("estimated duration", f"{format_duration(plan['seconds_estimate'])} on {plan['device']} (rough)")
     for note in plan.get("notes", []):
         table.add_row("note", note)
+    return table
+
+
+def predictions_table(predictions: Iterable[Any]) -> Table:
+    """Texts with their predicted labels and probabilities (``infer --text``)."""
+    table = Table(title="Predictions", title_style="primary")
+    table.add_column("text", overflow="fold")
+    table.add_column("label")
+    table.add_column("probabilities", overflow="fold")
+    for p in predictions:
+        table.add_row(escape(p.text), escape(", ".join(p.labels) or "-"),
+                      escape(", ".join(f"{k}: {v:.3f}" for k, v in p.probabilities.items())))
     return table

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from llm_tool.ui.console import console, info
 from llm_tool.wizard import views
 from llm_tool.wizard.flow import Context, guarded
@@ -11,6 +9,13 @@ from llm_tool.wizard.inference_menu import inference_menu
 from llm_tool.wizard.new_session import new_session
 from llm_tool.wizard.questions import MAIN_MENU, STUDIO_MENU, GoBack
 from llm_tool.wizard.resume_menu import history_menu
+
+MONITOR_INTERVAL = 5.0  # seconds between dashboard refreshes
+
+
+def open_studio(*, debug: bool = False) -> int:
+    """The studio's entry point for the CLI (`llm-tool`, `llm-tool studio`)."""
+    return run_studio(Context(debug=debug))
 
 
 def run_studio(ctx: Context | None = None) -> int:
@@ -40,47 +45,22 @@ def sessions_history(ctx: Context) -> None:
 
 
 def environment_check(ctx: Context) -> None:
-    from llm_tool.cli.doctor_cmd import show_checks
     from llm_tool.doctor.checks import run_checks
+    from llm_tool.ui.doctor_view import show_checks
 
     with console.status("Checking the environment…"):
         checks = run_checks(ctx.store.home)
     show_checks(checks)
 
 
-def _subcommand(parser: Any, path: list[str]) -> bool:
-    """Whether ``llm-tool <path...>`` exists (tmux dispatch is built separately and may be absent)."""
-    import argparse
-
-    for name in path:
-        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-        if not actions or name not in actions[0].choices:
-            return False
-        parser = actions[0].choices[name]
-    return True
-
-
 def monitor(ctx: Context) -> None:
-    """The live dashboard of `llm-tool tmux monitor` when installed, else the table of running sessions."""
-    from llm_tool.cli import build_parser
+    """The live dashboard of every training (the same as `llm-tool tmux monitor`); Ctrl+C comes back here."""
+    from llm_tool.monitor.dashboard import run_monitor
 
-    parser = build_parser()
-    if _subcommand(parser, ["tmux", "monitor"]):
-        args = parser.parse_args(["tmux", "monitor"])
-        try:
-            args.func(args)
-        except KeyboardInterrupt:
-            console.print()
-        return
-    from llm_tool.sessions.views import list_rows
-    from llm_tool.ui.tables import sessions_table
-
-    rows = list_rows(ctx.store, limit=None, status="running")
-    if not rows:
-        info("no training is running now")
-        return
-    ctx.show(sessions_table(rows, "Running trainings"))
-    info("a live dashboard comes with tmux dispatch (`llm-tool tmux monitor`)")
+    try:
+        run_monitor(interval=MONITOR_INTERVAL, once=False)
+    except KeyboardInterrupt:
+        console.print()
 
 
 ACTIONS = {

@@ -8,23 +8,19 @@ from typing import Any
 
 import questionary
 from prompt_toolkit.application import Application
-from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+from prompt_toolkit.key_binding import KeyBindings, KeyBindingsBase, merge_key_bindings
 from questionary.prompts.common import InquirerControl
 
 from llm_tool.errors import InteractiveSessionError
+from llm_tool.ui.interaction import NON_INTERACTIVE_ENV, is_interactive
 from llm_tool.wizard.questions import DATA_SUFFIXES, Choice, GoBack, Question
 
-NON_INTERACTIVE_ENV = "LLM_TOOL_NON_INTERACTIVE"
 SELECT_HELP = "(↑↓ or the number, then Enter · ← or Ctrl+C: back)"
 SELECT_HELP_NO_BACK = "(↑↓ or the number, then Enter)"
 CHECKBOX_HELP = "(Space: tick · ↑↓ or the number · Enter: done · ← or Ctrl+C: back)"
 TEXT_HELP = "(Enter: accept · Ctrl+C: back)"
 NUMBER_PAUSE = 1.0  # seconds after which typed digits start a new number
 _BACK_VALUE = object()
-
-
-def non_interactive() -> bool:
-    return os.environ.get(NON_INTERACTIVE_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 class Prompter:
@@ -34,7 +30,7 @@ class Prompter:
         self.asked: list[str] = []
 
     def ask(self, question: Question) -> Any:
-        if non_interactive():
+        if not is_interactive(need_terminal=False):  # prompt_toolkit may read keys a caller provides
             raise InteractiveSessionError(
                 f"the studio needs an answer to '{question.message}' but {NON_INTERACTIVE_ENV} is set: "
                 "use `llm-tool train CONFIG.json` instead")
@@ -68,7 +64,8 @@ class Prompter:
         if default is None:
             default = next((i for i, c in enumerate(items, start=1) if not c.disabled), None)
         help_text = SELECT_HELP if q.back else SELECT_HELP_NO_BACK
-        question = questionary.select(_message(q), choices=choices, default=default, instruction=help_text,
+        question = questionary.select(_message(q), choices=choices, default=default,  # type: ignore[arg-type]
+                                      instruction=help_text,
                                       use_jk_keys=False)
         control = _add_number_keys(question.application, items)
 
@@ -90,8 +87,8 @@ class Prompter:
                                       checked=c.value in ticked and not c.disabled, description=c.hint or None)
                    for i, c in enumerate(items, start=1)]
 
-        def validate(indexes: list[int]) -> bool | str:
-            return q.check([items[i - 1].value for i in indexes]) or True
+        def validate(indexes: list[str]) -> bool | str:  # the choice values: their numbers
+            return q.check([items[int(i) - 1].value for i in indexes]) or True
 
         question = questionary.checkbox(_message(q), choices=choices, validate=validate, instruction=CHECKBOX_HELP,
                                         use_jk_keys=False)
@@ -111,7 +108,7 @@ class Prompter:
         def _back(event: Any) -> None:
             event.app.exit(result=_BACK_VALUE)
 
-        question.application.key_bindings = merge_key_bindings([question.application.key_bindings, extra])
+        question.application.key_bindings = _merged(question.application, extra)
         return question.unsafe_ask()
 
     def _text(self, q: Question) -> str:
@@ -137,18 +134,23 @@ def _data_or_folder(path: str) -> bool:
     return os.path.isdir(path) or path.lower().endswith(DATA_SUFFIXES)
 
 
+def _merged(app: Application[Any], extra: KeyBindings) -> KeyBindingsBase:
+    """The application's key bindings with ``extra`` added last (so they win)."""
+    return merge_key_bindings([app.key_bindings, extra] if app.key_bindings else [extra])
+
+
 def _add_keys(app: Application[Any], handler: Any, *keys: str) -> None:
     """Bind each of ``keys`` to ``handler`` (added last: it wins over the prompt's own binding of that key)."""
     extra = KeyBindings()
     for key in keys:
         extra.add(key, eager=True)(handler)
-    app.key_bindings = merge_key_bindings([app.key_bindings, extra])
+    app.key_bindings = _merged(app, extra)
 
 
 def _add_number_keys(app: Application[Any], items: list[Any]) -> InquirerControl:
     """Digits point at the choice with that number (several digits typed quickly form one number)."""
     control = next(w.content for w in app.layout.find_all_windows() if isinstance(w.content, InquirerControl))
-    typed = {"digits": "", "at": 0.0}
+    typed: dict[str, Any] = {"digits": "", "at": 0.0}
 
     def point(number: int) -> bool:
         if 1 <= number <= len(items) and not items[number - 1].disabled:

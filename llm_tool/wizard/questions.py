@@ -100,11 +100,12 @@ def data_file_question(files: list[Path], home: Path, default: Path | None = Non
         size = path.stat().st_size if path.exists() else 0
         choices.append(Choice(f"{label}  ({_size(size)})", path, str(path)))
     choices.append(Choice("Type a path…", TYPE_PATH, "any data file, with Tab completion"))
+    chosen: Path | str
     if default is None:
-        default = files[0] if files else TYPE_PATH
-    elif default not in files:
-        default = TYPE_PATH  # a typed path: "Type a path…" again, pre-filled with it
-    return select("data_file", "Step 1/8 · Data file", choices, default,
+        chosen = files[0] if files else TYPE_PATH
+    else:
+        chosen = default if default in files else TYPE_PATH  # a typed path: "Type a path…", pre-filled with it
+    return select("data_file", "Step 1/8 · Data file", choices, chosen,
                   help=f"data files found under {home}" if files else "no data file found under the home")
 
 

@@ -1,0 +1,129 @@
+"""The launch seam: run a saved session here (foreground), in tmux, or keep it saved; one outcome for every caller.
+
+The CLI and the Training Studio both call :func:`launch` and render the :class:`LaunchOutcome` it returns; neither
+decides on its own how a place to run is carried out. It never prompts: a caller that can ask (for instance
+"tmux is missing, train here instead?") catches :class:`TmuxMissing` and calls again with another place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from llm_tool.dispatch.environment import SUPERVISED_ENV
+from llm_tool.dispatch.tmux_server import INSTALL_HINT, tmux_available
+from llm_tool.errors import TmuxError
+from llm_tool.training.events import EventHandler, TrainingEvent, ignore
+
+if TYPE_CHECKING:
+    from llm_tool.dispatch.launcher import LaunchResult
+    from llm_tool.sessions.store import SessionStore
+    from llm_tool.training.engine import TrainingOutcome
+
+Place = Literal["foreground", "tmux", "save"]
+PLACES: tuple[Place, ...] = ("foreground", "tmux", "save")
+OutcomeState = Literal["completed", "interrupted", "started", "saved"]
+LOG_INTERVAL_SECONDS = 30.0  # at most one step line this often in the session log
+
+
+class TmuxMissing(TmuxError):
+    """tmux was asked for but is not installed (the caller may offer the foreground instead)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"tmux is not installed: {INSTALL_HINT}")
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    """How to run: resume from the last checkpoint or start, and the tmux settings (retries, timeout, name)."""
+
+    resume: bool = False
+    max_retries: int = 0
+    timeout_hours: float | None = None
+    tmux_name: str | None = None
+    start_dir: Path | None = None
+    config_stem: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse impossible limits when the options are made, before anything is created or started."""
+        from llm_tool.dispatch.launcher import check_limits
+
+        check_limits(self.max_retries, self.timeout_hours)
+
+
+@dataclass(frozen=True)
+class LaunchOutcome:
+    """What happened: a finished or interrupted foreground run, a started tmux job, or a saved session."""
+
+    place: Place
+    state: OutcomeState
+    session_id: str
+    session_path: Path
+    exit_code: int
+    training: TrainingOutcome | None = None
+    tmux: LaunchResult | None = None
+
+
+def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions | None = None, *,
+           on_event: EventHandler = ignore) -> LaunchOutcome:
+    """Run the session in ``path`` at ``place``; ``on_event`` shows foreground progress (the caller's display).
+
+    Raises TmuxMissing when ``place`` is tmux and tmux is not installed, and the usual user errors (bad config,
+    data or model; a session already running) as exceptions the caller shows as one line.
+    """
+    options = options or LaunchOptions()
+    if place == "foreground":
+        return _run_here(store, path, options.resume, on_event)
+    sid = store.read(path).session_id
+    if place == "save":
+        return LaunchOutcome("save", "saved", sid, path, 0)
+    if not tmux_available():
+        raise TmuxMissing()
+    from llm_tool.dispatch.launcher import launch_in_tmux
+
+    result = launch_in_tmux(store, path, resume=options.resume, name=options.tmux_name,
+                            max_retries=options.max_retries, timeout_hours=options.timeout_hours,
+                            start_dir=options.start_dir or store.home, config_stem=options.config_stem)
+    return LaunchOutcome("tmux", "started", sid, path, 0, tmux=result)
+
+
+def resume_mode(store: SessionStore, path: Path) -> bool:
+    """Whether `resume` continues from a checkpoint (True) or simply starts a saved, never started session.
+
+    Refuses a completed or running session (and one a tmux supervisor is about to retry).
+    """
+    from llm_tool.dispatch.launcher import ensure_not_running
+    from llm_tool.sessions.operations import check_resumable
+
+    meta = check_resumable(store, path)
+    ensure_not_running(store, meta)
+    return meta.execution_status.status != "pending"
+
+
+def _run_here(store: SessionStore, path: Path, resume: bool, on_event: EventHandler) -> LaunchOutcome:
+    """Train in this process. The session log gets plain progress lines unless a tmux supervisor tees them."""
+    from llm_tool.training.engine import EXIT_INTERRUPTED, run_session
+    from llm_tool.training.event_log import PlainProgress
+
+    supervised = os.environ.get(SUPERVISED_ENV) == "1"
+    sid = store.read(path).session_id
+    handler, log_handle = on_event, None
+    if not supervised:
+        log_path = store.log_path(sid)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_handle = log_path.open("a", encoding="utf-8")
+        log_lines = PlainProgress(log_handle, interval=LOG_INTERVAL_SECONDS)
+
+        def handler(event: TrainingEvent) -> None:  # the caller's display and the session log
+            on_event(event)
+            log_lines(event)
+    try:
+        outcome = run_session(store, path, resume=resume, on_event=handler, log_to_file=not supervised)
+    finally:
+        if log_handle is not None:
+            log_handle.close()
+    if outcome.status == "interrupted":
+        return LaunchOutcome("foreground", "interrupted", sid, path, EXIT_INTERRUPTED, training=outcome)
+    return LaunchOutcome("foreground", "completed", sid, path, 0, training=outcome)

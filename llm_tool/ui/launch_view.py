@@ -1,0 +1,101 @@
+"""Show a launch: progress while a session trains here, then one rendering of each outcome (CLI and studio alike)."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+
+from llm_tool.dispatch.seam import LaunchOptions, LaunchOutcome, Place, TmuxMissing, launch
+from llm_tool.ui.console import console, info, success, warning
+from llm_tool.ui.interaction import confirm, is_interactive
+
+if TYPE_CHECKING:
+    from llm_tool.dispatch.launcher import LaunchPlan, LaunchResult
+    from llm_tool.sessions.store import SessionStore
+
+FOREGROUND_INSTEAD = "Train in the foreground now instead (it stops if this terminal closes)?"
+
+
+def start(store: SessionStore, path: Path, place: Place, options: LaunchOptions | None = None) -> LaunchOutcome:
+    """Launch through the seam with a progress display for a foreground run, then show the outcome."""
+    if place != "foreground":
+        outcome = launch(store, path, place, options)
+    else:
+        from llm_tool.ui.progress import screen_progress
+
+        console.print(f"[primary]session[/primary] {store.read(path).session_id}  ({escape(str(path))})")
+        display = screen_progress()
+        try:
+            outcome = launch(store, path, place, options, on_event=display)
+        finally:
+            display.close()
+    show_outcome(outcome)
+    return outcome
+
+
+def start_with_fallback(store: SessionStore, path: Path, options: LaunchOptions | None = None) -> int:
+    """Start in tmux; when tmux is missing and someone can answer, offer the foreground. Returns the exit code."""
+    try:
+        return start(store, path, "tmux", options).exit_code
+    except TmuxMissing as exc:
+        if not is_interactive():
+            raise
+        warning(str(exc))
+        if confirm(FOREGROUND_INSTEAD, default=False):
+            return start(store, path, "foreground", options).exit_code
+        return 2
+
+
+def show_outcome(outcome: LaunchOutcome) -> None:
+    sid = outcome.session_id
+    if outcome.state == "started" and outcome.tmux is not None:
+        show_started(outcome.tmux)
+    elif outcome.state == "saved":
+        success(f"saved {sid}: {escape(str(outcome.session_path))}")
+        info(f"  run it later:  llm-tool sessions resume {sid}   (add --tmux to run it in tmux)")
+        info("  or here:       Training Studio → Resume/Relaunch Training → pick it → Start it now")
+    elif outcome.state == "interrupted":
+        reason = outcome.training.reason if outcome.training else None
+        warning(f"{sid} interrupted ({escape(str(reason))}); its last checkpoint is kept. "
+                f"Continue with: llm-tool sessions resume {sid}")
+    elif outcome.training is not None:
+        from llm_tool.ui.tables import metrics_tables
+
+        for table in metrics_tables(outcome.training.metrics or {}):
+            console.print(table)
+        success(f"{sid} completed: model saved in {escape(str(outcome.training.model_dir))}")
+
+
+def show_started(result: LaunchResult) -> None:
+    """The one message for a training started in tmux: what runs where, how to watch, stop and read it."""
+    name = escape(result.name)
+    success(f"started tmux session {name}: training session {result.session_id} "
+            "(it keeps running if you close this terminal)")
+    info(f"  attach   {escape(result.attach_hint)}   (or `llm-tool tmux attach {name}`; detach: Ctrl-b d)")
+    info("  watch    llm-tool tmux monitor   (studio: main menu → Monitor running trainings)")
+    info(f"  stop     llm-tool tmux kill {name}   (it can be resumed afterwards)")
+    info(f"  log      {escape(str(result.log_file))}")
+
+
+def show_plan(raw: dict[str, Any], base_dir: Path) -> None:
+    """Validate config, data and model and print the training plan (a dry run: nothing is trained)."""
+    from llm_tool.config import parse_config
+    from llm_tool.training.plan import make_plan
+    from llm_tool.ui.tables import plan_table
+
+    plan = make_plan(parse_config(raw), base_dir)
+    console.print(plan_table(plan.as_dict()))
+    success("config, data and model are valid (dry run: nothing was trained)")
+
+
+def show_tmux_plan(plan: LaunchPlan, max_retries: int, timeout_hours: float | None) -> None:
+    info("[primary]would start[/primary] (dry run: nothing was created)")
+    info(f"  tmux session  {escape(plan.name)}  (socket {escape(plan.socket)})")
+    info(f"  folder        {escape(str(plan.start_dir))}")
+    info(f"  command       {escape(shlex.join(plan.command))}")
+    retries = f"up to {max_retries} after a crash" if max_retries else "none"
+    info(f"  retries       {retries}; timeout {f'{timeout_hours:g} h' if timeout_hours else 'none'}")
+    info(f"  attach with   {escape(plan.attach_hint)}")
