@@ -66,7 +66,7 @@ def test_new_session_then_relaunch_through_the_menus(tmux_server: Any, isolated_
     screen.expect("? Step 2/8 · Task type")
     screen.press("Enter")
     screen.expect("Step 3/8 · Analysis", timeout=90)
-    screen.expect("? Step 3/8 · Analysis: continue?")
+    screen.expect("? Step 3/8 · Train / validation / test split")
     screen.press("Enter")
     screen.expect("? Step 4/8 · Training mode")
     screen.choose(screen.number_of("Quick"))

@@ -15,7 +15,7 @@ from tests.wizard_helpers import Keys, pick, replace, run_studio, to_data_file, 
 __all__ = ["tmux_socket"]  # the fixture, imported for pytest
 
 STUDIO_TO_EXIT = [pick(3), pick(6)]
-TO_MODE = ["main_menu", "studio_menu", "data_file", "text_column", "label_column", "task", "analysis", "mode"]
+TO_MODE = ["main_menu", "studio_menu", "data_file", "text_column", "label_column", "task", "split", "mode"]
 
 
 @pytest.fixture(autouse=True)

@@ -57,7 +57,7 @@ def test_back_at_every_step_returns_to_the_previous_one(data: Path, tiny_model: 
     # Forward to "where to run", then ← (Back) at every question back to the main menu; the input then ends.
     ctx = run_studio(*to_where(tiny_model), *[Keys.LEFT] * 10)
     assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + [
-        "save", "model", "mode", "analysis", "task", "label_column", "text_column", "data_file", "studio_menu",
+        "save", "model", "mode", "split", "task", "label_column", "text_column", "data_file", "studio_menu",
         "main_menu"]
     assert session_files(data.parent) == []  # nothing was created on the way back
 
@@ -71,7 +71,7 @@ def test_back_choice_by_number(data: Path) -> None:
 def test_ctrl_c_at_every_step_goes_back_one_level(data: Path, tiny_model: Path) -> None:
     ctx = run_studio(*to_where(tiny_model), *[Keys.CTRL_C] * 11)
     assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + [
-        "save", "model", "mode", "analysis", "task", "label_column", "text_column", "data_file", "studio_menu",
+        "save", "model", "mode", "split", "task", "label_column", "text_column", "data_file", "studio_menu",
         "main_menu"]
 
 
@@ -85,9 +85,9 @@ def test_ctrl_c_inside_sub_questions(data: Path, tiny_model: Path) -> None:
             *STUDIO_TO_EXIT]
     ctx = run_studio(*keys)
     assert ctx.prompter.asked == [
-        "main_menu", "studio_menu", "data_file", "text_column", "label_column", "task", "analysis", "mode",
+        "main_menu", "studio_menu", "data_file", "text_column", "label_column", "task", "split", "mode",
         "epochs", "batch_size", "epochs", "mode", "epochs", "batch_size", "model", "model_name", "model",
-        "mode", "analysis", "task", "label_column", "text_column", "data_file", "studio_menu", "main_menu"]
+        "mode", "split", "task", "label_column", "text_column", "data_file", "studio_menu", "main_menu"]
 
 
 def test_unreadable_data_file_is_reported_and_asked_again(isolated_home: Path, data: Path,
@@ -206,10 +206,12 @@ def test_relaunch_with_changed_settings_and_another_file(data: Path, isolated_ho
     sid = store.read(parent).session_id
     # pending session actions: 1 start, 2 relaunch, 3 another data file, 4 changed settings, 5 back.
     # settings menu: 1 Done, 2 selected_model, 3 epochs, ...; where: 3 save only.
+    # another data file: its columns, task, split and a summary are asked again (Enter keeps each default)
     ctx = run_studio(pick(1), pick(1), pick(1), pick(4), pick(3), replace("5"), pick(1), pick(3),
-                     pick(1), pick(1), pick(3), pick(2), pick(3), *STUDIO_TO_EXIT)
+                     pick(1), pick(1), pick(3), pick(2), *[Keys.ENTER] * 5, pick(3), *STUDIO_TO_EXIT)
     assert ctx.prompter.asked == ["main_menu", "studio_menu", "session", "action", "settings", "epochs",
-                                  "settings", "where", "studio_menu", "session", "action", "data_file", "where",
+                                  "settings", "where", "studio_menu", "session", "action", "data_file",
+                                  "text_column", "label_column", "task", "split", "relaunch_summary", "where",
                                   "studio_menu", "main_menu"]
     files = session_files(isolated_home)
     assert len(files) == 3

@@ -78,13 +78,13 @@ def to_data_file() -> list[str]:
 
 def to_where(model: Path, *, save: bool = True) -> list[str]:
     return [*to_data_file(), Keys.ENTER, Keys.ENTER, Keys.ENTER, Keys.ENTER,  # file, text, label, task
-            Keys.ENTER, Keys.ENTER,  # analysis: continue; mode: quick
+            Keys.ENTER, Keys.ENTER,  # split: the default (random, as the sample has none); mode: quick
             replace("1"), replace("8"),  # epochs, batch_size
             Keys.UP + Keys.UP + Keys.ENTER,  # model: "Type a model name or folder…" (just above Back)
             str(model) + Keys.ENTER, "y" if save else "n"]
 
 
-NEW_SESSION_QUESTIONS = ["main_menu", "studio_menu", "data_file", "text_column", "label_column", "task", "analysis",
+NEW_SESSION_QUESTIONS = ["main_menu", "studio_menu", "data_file", "text_column", "label_column", "task", "split",
                          "mode", "epochs", "batch_size", "model", "model_name", "save", "where"]
 
 

@@ -77,8 +77,11 @@ def make_splits(rows: LabeledRows, *, multi: bool, validation_split: float, test
         "validation": Split(validation.texts, validation.labels) if validation else _take(rows, val_idx),
         "test": Split(test.texts, test.labels) if test else _take(rows, test_idx),
     }
+    if validation and test:
+        return splits, "separate validation and test files"
     method = ("stratified" if stratified else "random") + f" split (seed {seed})"
     if validation or test:
-        separate = " and ".join(n for n, v in (("validation", validation), ("test", test)) if v)
-        method += " + separate " + separate + " file"
+        separate = "validation" if validation else "test"
+        cut = "test" if validation else "validation"
+        method = f"separate {separate} file; {cut} rows: {method} of the training file"
     return splits, method

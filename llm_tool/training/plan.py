@@ -28,6 +28,7 @@ class TrainingPlan:
     memory_bytes: int
     seconds_estimate: float
     device: str
+    split_method: str = ""
     token_stats: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -88,4 +89,5 @@ def make_plan(config: TrainingConfig, base_dir: Path) -> TrainingPlan:
         total_steps=per_epoch * cfg.epochs, max_length=max_length, parameters=parameters,
         memory_bytes=estimate_memory(parameters, cfg.batch_size, max_length),
         seconds_estimate=round(seconds, 1), device="cuda" if cuda else "cpu", token_stats=stats, notes=notes,
+        split_method=str(data.record.get("split_method", "")),
     )

@@ -127,6 +127,8 @@ def plan_table(plan: dict[str, Any], config_path: Path | None = None) -> Table:
     table.add_row("rows (train / validation / test)", f"{rows['train']} / {rows['validation']} / {rows['test']}")
     table.add_row("labels", f"{len(plan['label_names'])}: {', '.join(plan['label_names'][:10])}")
     table.add_row("task", "multi-label" if plan["multi_label"] else "single-label")
+    if plan.get("split_method"):
+        table.add_row("split", escape(plan["split_method"]))
     table.add_row("steps (per epoch / total)", f"{plan['steps_per_epoch']} / {plan['total_steps']}")
     table.add_row("max_length", str(plan["max_length"]))
     table.add_row("parameters", f"{plan['parameters'] / 1e6:.1f} M")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -139,3 +140,44 @@ def dataset_section(path: Path, text_column: str, label_column: str, strategy: s
                     ) -> dict[str, Any]:
     return {"primary_file": str(path), "text_column": text_column, "label_column": label_column,
             "strategy": strategy, "format": fmt}
+
+
+# ----- splits ------------------------------------------------------------------------------------
+SIBLING_NAMES = {"validation": ("dev", "valid", "validation", "val"), "test": ("test",)}
+_TRAIN_WORD = re.compile(r"(?<![a-z])train(?:ing)?(?![a-z])", re.IGNORECASE)
+
+
+def split_column_candidates(table: Table, exclude: tuple[str, ...]) -> list[tuple[str, dict[str, int]]]:
+    """Columns whose every value names a split (train/dev/validation/test...) with train and one other:
+    (column, rows per split) each."""
+    from llm_tool.data.labels import SPLIT_NAMES
+
+    found = []
+    for column in table.columns:
+        if column in exclude:
+            continue
+        counts: Counter[str] = Counter()
+        for row in table.rows:
+            name = SPLIT_NAMES.get(str(row.get(column, "")).strip().lower())
+            if name is None:
+                break
+            counts[name] += 1
+        else:
+            if counts.get("train") and len(counts) >= 2:
+                found.append((column, {k: counts.get(k, 0) for k in ("train", "validation", "test")}))
+    return found
+
+
+def sibling_split_files(path: Path) -> dict[str, Path]:
+    """For a file named like ``train.csv`` / ``fr_train.tsv``, the existing ``dev``/``valid*`` and ``test``
+    files beside it with the same pattern: {"validation": path, "test": path} (either may be missing)."""
+    if not _TRAIN_WORD.search(path.stem):
+        return {}
+    found: dict[str, Path] = {}
+    for split, words in SIBLING_NAMES.items():
+        for word in words:
+            candidate = path.with_name(_TRAIN_WORD.sub(word, path.stem, count=1) + path.suffix)
+            if candidate != path and candidate.is_file():
+                found[split] = candidate
+                break
+    return found

@@ -30,10 +30,21 @@ class Draft:
     sweep_name: str | None = None  # benchmark mode: the sweep it will start
     save: bool = True
     session_path: Path | None = None
+    split: str | None = None  # the split question's answer (None: not asked yet)
+    split_column: str | None = None
+    validation_file: Path | None = None
+    test_file: Path | None = None
 
     def dataset(self) -> dict[str, Any]:
         assert self.data_path and self.text_column and self.label_column
-        return dataset_section(self.data_path, self.text_column, self.label_column, self.strategy)
+        section = dataset_section(self.data_path, self.text_column, self.label_column, self.strategy)
+        if self.split_column:
+            section["split_column"] = self.split_column
+        if self.validation_file:
+            section["validation_file"] = str(self.validation_file)
+        if self.test_file:
+            section["test_file"] = str(self.test_file)
+        return section
 
     def raw_config(self) -> dict[str, Any]:
         """The config dict handed to the core (the same shape as a `llm-tool train` config file). In benchmark

@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
+from llm_tool.config import parse_config
+from llm_tool.config.schema import DEFAULT_MODEL
 from llm_tool.data.formats import read_table
 from llm_tool.errors import DatasetError
 from llm_tool.ui.console import console, error
 from llm_tool.wizard import benchmark_mode, views
-from llm_tool.wizard.detect import column_hints, detect_strategy, find_data_files, guess_label_column, guess_text_column
+from llm_tool.wizard.detect import (
+    column_hints,
+    detect_strategy,
+    find_data_files,
+    guess_label_column,
+    guess_text_column,
+    sibling_split_files,
+    split_column_candidates,
+)
 from llm_tool.wizard.draft import Draft
 from llm_tool.wizard.flow import Context, run_steps
 from llm_tool.wizard.launch import forget, run_where, tmux_available
 from llm_tool.wizard.questions import (
-    CONTINUE,
+    COLUMN_SPLIT,
     DATA_SUFFIXES,
+    RANDOM_SPLIT,
+    SEPARATE_FILES,
+    SIBLING_SPLIT,
     TYPE_MODEL,
     TYPE_PATH,
     GoBack,
@@ -26,9 +40,12 @@ from llm_tool.wizard.questions import (
     mode_question,
     model_name_question,
     model_question,
+    relaunch_confirm_question,
     save_question,
     setting_question,
     settings_to_ask,
+    split_file_question,
+    split_question,
     task_question,
     where_question,
 )
@@ -64,7 +81,7 @@ def choose_data_file(ctx: Context, default: Path | None = None) -> tuple[Path, A
 def step_data_file(ctx: Context, d: Draft) -> None:
     path, table = choose_data_file(ctx, d.data_path)
     if path != d.data_path:
-        d.text_column = d.label_column = None
+        d.text_column = d.label_column = d.split = None
     d.data_path, d.table = path, table
 
 
@@ -111,7 +128,28 @@ def step_analysis(ctx: Context, d: Draft) -> None:
             d.analysis = analyse(d.table, d.dataset())
         d.analysis_key = key
     ctx.show(views.analysis_panel(d.analysis))
-    ctx.ask(CONTINUE)
+    ask_split(ctx, d)
+
+
+def ask_split(ctx: Context, d: Draft) -> None:
+    """The data's own split when it has one (a split column, sibling files), typed files, or a random one."""
+    assert d.table is not None and d.data_path is not None
+    columns = split_column_candidates(d.table, exclude=(d.text_column or "", d.label_column or ""))
+    siblings = sibling_split_files(d.data_path)
+    official = COLUMN_SPLIT + columns[0][0] if columns else SIBLING_SPLIT if siblings else RANDOM_SPLIT
+    while True:
+        choice = ctx.ask(split_question(columns, siblings, d.split or official))
+        d.split_column = choice[len(COLUMN_SPLIT):] if choice.startswith(COLUMN_SPLIT) else None
+        d.validation_file = siblings.get("validation") if choice == SIBLING_SPLIT else None
+        d.test_file = siblings.get("test") if choice == SIBLING_SPLIT else None
+        if choice == SEPARATE_FILES:
+            try:
+                d.validation_file = ctx.ask(split_file_question("validation"))
+                d.test_file = ctx.ask(split_file_question("test"))
+            except GoBack:
+                continue
+        d.split = choice
+        return
 
 
 # ----- step 4 ------------------------------------------------------------------------------------
@@ -168,7 +206,6 @@ def step_model(ctx: Context, d: Draft) -> None:
 
 # ----- steps 6 and 7 -----------------------------------------------------------------------------
 def step_review(ctx: Context, d: Draft) -> object:
-    from llm_tool.config import parse_config
     from llm_tool.doctor.models import usable_offline
     from llm_tool.training.plan import make_plan
 
@@ -206,3 +243,42 @@ def step_where(ctx: Context, d: Draft) -> None:
 
 STEPS = (step_data_file, step_text_column, step_label_column, step_task, step_analysis, step_mode, step_model,
          step_review, step_where)
+
+
+# ----- relaunch on another data file: the same column, split and summary steps ------------------------
+def dataset_sets(d: Draft) -> list[str]:
+    """The data answers as ``--set`` options over a session's settings (null clears what the old file used)."""
+    assert d.text_column and d.label_column
+    values: dict[str, object] = {"text_column": d.text_column, "label_column": d.label_column,
+                                 "strategy": d.strategy, "split_column": d.split_column,
+                                 "validation_file": str(d.validation_file) if d.validation_file else None,
+                                 "test_file": str(d.test_file) if d.test_file else None}
+    return [f"dataset_config.{key}={json.dumps(value)}" for key, value in values.items()]
+
+
+def relaunch_data_steps(ctx: Context, source: Path) -> tuple[Path, list[str]]:
+    """Steps 1–3 and the summary for relaunching ``source`` on another data file; GoBack when abandoned."""
+    meta = ctx.store.read(source)
+    dataset = meta.dataset_config
+    current = dataset.get("primary_file")
+    d = Draft(data_path=Path(current) if current else None, text_column=dataset.get("text_column"),
+              label_column=dataset.get("label_column"), strategy=dataset.get("strategy") or "single-label",
+              model=str(meta.model_config.get("selected_model") or DEFAULT_MODEL))
+    d.strategy_column = d.label_column
+
+    def summary(ctx: Context, d: Draft) -> None:
+        from llm_tool.doctor.models import usable_offline
+        from llm_tool.sessions.operations import relaunch_config
+        from llm_tool.training.plan import make_plan
+
+        assert d.data_path is not None
+        raw, _ = relaunch_config(ctx.store, source, dataset=d.data_path, sets=dataset_sets(d))
+        with console.status("Checking the data and the model, estimating duration and memory…"):
+            plan = make_plan(parse_config(raw, source="the relaunch"), ctx.store.home)
+        ctx.show(views.summary_table(raw, raw["model_config"], plan, usable_offline(d.model)))
+        ctx.ask(relaunch_confirm_question())
+
+    steps = (step_data_file, step_text_column, step_label_column, step_task, step_analysis, summary)
+    if not run_steps(ctx, steps, d) or d.data_path is None:
+        raise GoBack("relaunch_data")
+    return d.data_path, dataset_sets(d)

@@ -83,14 +83,13 @@ def run_existing(ctx: Context, path: Path, *, resume: bool) -> None:
 
 def relaunch_session(ctx: Context, path: Path, action: str) -> None:
     from llm_tool.sessions.operations import relaunch
-    from llm_tool.wizard.new_session import choose_data_file
+    from llm_tool.wizard.new_session import relaunch_data_steps
 
     meta = ctx.store.read(path)
     dataset: Path | None = None
     sets: list[str] = []
     if action == "relaunch_data":
-        current = meta.dataset_config.get("primary_file")
-        dataset, _ = choose_data_file(ctx, Path(current) if current else None)
+        dataset, sets = relaunch_data_steps(ctx, path)
     elif action == "relaunch_settings":
         sets = edit_settings(ctx, meta.model_config)
     question = where_question(saved=True, estimate_seconds=None, tmux_available=tmux_available(),
