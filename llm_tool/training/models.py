@@ -34,6 +34,11 @@ def resolve_model(name: str, base_dir: Path | None = None) -> str:
     packaged = packaged_model_dir(name)
     if packaged is not None:
         return str(packaged)
+    from llm_tool.catalog.registry import registered_path
+
+    registered = registered_path(name)  # `llm-tool models add` of this home
+    if registered is not None:
+        return str(registered)
     candidate = Path(name).expanduser()
     if not candidate.is_absolute() and base_dir is not None and (base_dir / candidate).is_dir():
         candidate = base_dir / candidate
@@ -45,13 +50,17 @@ def resolve_model(name: str, base_dir: Path | None = None) -> str:
 
 
 def available_offline(name: str) -> bool:
-    return packaged_model_dir(name) is not None or Path(name).expanduser().is_dir()
+    from llm_tool.catalog.registry import registered_path
+
+    return (packaged_model_dir(name) is not None or Path(name).expanduser().is_dir()
+            or registered_path(name) is not None)
 
 
 def _explain(name: str, exc: Exception) -> ModelError:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     offline = os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "True")
-    hint = ("the hub is offline (HF_HUB_OFFLINE=1): use a local folder or all-MiniLM-L6-v2"
+    hint = (f"the hub is offline (HF_HUB_OFFLINE=1): get it once with `llm-tool models add {name}` where there is "
+            "a connection, use a local folder, or all-MiniLM-L6-v2 (`llm-tool models` lists what works offline)"
             if offline else "check the name on huggingface.co, your connection, or give a local folder")
     return ModelError(f"cannot load model '{name}': {text[:160]}; {hint}")
 

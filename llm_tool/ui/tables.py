@@ -149,3 +149,19 @@ def predictions_table(predictions: Iterable[Any]) -> Table:
         table.add_row(escape(p.text), escape(", ".join(p.labels) or "-"),
                       escape(", ".join(f"{k}: {v:.3f}" for k, v in p.probabilities.items())))
     return table
+
+
+def models_table(entries: Iterable[Any]) -> Table:
+    """``llm-tool models``: name, languages, size, where (ModelEntry rows)."""
+    from llm_tool.catalog.known import describe_languages
+
+    table = Table(title="Models usable offline", title_style="primary")
+    table.add_column("Name", style="bold", overflow="fold")
+    table.add_column("Languages")
+    table.add_column("Parameters", justify="right")
+    table.add_column("From")
+    table.add_column("Folder", overflow="fold")
+    for e in entries:
+        size = f"{e.parameters / 1e6:.1f} M" if e.parameters else "?"
+        table.add_row(escape(e.name), escape(describe_languages(e.languages)), size, e.source, escape(e.path))
+    return table

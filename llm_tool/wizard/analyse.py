@@ -114,6 +114,19 @@ def recommend_models(languages: list[str], long_documents: bool) -> list[tuple[s
     return out
 
 
-def default_model(suggestions: list[tuple[str, str, bool]]) -> str | None:
-    """The first suggestion usable offline, else the first one."""
+def fits_languages(name: str, languages: list[str]) -> bool:
+    from llm_tool.catalog.registry import language_warning
+
+    return language_warning(name, {code: 1 for code in languages}) is None
+
+
+def default_model(suggestions: list[tuple[str, str, bool]], languages: list[str] | None = None) -> str | None:
+    """The first suggestion that suits the data's languages and works offline; else the first that suits them
+    (picking it then says how to get it); else the first usable offline."""
+    fitting = [s for s in suggestions if fits_languages(s[0], languages or [])]
+    for name, _, ok in fitting:
+        if ok:
+            return name
+    if fitting:
+        return fitting[0][0]
     return next((name for name, _, ok in suggestions if ok), suggestions[0][0] if suggestions else None)

@@ -11,7 +11,7 @@ from llm_tool.config import parse_config
 from llm_tool.config.schema import DEFAULT_MODEL
 from llm_tool.data.formats import read_table
 from llm_tool.errors import DatasetError
-from llm_tool.ui.console import console, error
+from llm_tool.ui.console import console, error, warning
 from llm_tool.wizard import benchmark_mode, views
 from llm_tool.wizard.detect import (
     column_hints,
@@ -192,7 +192,7 @@ def step_model(ctx: Context, d: Draft) -> None:
     assert d.analysis is not None
     suggestions = recommend_models(d.analysis["languages"], d.analysis["long_documents"])
     names = [s[0] for s in suggestions]
-    default = d.model if d.model in names else default_model(suggestions)
+    default = d.model if d.model in names else default_model(suggestions, d.analysis["languages"])
     while True:
         choice = ctx.ask(model_question(suggestions, default))
         if choice == TYPE_MODEL:
@@ -200,8 +200,28 @@ def step_model(ctx: Context, d: Draft) -> None:
                 choice = ctx.ask(model_name_question("" if d.model in names else d.model))
             except GoBack:
                 continue
+        if not model_obtainable(choice):
+            default = choice
+            continue
         d.model = choice
         return
+
+
+def model_obtainable(name: str) -> bool:
+    """A model that is here, or can be downloaded now; offline, say how to get it (and ask again)."""
+    import os
+
+    from llm_tool.doctor.models import usable_offline
+
+    if usable_offline(name):
+        return True
+    how = f"`llm-tool models add {name}` downloads it once where there is an internet connection"
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        error(f"{name} is not on this machine and the hub is offline (HF_HUB_OFFLINE): {how}; "
+              "or pick a model marked ✓ offline")
+        return False
+    warning(f"{name} is not on this machine yet: training downloads it first ({how})")
+    return True
 
 
 # ----- steps 6 and 7 -----------------------------------------------------------------------------
@@ -217,9 +237,19 @@ def step_review(ctx: Context, d: Draft) -> object:
         d.plan = make_plan(config, ctx.store.home)
     d.session_path = None  # settings may have changed since a session was created
     ctx.show(views.summary_table(raw, dataclasses.asdict(config.model), d.plan, usable_offline(d.model)))
+    show_language_fit(d)
     ctx.show(views.SAVE_PANEL)
     d.save = bool(ctx.ask(save_question(d.save)))
     return None
+
+
+def show_language_fit(d: Draft) -> None:
+    """Warn, in plain words, when the model did not learn the languages of the data."""
+    from llm_tool.catalog.registry import language_warning
+
+    message = language_warning(d.model, (d.analysis or {}).get("language_distribution") or {})
+    if message:
+        warning(message)
 
 
 # ----- step 8 ------------------------------------------------------------------------------------

@@ -273,7 +273,9 @@ def validate_model_name(text: str) -> str | None:
 
 def model_question(suggestions: list[tuple[str, str, bool]], default: str | None) -> Question:
     """``suggestions``: (name, why, available offline)."""
-    choices = [Choice(f"{name}{'  ✓ offline' if offline else ''}", name, why) for name, why, offline in suggestions]
+    choices = [Choice(f"{name}{'  ✓ offline' if offline else '  (not downloaded)'}", name,
+                      why if offline else f"{why}; get it once with `llm-tool models add {name}` (needs internet)")
+               for name, why, offline in suggestions]
     choices.append(Choice("Type a model name or folder…", TYPE_MODEL, "any Hugging Face id or local folder"))
     names = [s[0] for s in suggestions]
     return select("model", "Step 5/8 · Model", choices, default if default in names else None,

@@ -1,0 +1,214 @@
+"""The models list of a home: the bundled model, registered local folders, downloads and the Hugging Face cache."""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm_tool import paths
+from llm_tool.catalog.known import KNOWN_LANGUAGES
+from llm_tool.errors import ModelError
+
+REGISTRY_FILE = "registry.json"
+MAX_REGISTRY_BYTES = 1 << 20
+MAX_HEADER_BYTES = 100 << 20  # a safetensors header larger than this is not believed
+WEIGHT_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "vocab*", "merges*", "*.md"]
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
+
+
+@dataclass
+class ModelEntry:
+    """One model usable offline: its name, where it is, its languages and parameter count."""
+
+    name: str
+    path: str
+    source: str  # bundled | folder | download | hub-cache
+    languages: list[str] = field(default_factory=list)
+    parameters: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def pretrained_dir(home: Path | None = None) -> Path:
+    """Where downloaded models and the registry live: ``<home>/pretrained``."""
+    return (home or paths.home()) / "pretrained"
+
+
+def _read_registry(home: Path | None) -> dict[str, dict[str, Any]]:
+    path = pretrained_dir(home) / REGISTRY_FILE
+    try:
+        if path.stat().st_size > MAX_REGISTRY_BYTES:
+            raise ModelError(f"{path} is over {MAX_REGISTRY_BYTES >> 20} MiB: not a models registry")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ModelError(f"cannot read the models registry {path}: {type(exc).__name__}; fix or delete it") from None
+    models = data.get("models") if isinstance(data, dict) else None
+    return {k: v for k, v in models.items() if isinstance(v, dict)} if isinstance(models, dict) else {}
+
+
+def _write_registry(home: Path | None, models: dict[str, dict[str, Any]]) -> None:
+    from llm_tool.sessions.atomic import file_lock, write_json_atomic
+
+    folder = pretrained_dir(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    with file_lock(folder / ".registry.lock"):
+        write_json_atomic(folder / REGISTRY_FILE, {"schema_version": 1, "models": models})
+
+
+def count_parameters(folder: Path) -> int | None:
+    """Parameters in the folder's safetensors files, from their headers alone (no weights are read)."""
+    total = 0
+    files = sorted(folder.glob("*.safetensors"))
+    for file in files:
+        try:
+            with file.open("rb") as handle:
+                (size,) = struct.unpack("<Q", handle.read(8))
+                if size > MAX_HEADER_BYTES:
+                    return None
+                header = json.loads(handle.read(size))
+        except (OSError, struct.error, ValueError):
+            return None
+        for key, tensor in header.items():
+            if key != "__metadata__" and isinstance(tensor, dict):
+                count = 1
+                for dim in tensor.get("shape", []):
+                    count *= int(dim)
+                total += count
+    return total if files else None
+
+
+def card_languages(folder: Path) -> list[str]:
+    """The ``language:`` of a model card's front matter (README.md), upper case."""
+    try:
+        text = (folder / "README.md").read_text(encoding="utf-8")[:20000]
+    except (OSError, UnicodeDecodeError):
+        return []
+    match = re.match(r"---\n(.*?)\n---", text, re.DOTALL)
+    if not match:
+        return []
+    found: list[str] = []
+    lines = match.group(1).splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("language:"):
+            inline = line.split(":", 1)[1].strip()
+            if inline:
+                found = [inline.strip("[]'\" ")] if "," not in inline else \
+                    [p.strip("[]'\" ") for p in inline.split(",")]
+            else:
+                for item in lines[number + 1:]:
+                    if not item.startswith(("- ", "  - ")):
+                        break
+                    found.append(item.split("-", 1)[1].strip().strip("'\""))
+    codes = [code.upper() for code in found if code]
+    return ["multilingual"] if "MULTILINGUAL" in codes or len(codes) > 5 else codes
+
+
+def known_languages(name: str) -> list[str]:
+    return list(KNOWN_LANGUAGES.get(name.lower(), ()))
+
+
+def registered_path(name: str, home: Path | None = None) -> Path | None:
+    """The folder registered under ``name`` in this home, when it still exists."""
+    try:
+        entry = _read_registry(home).get(name)
+    except ModelError:
+        return None
+    if entry and isinstance(entry.get("path"), str) and Path(entry["path"]).is_dir():
+        return Path(entry["path"])
+    return None
+
+
+def list_models(home: Path | None = None) -> list[ModelEntry]:
+    """Every model that loads without a connection here, bundled first."""
+    from llm_tool.doctor.models import BUNDLED_ALIAS, bundled_model_path, cached_hub_models
+
+    entries: list[ModelEntry] = []
+    bundled = bundled_model_path()
+    if bundled is not None:
+        entries.append(ModelEntry(BUNDLED_ALIAS, str(bundled), "bundled", known_languages(BUNDLED_ALIAS),
+                                  count_parameters(bundled)))
+    for name, entry in sorted(_read_registry(home).items()):
+        folder = Path(str(entry.get("path", "")))
+        if folder.is_dir():
+            languages = [str(x) for x in entry.get("languages") or []]
+            entries.append(ModelEntry(name, str(folder), str(entry.get("source", "folder")), languages,
+                                      count_parameters(folder)))
+    names = {e.name.lower() for e in entries}
+    for repo in cached_hub_models():
+        if repo.lower() not in names:
+            entries.append(ModelEntry(repo, "(Hugging Face cache)", "hub-cache", known_languages(repo), None))
+    return entries
+
+
+def add_model(ref: str, *, home: Path | None = None, name: str | None = None,
+              languages: list[str] | None = None) -> ModelEntry:
+    """Register a local model folder, or download a hub model into ``<home>/pretrained`` (needs a connection)."""
+    folder = Path(ref).expanduser()
+    if folder.is_dir():
+        folder = folder.resolve()
+        if not (folder / "config.json").is_file():
+            raise ModelError(f"{folder} has no config.json: give a folder saved with save_pretrained")
+        if not any(folder.glob("*.safetensors")):
+            raise ModelError(f"{folder} has no .safetensors weights (llm-tool never loads pickles): convert them")
+        source, key = "folder", name or folder.name
+    else:
+        if not NAME_PATTERN.match(ref):
+            raise ModelError(f"{ref[:120]!r} is neither a folder nor a Hugging Face id like 'org/name'")
+        folder = _download(ref, pretrained_dir(home) / ref.replace("/", "__"))
+        source, key = "download", name or ref
+    if not NAME_PATTERN.match(key):
+        raise ModelError(f"model name {key[:120]!r}: use letters, digits, '.', '_', '-' (and one '/')")
+    found = [c.upper() for c in languages or []] or card_languages(folder) or known_languages(key)
+    entry = ModelEntry(key, str(folder), source, found, count_parameters(folder))
+    models = _read_registry(home)
+    models[key] = {"path": entry.path, "source": source, "languages": found}
+    _write_registry(home, models)
+    return entry
+
+
+def _download(repo_id: str, target: Path) -> Path:
+    import os
+
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+    how = (f"on a machine with internet run `llm-tool models add {repo_id}`, copy its folder here and register it "
+           "with `llm-tool models add FOLDER`")
+    if offline:
+        raise ModelError(f"cannot download {repo_id}: HF_HUB_OFFLINE is set (no connection); {how}")
+    try:
+        from huggingface_hub import snapshot_download
+
+        snapshot_download(repo_id=repo_id, local_dir=str(target), allow_patterns=WEIGHT_PATTERNS)
+    except Exception as exc:  # noqa: BLE001 - no connection, unknown repo, refused: one line
+        text = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise ModelError(f"cannot download {repo_id}: {text}; {how}") from None
+    if not any(target.glob("*.safetensors")):
+        raise ModelError(f"{repo_id} has no safetensors weights (llm-tool never loads pickles): pick another model")
+    return target
+
+
+def model_languages(name: str, home: Path | None = None) -> list[str]:
+    """What a model was trained on, as far as known: its registry entry, its model card, or the known table."""
+    try:
+        entry = _read_registry(home).get(name)
+    except ModelError:
+        entry = None
+    if entry and entry.get("languages"):
+        return [str(x) for x in entry["languages"]]
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        return card_languages(folder)
+    return known_languages(name)
+
+
+def language_warning(name: str, data_languages: dict[str, int], home: Path | None = None) -> str | None:
+    """The plain-words mismatch warning for ``name`` on data with these language counts, or None."""
+    from llm_tool.catalog.known import language_mismatch
+
+    return language_mismatch(name, model_languages(name, home), data_languages)
