@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tests.helpers import read_json
 from tests.tmux_helpers import retry_until, tmux
+
+if TYPE_CHECKING:
+    from llm_tool.sweeps.state import SweepState
 
 
 def write_sweep(path: Path, base: Any, **fields: Any) -> Path:
@@ -89,7 +92,7 @@ def fake_finished_session(store: Any, data_file: Path, *, model: str, macro_f1: 
     return path, sid
 
 
-def fake_state(home: Path, name: str, sessions: list[tuple[Path, str, str]], *, kind: str = "sweep") -> dict[str, Any]:
+def fake_state(home: Path, name: str, sessions: list[tuple[Path, str, str]], *, kind: str = "sweep") -> SweepState:
     """A sweep state file listing ``sessions`` (path, id, title) as finished jobs (no tmux involved)."""
     from llm_tool.sweeps.state import SweepStore, new_job, new_state
 
@@ -100,8 +103,8 @@ def fake_state(home: Path, name: str, sessions: list[tuple[Path, str, str]], *, 
     for number, (path, sid, title) in enumerate(sessions, start=1):
         entry = new_job(number, title=title, group="g", window="g", overrides={}, session_id=sid, session_file=path,
                         start_dir=home, model=read_json(path)["model_config"]["selected_model"])
-        entry["status"] = read_json(path)["execution_status"]["status"]
-        state["jobs"].append(entry)
-    state["state"] = "finished"
+        entry.status = read_json(path)["execution_status"]["status"]
+        state.jobs.append(entry)
+    state.state = "finished"
     sweeps.write(name, state)
     return state

@@ -15,6 +15,7 @@ from llm_tool.sessions import SessionStore
 from llm_tool.sweeps import benchmark
 from llm_tool.sweeps.leaderboard import format_plain, leaderboard
 from llm_tool.sweeps.report import write_report
+from llm_tool.sweeps.state import ParentSession
 from tests.helpers import read_json, session_files
 from tests.sweep_helpers import fake_finished_session, fake_state, write_sweep
 from tests.tmux_helpers import tmux
@@ -78,7 +79,7 @@ def test_benchmark_parent_records_the_best(isolated_home: Path, finished: tuple)
     base = {"dataset_config": {"primary_file": str(sessions[0][0])}, "model_config": {}}
     path, sid = benchmark.create_parent(store, base, base_dir=isolated_home, name="bench", models=["org/mid"])
     benchmark.add_children(store, path, [s for _, s, _ in sessions[:3]], ["org/mid", "org/best", "org/broken"])
-    state["parent_session"] = {"session_id": sid, "session_file": str(path)}
+    state.parent_session = ParentSession(session_id=sid, session_file=str(path))
     top = benchmark.finalize(state, store)
     assert top is not None and top.model == "org/best"
     meta = read_json(path)

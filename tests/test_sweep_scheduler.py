@@ -32,9 +32,9 @@ def queued_sweep(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> SweepS
         store.update(path, lambda m: setattr(m.execution_status, "status", "pending"))
         sessions.append((path, sid, f"t{n}"))
     state = fake_state(isolated_home, "q", sessions)
-    for entry in state["jobs"]:
-        entry["status"] = "queued"
-    state.update(state="running", gpus=["0", "1"], max_parallel=2)
+    for entry in state.jobs:
+        entry.status = "queued"
+    state.state, state.gpus, state.max_parallel = "running", ["0", "1"], 2
     sweeps = SweepStore(isolated_home)
     sweeps.write("q", state)
     return sweeps
@@ -83,9 +83,9 @@ def test_tick_starts_two_jobs_each_on_its_own_gpu(queued_sweep: SweepStore, monk
 
 def test_stopping_queued_jobs_cancels_them_by_window(queued_sweep: SweepStore) -> None:
     with queued_sweep.locked("q") as state:
-        for entry, window in zip(state["jobs"], ("w1", "w1", "w2"), strict=False):
-            entry["window"] = window
-        state["jobs"][1]["status"] = "completed"
+        for entry, window in zip(state.jobs, ("w1", "w1", "w2"), strict=False):
+            entry.window = window
+        state.jobs[1].status = "completed"
     outcome = launch.stop_window("q", "w1", sweeps=queued_sweep)
     assert outcome == {"j001": "cancelled", "j002": "completed"}
     state = state_of(queued_sweep.home, "q")
@@ -102,13 +102,13 @@ def test_resume_queues_interrupted_and_cancelled_jobs(queued_sweep: SweepStore,
     checkpoint.mkdir(parents=True)
     store = SessionStore(queued_sweep.home)
     with queued_sweep.locked("q") as state:
-        for entry, status in zip(state["jobs"], ("interrupted", "cancelled", "completed"), strict=False):
-            entry["status"] = status
-        state["state"] = "stopped"
+        for entry, status in zip(state.jobs, ("interrupted", "cancelled", "completed"), strict=False):
+            entry.status = status
+        state.state = "stopped"
     first = job(state_of(queued_sweep.home, "q"), "j001")
     store.update(Path(first["session_file"]), lambda m: setattr(m.execution_status, "last_checkpoint", str(checkpoint)))
     again = launch.requeue("q", max_parallel=3, sweeps=queued_sweep)
-    assert [(j["key"], j["resume"]) for j in again] == [("j001", True), ("j002", False)] and calls == ["q"]
+    assert [(j.key, j.resume) for j in again] == [("j001", True), ("j002", False)] and calls == ["q"]
     state = state_of(queued_sweep.home, "q")
     assert [j["status"] for j in state["jobs"]] == ["queued", "queued", "completed"]
     assert (state["state"], state["max_parallel"]) == ("running", 3)

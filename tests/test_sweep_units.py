@@ -18,6 +18,7 @@ from llm_tool.sweeps.naming import (
     sweep_name,
 )
 from llm_tool.sweeps.queue import default_max_parallel, detect_gpus, max_concurrency, pick_gpu, plan_starts
+from llm_tool.sweeps.state import SweepJob, SweepState
 from llm_tool.sweeps_ui.control import render_lines
 from llm_tool.sweeps_ui.keys import KEY_DOWN, KEY_ENTER, KEY_UP, ListState, handle_key
 
@@ -79,13 +80,13 @@ def test_titles_avoid_taken_ones_and_colliding_abbreviations() -> None:
 def test_windows_fill_then_overflow_to_group_n() -> None:
     assert assign_windows(["bert"] * 5 + ["roberta"], [], 2) == ["bert", "bert", "bert-2", "bert-2", "bert-3",
                                                                  "roberta"]
-    existing = [{"window": "bert", "group": "bert"}] * 3  # an appended job fills the last window with room
+    existing = [SweepJob(window="bert", group="bert")] * 3  # an appended job fills the last window with room
     assert assign_windows(["bert", "bert"], existing, 4) == ["bert", "bert-2"]
     assert assign_windows(["control"], [], 4) == ["control-2"]  # window 0's name stays reserved
 
 
 def test_plan_windows_in_start_order_after_control() -> None:
-    jobs = [{"key": f"j{n}", "number": n, "window": w, "group": w.split("-")[0]}
+    jobs = [SweepJob(key=f"j{n}", number=n, window=w, group=w.split("-")[0])
             for n, w in enumerate(["a", "b", "a", "a-2"], start=1)]
     plans = plan_windows(jobs)
     assert [(p.index, p.name, p.jobs) for p in plans] == [(1, "a", ["j1", "j3"]), (2, "b", ["j2"]),
@@ -94,17 +95,17 @@ def test_plan_windows_in_start_order_after_control() -> None:
 
 # ----- queue ---------------------------------------------------------------------------------------------
 def test_plan_starts_fills_free_slots_oldest_first() -> None:
-    jobs = [{"key": "a", "number": 1, "status": "running", "gpu": None},
-            {"key": "c", "number": 3, "status": "queued"}, {"key": "b", "number": 2, "status": "queued"},
-            {"key": "d", "number": 4, "status": "completed"}]
-    assert [j["key"] for j, _ in plan_starts(jobs, 2)] == ["b"]
-    assert [j["key"] for j, _ in plan_starts(jobs, 3)] == ["b", "c"]
+    jobs = [SweepJob(key="a", number=1, status="running", gpu=None),
+            SweepJob(key="c", number=3, status="queued"), SweepJob(key="b", number=2, status="queued"),
+            SweepJob(key="d", number=4, status="completed")]
+    assert [j.key for j, _ in plan_starts(jobs, 2)] == ["b"]
+    assert [j.key for j, _ in plan_starts(jobs, 3)] == ["b", "c"]
     assert plan_starts(jobs, 1) == []
 
 
 def test_each_job_gets_the_least_busy_gpu() -> None:
-    jobs = [{"key": "a", "number": 1, "status": "running", "gpu": "0"}] + [
-        {"key": k, "number": n, "status": "queued"} for n, k in ((2, "b"), (3, "c"), (4, "d"))]
+    jobs = [SweepJob(key="a", number=1, status="running", gpu="0")] + [
+        SweepJob(key=k, number=n, status="queued") for n, k in ((2, "b"), (3, "c"), (4, "d"))]
     assert [gpu for _, gpu in plan_starts(jobs, 4, ["0", "1"])] == ["1", "0"] + ["1"]
     assert pick_gpu([], []) is None and pick_gpu(["0", "1"], ["0", "1", "1"]) == "0"
 
@@ -162,7 +163,7 @@ def test_render_marks_the_selected_row() -> None:
     state = ListState()
     state.set_rows([{**r, "number": n, "pane_id": f"%{n}"} for n, r in enumerate(rows("a", "b"), start=1)])
     handle_key(state, KEY_DOWN)
-    lines = render_lines("demo", {"state": "running", "max_parallel": 2}, state)
+    lines = render_lines("demo", SweepState(name="demo", state="running", max_parallel=2), state)
     marked = [line for line in lines if line.startswith("> ")]
     assert len(marked) == 1 and "tb" in marked[0] and "%2" in marked[0]
     assert "2 running" in lines[0]

@@ -6,7 +6,10 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llm_tool.sweeps.state import SweepState
 
 MAX_TABLE_JOBS = 24  # larger sweeps print their layout table only with --dry-run
 SWEEP_HELP = ("A sweep file is {\"base\": CONFIG or \"config.json\", \"grid\": {\"model_config.learning_rate\": "
@@ -87,12 +90,12 @@ def _server(required: bool = True) -> Any:
     return TmuxServer()
 
 
-def _live(state: dict[str, Any], server: Any) -> tuple[dict[str, Any], dict[str, int]]:
+def _live(state: SweepState, server: Any) -> tuple[dict[str, Any], dict[str, int]]:
     from llm_tool.sweeps import tmux_ops
 
     if server is None:
         return {}, {}
-    name = state["tmux_session"]
+    name = state.tmux_session
     return tmux_ops.sweep_panes(server, name), tmux_ops.window_indexes(server, name)
 
 
@@ -131,8 +134,8 @@ def _launch(spec: Any, args: argparse.Namespace) -> int:
             return 1
     state = start_sweep(spec, plan, server=_server(), sweeps=sweeps)
     verb = f"added {len(plan.jobs)} jobs to" if plan.appending else "started"
-    success(f"{verb} {spec.kind} {plan.name}: {len(state['jobs'])} jobs, at most {state['max_parallel']} at once "
-            f"(tmux session {state['tmux_session']})")
+    success(f"{verb} {spec.kind} {plan.name}: {len(state.jobs)} jobs, at most {state.max_parallel} at once "
+            f"(tmux session {state.tmux_session})")
     info(f"  attach   {attach_command(state)}   (window 0 is the control view; detach: Ctrl-b d)")
     info(f"  status   llm-tool sweep status {plan.name}")
     info(f"  stop     llm-tool sweep kill {plan.name}")
@@ -142,10 +145,10 @@ def _launch(spec: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _scheduler_alive(state: dict[str, Any], server: Any) -> bool:
+def _scheduler_alive(state: SweepState, server: Any) -> bool:
     from llm_tool.sweeps import tmux_ops
 
-    pane = tmux_ops.sweep_panes(server, state["tmux_session"]).get((state.get("scheduler") or {}).get("pane_id") or "")
+    pane = tmux_ops.sweep_panes(server, state.tmux_session).get(state.scheduler.pane_id or "")
     return pane is not None and not pane.dead
 
 
@@ -158,11 +161,11 @@ def _wait(name: str, sweeps: Any, poll: float = 2.0) -> int:
     last, missing = None, 0
     while True:
         state = sweeps.read(name)
-        tally = ", ".join(f"{n} {s}" for s, n in sorted(counts(state["jobs"]).items()))
+        tally = ", ".join(f"{n} {s}" for s, n in sorted(counts(state.jobs).items()))
         if tally != last:
             info(f"  {time.strftime('%H:%M:%S')}  {tally}")
             last = tally
-        if state.get("state") in ("finished", "stopped"):
+        if state.state in ("finished", "stopped"):
             break
         missing = 0 if _scheduler_alive(state, server) else missing + 1
         if missing >= 3:  # ~3 polls: not the moment between two ticks or a respawn
@@ -175,7 +178,7 @@ def _wait(name: str, sweeps: Any, poll: float = 2.0) -> int:
     return 0
 
 
-def _print_results(state: dict[str, Any], sweeps: Any) -> None:
+def _print_results(state: SweepState, sweeps: Any) -> None:
     from llm_tool.sessions.store import SessionStore
     from llm_tool.sweeps import benchmark
     from llm_tool.sweeps.leaderboard import leaderboard
@@ -185,11 +188,11 @@ def _print_results(state: dict[str, Any], sweeps: Any) -> None:
     store = SessionStore(sweeps.home)
     rows = leaderboard(state, store)
     if any(r.score is not None for r in rows):
-        console.print(leaderboard_table(rows, title=f"Leaderboard of {state['name']}"))
+        console.print(leaderboard_table(rows, title=f"Leaderboard of {state.name}"))
     top = benchmark.finalize(state, store)
-    if top is not None:
+    if top is not None and state.parent_session is not None:
         success(f"best model: {top.model} (macro-F1 {top.score:.4f}, session {top.session_id}); recorded on "
-                f"benchmark session {state['parent_session']['session_id']}")
+                f"benchmark session {state.parent_session.session_id}")
 
 
 def cmd_start(args: argparse.Namespace) -> int:
@@ -217,16 +220,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     server = _server(required=False)
     alive = set(server.session_names()) if server is not None else set()
     store = SessionStore(sweeps.home)
-    items = []
+    items: list[dict[str, Any]] = []
     for name, state, error in sweeps.all():
         if state is None:
             items.append({"name": name, "error": error})
             continue
         top = best(leaderboard(state, store))
-        items.append({"name": name, "kind": state.get("kind"), "state": state.get("state"),
-                      "jobs": len(state["jobs"]), "counts": counts(state["jobs"]),
-                      "tmux_session": state.get("tmux_session"), "tmux_alive": state.get("tmux_session") in alive,
-                      "created_at": state.get("created_at"),
+        items.append({"name": name, "kind": state.kind, "state": state.state,
+                      "jobs": len(state.jobs), "counts": counts(state.jobs),
+                      "tmux_session": state.tmux_session, "tmux_alive": state.tmux_session in alive,
+                      "created_at": state.created_at,
                       "best": {"title": top.title, "model": top.model, "score": top.score,
                                "session_id": top.session_id} if top else None})
     if args.json:
@@ -253,8 +256,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     panes, indexes = _live(state, server)
     store = SessionStore(sweeps.home)
     rows = job_views(state, store, panes, indexes)
-    scheduler = panes.get((state.get("scheduler") or {}).get("pane_id") or "")
-    info_ = summary(state, rows, tmux_alive=bool(server and server.has_session(state["tmux_session"])),
+    scheduler = panes.get(state.scheduler.pane_id or "")
+    info_ = summary(state, rows, tmux_alive=bool(server and server.has_session(state.tmux_session)),
                     scheduler_alive=scheduler is not None and not scheduler.dead)
     if args.json:
         board = [r.to_dict() for r in leaderboard(state, store)]
@@ -266,8 +269,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     console.print(jobs_table(args.name, rows))
     tally = ", ".join(f"{n} {s}" for s, n in sorted(info_["counts"].items()))
     sched = "running" if info_["scheduler_alive"] else "not running"
-    info(f"{state.get('kind', 'sweep')} {args.name} \\[{state.get('state')}]: {tally}; scheduler {sched}; "
-         f"at most {state.get('max_parallel')} at once")
+    info(f"{state.kind} {args.name} \\[{state.state}]: {tally}; scheduler {sched}; "
+         f"at most {state.max_parallel} at once")
     if info_["tmux_alive"]:
         info(f"  attach   {attach_command(state)}")
     _print_results(state, sweeps)
@@ -284,13 +287,13 @@ def cmd_kill(args: argparse.Namespace) -> int:
     info(f"stopping sweep {args.name} (running jobs save a checkpoint first)...")
     result = kill_sweep(args.name, grace=args.grace, sweeps=sweeps, server=_server())
     tally: dict[str, int] = {}
-    for job in result["jobs"]:
-        tally[job["status"]] = tally.get(job["status"], 0) + 1
-    where = f"removed tmux session {result['tmux_session']}" if result["removed"] else "its tmux session was gone"
+    for job in result.jobs:
+        tally[job.status] = tally.get(job.status, 0) + 1
+    where = f"removed tmux session {result.tmux_session}" if result.removed else "its tmux session was gone"
     success(f"stopped sweep {args.name}: {where}; " + ", ".join(f"{n} {s}" for s, n in sorted(tally.items())))
-    for job in result["jobs"]:
-        if job["status"] == "interrupted":
-            info(f"  {job['title']}: continue with `llm-tool sessions resume {job['session_id']} --tmux`")
+    for job in result.jobs:
+        if job.status == "interrupted":
+            info(f"  {job.title}: continue with `llm-tool sessions resume {job.session_id} --tmux`")
     return 0
 
 
@@ -305,7 +308,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if not again:
         info(f"sweep {args.name} has no interrupted or cancelled jobs: nothing to resume")
         return 0
-    resumed = sum(1 for j in again if j.get("resume"))
+    resumed = sum(1 for j in again if j.resume)
     success(f"queued {len(again)} jobs of {args.name} again ({resumed} from their last checkpoint)")
     info(f"  attach   {attach_command(sweeps.read(args.name))}")
     if args.wait:
@@ -342,8 +345,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
     state = SweepStore().read(args.name)
     server = _server()
-    name = state["tmux_session"]
+    name = state.tmux_session
     if not server.has_session(name):
-        raise TmuxError(f"sweep {args.name} has no tmux session now (state {state.get('state')}): "
+        raise TmuxError(f"sweep {args.name} has no tmux session now (state {state.state}): "
                         f"see `llm-tool sweep status {args.name}`")
     return attach_here(server, name)

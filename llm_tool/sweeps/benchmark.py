@@ -12,6 +12,7 @@ from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 from llm_tool.sweeps.leaderboard import LeaderRow, best, leaderboard
 from llm_tool.sweeps.queue import all_final
+from llm_tool.sweeps.state import SweepState
 
 WORKFLOW = "benchmark"
 CHILDREN_KEY = "child_sessions"  # training_session.child_sessions: the candidates' session ids
@@ -72,11 +73,11 @@ def record_result(store: SessionStore, parent: Path, rows: list[LeaderRow], *, f
     return top
 
 
-def finalize(state: dict[str, Any], store: SessionStore | None = None) -> LeaderRow | None:
+def finalize(state: SweepState, store: SessionStore | None = None) -> LeaderRow | None:
     """Rank the candidates from their metrics on disk and record the result on the parent (if the sweep has one)."""
-    parent = (state.get("parent_session") or {}).get("session_file")
+    parent = state.parent_session.session_file if state.parent_session else None
     if not parent:
         return None
-    store = store or SessionStore(Path(state["home"]))
+    store = store or SessionStore(Path(state.home) if state.home else None)
     rows = leaderboard(state, store)
-    return record_result(store, Path(parent), rows, final=all_final(state.get("jobs", [])))
+    return record_result(store, Path(parent), rows, final=all_final(state.jobs))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from llm_tool.sweeps.state import SweepJob
 
 CONTROL_WINDOW = "control"
 
@@ -28,7 +31,7 @@ def window_names(group: str) -> Iterable[str]:
         n += 1
 
 
-def assign_windows(groups: Sequence[str], existing: Sequence[dict[str, Any]], max_panes: int) -> list[str]:
+def assign_windows(groups: Sequence[str], existing: Sequence[SweepJob], max_panes: int) -> list[str]:
     """The window of each new job (by its group), filling windows that existing jobs already use first.
 
     ``existing`` are the sweep's current jobs (each with `window` and `group`): every job ever placed keeps its
@@ -37,7 +40,7 @@ def assign_windows(groups: Sequence[str], existing: Sequence[dict[str, Any]], ma
         raise ValueError("max_panes must be at least 1")
     counts: dict[str, int] = {}
     for job in existing:
-        counts[job["window"]] = counts.get(job["window"], 0) + 1
+        counts[job.window] = counts.get(job.window, 0) + 1
     reserved = {CONTROL_WINDOW}
     out = []
     for group in groups:
@@ -51,12 +54,12 @@ def assign_windows(groups: Sequence[str], existing: Sequence[dict[str, Any]], ma
     return out
 
 
-def plan_windows(jobs: Sequence[dict[str, Any]]) -> list[WindowPlan]:
+def plan_windows(jobs: Sequence[SweepJob]) -> list[WindowPlan]:
     """Windows in the order their first job starts (jobs start in order): index 1, 2...; 0 is the control window."""
     plans: dict[str, WindowPlan] = {}
-    for job in sorted(jobs, key=lambda j: j.get("number", 0)):
-        name = job["window"]
+    for job in sorted(jobs, key=lambda j: j.number):
+        name = job.window
         if name not in plans:
-            plans[name] = WindowPlan(name=name, group=job.get("group", name), index=len(plans) + 1)
-        plans[name].jobs.append(job["key"])
+            plans[name] = WindowPlan(name=name, group=job.group or name, index=len(plans) + 1)
+        plans[name].jobs.append(job.key)
     return list(plans.values())

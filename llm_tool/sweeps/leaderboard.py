@@ -12,6 +12,7 @@ from llm_tool.errors import SessionError
 from llm_tool.sessions.lifecycle import effective_status
 from llm_tool.sessions.store import SessionStore
 from llm_tool.sessions.views import duration_seconds
+from llm_tool.sweeps.state import SweepJob, SweepState
 
 
 @dataclass
@@ -88,16 +89,16 @@ def fill_from_metrics(row: LeaderRow, metrics: dict[str, Any]) -> None:
         row.model = metrics["model"]
 
 
-def job_row(store: SessionStore, job: dict[str, Any]) -> LeaderRow:
-    row = LeaderRow(key=job.get("key", "?"), title=job.get("title", "?"), model=job.get("model"),
-                    session_id=job.get("session_id"), status=job.get("status", "unknown"))
-    session_file = Path(job["session_file"]) if job.get("session_file") else None
+def job_row(store: SessionStore, job: SweepJob) -> LeaderRow:
+    row = LeaderRow(key=job.key or "?", title=job.title or "?", model=job.model,
+                    session_id=job.session_id or None, status=job.status)
+    session_file = Path(job.session_file) if job.session_file else None
     if session_file is None:
         return row
     try:
         meta = store.read(session_file)
         status = effective_status(store, meta)
-        row.status = job.get("status", "unknown") if status == "pending" else status
+        row.status = job.status if status == "pending" else status
         row.duration_seconds = duration_seconds(meta)
     except SessionError:
         row.status = "unreadable"
@@ -118,10 +119,10 @@ def rank_rows(rows: list[LeaderRow]) -> list[LeaderRow]:
     return scored + [r for r in rows if r.score is None]
 
 
-def leaderboard(state: dict[str, Any], store: SessionStore | None = None) -> list[LeaderRow]:
+def leaderboard(state: SweepState, store: SessionStore | None = None) -> list[LeaderRow]:
     """Every job of the sweep, ranked by the metrics files found on disk now."""
-    store = store or SessionStore(Path(state["home"]) if state.get("home") else None)
-    jobs = sorted(state.get("jobs", []), key=lambda j: j.get("number", 0))
+    store = store or SessionStore(Path(state.home) if state.home else None)
+    jobs = sorted(state.jobs, key=lambda j: j.number)
     return rank_rows([job_row(store, job) for job in jobs])
 
 

@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from llm_tool.sweeps.state import FINAL_JOB_STATUSES
+from llm_tool.sweeps.state import FINAL_JOB_STATUSES, SweepJob
 
 
 def detect_gpus(env: Mapping[str, str] | None = None,
@@ -37,16 +37,16 @@ def default_max_parallel(gpus: Sequence[str]) -> int:
     return max(1, len(gpus))
 
 
-def running(jobs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [job for job in jobs if job.get("status") == "running"]
+def running(jobs: Sequence[SweepJob]) -> list[SweepJob]:
+    return [job for job in jobs if job.status == "running"]
 
 
-def queued(jobs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted((job for job in jobs if job.get("status") == "queued"), key=lambda j: j.get("number", 0))
+def queued(jobs: Sequence[SweepJob]) -> list[SweepJob]:
+    return sorted((job for job in jobs if job.status == "queued"), key=lambda j: j.number)
 
 
-def all_final(jobs: Sequence[dict[str, Any]]) -> bool:
-    return all(job.get("status") in FINAL_JOB_STATUSES for job in jobs)
+def all_final(jobs: Sequence[SweepJob]) -> bool:
+    return all(job.status in FINAL_JOB_STATUSES for job in jobs)
 
 
 def pick_gpu(gpus: Sequence[str], busy: Sequence[str | None]) -> str | None:
@@ -60,12 +60,12 @@ def pick_gpu(gpus: Sequence[str], busy: Sequence[str | None]) -> str | None:
     return min(gpus, key=lambda g: (load[g], list(gpus).index(g)))
 
 
-def plan_starts(jobs: Sequence[dict[str, Any]], max_parallel: int,
-                gpus: Sequence[str] = ()) -> list[tuple[dict[str, Any], str | None]]:
+def plan_starts(jobs: Sequence[SweepJob], max_parallel: int,
+                gpus: Sequence[str] = ()) -> list[tuple[SweepJob, str | None]]:
     """The queued jobs to start now (oldest first) so that at most ``max_parallel`` run, each with its GPU."""
     active = running(jobs)
     free = max(0, max_parallel - len(active))
-    busy: list[str | None] = [job.get("gpu") for job in active]
+    busy: list[str | None] = [job.gpu for job in active]
     starts = []
     for job in queued(jobs)[:free]:
         gpu = pick_gpu(gpus, busy)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from llm_tool.sessions.lifecycle import now_iso
 from llm_tool.sweeps.leaderboard import LeaderRow, best, class_names, table_cells
+from llm_tool.sweeps.state import SweepState
 
 
 def _md_escape(text: str) -> str:
@@ -22,31 +22,30 @@ def markdown_table(header: list[str], cells: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def markdown(state: dict[str, Any], rows: list[LeaderRow], chart_name: str | None) -> str:
-    name = state.get("name", "?")
-    kind = "Benchmark" if state.get("kind") == "benchmark" else "Sweep"
+def markdown(state: SweepState, rows: list[LeaderRow], chart_name: str | None) -> str:
+    name = state.name or "?"
+    kind = "Benchmark" if state.kind == "benchmark" else "Sweep"
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
     top = best(rows)
     parts = [f"# {kind} `{name}`", "",
-             f"- created {state.get('created_at', '-')}, report written {now_iso()}",
+             f"- created {state.created_at or '-'}, report written {now_iso()}",
              f"- {len(rows)} jobs: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
              f"- ranked by {'test' if not top or top.split == 'test' else 'validation'} macro-F1 "
              "(from each job's metrics.json)"]
     if top is not None:
         parts.append(f"- **best: {top.title}** ({top.model}) macro-F1 {top.score:.4f}, session `{top.session_id}`")
-    parent = state.get("parent_session") or {}
-    if parent.get("session_id"):
-        parts.append(f"- benchmark session `{parent['session_id']}`")
+    if state.parent_session is not None and state.parent_session.session_id:
+        parts.append(f"- benchmark session `{state.parent_session.session_id}`")
     parts += ["", "## Leaderboard", "", markdown_table(*table_cells(rows)), ""]
     if chart_name:
         parts += [f"![scores]({chart_name})", ""]
     parts += ["## Jobs", "", "| job | window | status | settings | session |", "|---|---|---|---|---|"]
-    for job in sorted(state.get("jobs", []), key=lambda j: j.get("number", 0)):
-        settings = ", ".join(f"{k}={json.dumps(v)}" for k, v in (job.get("overrides") or {}).items()) or "-"
-        parts.append(f"| {_md_escape(job.get('title', '?'))} | {_md_escape(job.get('window', '-'))} | "
-                     f"{job.get('status', '?')} | {_md_escape(settings)} | {job.get('session_id', '-')} |")
+    for job in sorted(state.jobs, key=lambda j: j.number):
+        settings = ", ".join(f"{k}={json.dumps(v)}" for k, v in job.overrides.items()) or "-"
+        parts.append(f"| {_md_escape(job.title or '?')} | {_md_escape(job.window or '-')} | "
+                     f"{job.status} | {_md_escape(settings)} | {job.session_id or '-'} |")
     return "\n".join(parts) + "\n"
 
 
@@ -92,11 +91,12 @@ def write_chart(rows: list[LeaderRow], path: Path, title: str) -> Path | None:
     return path
 
 
-def write_report(state: dict[str, Any], rows: list[LeaderRow], out_dir: Path) -> list[Path]:
+def write_report(state: SweepState, rows: list[LeaderRow], out_dir: Path) -> list[Path]:
     """`<out_dir>/<name>.md` and `<out_dir>/<name>_scores.png` (no PNG when nothing has finished yet)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    name = state.get("name", "sweep")
-    split = (best(rows).split if best(rows) else None) or "test"
+    name = state.name or "sweep"
+    top = best(rows)
+    split = (top.split if top else None) or "test"
     chart = write_chart(rows, out_dir / f"{name}_scores.png", f"{name}: {split} macro-F1")
     md = out_dir / f"{name}.md"
     md.write_text(markdown(state, rows, chart.name if chart else None), encoding="utf-8")

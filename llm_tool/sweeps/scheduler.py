@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import TextIO
 
 from llm_tool.dispatch.environment import pane_environment, read_env_file, starter_environment, write_env_file
 from llm_tool.dispatch.launcher import TMUX_KEY, job_spec
@@ -30,7 +30,8 @@ from llm_tool.sessions.store import SessionStore
 from llm_tool.sweeps import benchmark, tmux_ops
 from llm_tool.sweeps.leaderboard import format_plain, leaderboard
 from llm_tool.sweeps.queue import all_final, plan_starts, running
-from llm_tool.sweeps.state import SweepError, SweepStore
+from llm_tool.sweeps.state import SweepError, SweepJob, SweepState, SweepStore
+from llm_tool.sweeps.state_schema import SchedulerInfo, WindowInfo
 from llm_tool.sweeps.views import finished_status
 
 MODULE = "llm_tool.sweeps.scheduler"
@@ -47,7 +48,7 @@ class Scheduler:
         self.poll = poll
         self.out = out or sys.stdout
         state = self.sweeps.read(name)
-        self.tmux_name = state["tmux_session"]
+        self.tmux_name = state.tmux_session
         self.env = read_env_file(self.sweeps.env_path(name)) or starter_environment()
         self.stop_reason: str | None = None
 
@@ -63,63 +64,63 @@ class Scheduler:
         self.stop_reason = self.stop_reason or f"stopped by {signal.Signals(signum).name}"
 
     # ----- one job ------------------------------------------------------------------------------------
-    def start(self, state: dict[str, Any], job: dict[str, Any], gpu: str | None,
+    def start(self, state: SweepState, job: SweepJob, gpu: str | None,
               panes: dict[str, PaneInfo]) -> str:
         """Open the job's pane running the supervisor (its old pane again when resumed); the job becomes `running`
         (or `failed` if tmux refuses)."""
-        session_file = Path(job["session_file"])
+        session_file = Path(job.session_file)
         env = dict(self.env)
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu
-        env_file = self.store.locks_dir / f"{job['session_id']}.{os.getpid()}.env.json"
-        start_dir = Path(job.get("start_dir") or self.store.home)
+        env_file = self.store.locks_dir / f"{job.session_id}.{os.getpid()}.env.json"
+        start_dir = Path(job.start_dir or self.store.home)
         try:
-            spec = job_spec(self.store, session_file, resume=bool(job.get("resume")),
-                            max_retries=int(state.get("max_retries") or 0), start_dir=start_dir,
-                            env_file=env_file, session_id=job["session_id"])
+            spec = job_spec(self.store, session_file, resume=job.resume, max_retries=state.max_retries or 0,
+                            start_dir=start_dir, env_file=env_file, session_id=job.session_id)
             write_env_file(env_file, env)
-            old = panes.get(job.get("pane_id") or "")
-            if old is not None and old.dead and tmux_ops.pane_is_job(old, job.get("session_file")):
+            old = panes.get(job.pane_id or "")
+            if old is not None and old.dead and tmux_ops.pane_is_job(old, job.session_file):
                 tmux_ops.respawn_job_pane(self.server, old.pane_id, spec.to_argv(), start_dir=start_dir,
-                                          environment=pane_environment(env), title=job["title"], job_key=job["key"])
+                                          environment=pane_environment(env), title=job.title, job_key=job.key)
                 pane, created = JobPane(self.tmux_name, old.session_id, old.window_id, old.pane_id, None), False
             else:
                 windows_alive = {p.window_id for p in panes.values()}
-                window = (state.get("windows", {}).get(job["window"]) or {}).get("window_id")
+                known = state.windows.get(job.window)
+                window = known.window_id if known is not None else None
                 pane, created = tmux_ops.start_job_pane(
-                    self.server, self.tmux_name, window if window in windows_alive else None, job["window"],
+                    self.server, self.tmux_name, window if window in windows_alive else None, job.window,
                     spec.to_argv(), start_dir=start_dir, environment=pane_environment(env),
-                    session_file=session_file, title=job["title"], job_key=job["key"])
+                    session_file=session_file, title=job.title, job_key=job.key)
         except (LlmToolError, OSError) as exc:
             env_file.unlink(missing_ok=True)
-            job.update(status="failed", reason=f"could not start: {exc}", finished_at=now_iso(),
-                       finished_ts=time.time())
-            return f"{job['key']} {job['title']}: could not start ({exc})"
+            job.status, job.reason = "failed", f"could not start: {exc}"
+            job.finished_at, job.finished_ts = now_iso(), time.time()
+            return f"{job.key} {job.title}: could not start ({exc})"
         if created:
-            state.setdefault("windows", {})[job["window"]] = {"window_id": pane.window_id, "group": job["group"]}
+            state.windows[job.window] = WindowInfo(window_id=pane.window_id, group=job.group)
         panes.setdefault(pane.pane_id, PaneInfo(  # later starts of this tick see the new window
             session_name=self.tmux_name, session_id=pane.session_id, attached=False, created=None,
             window_id=pane.window_id, pane_id=pane.pane_id, pane_pid=None, dead=False, dead_status=None,
             dead_signal=None, session_file=str(session_file)))
-        job.update(status="running", pane_id=pane.pane_id, window_id=pane.window_id, gpu=gpu, started_at=now_iso(),
-                   started_ts=time.time(), stop_requested=False, resume=False)
+        job.status, job.pane_id, job.window_id, job.gpu = "running", pane.pane_id, pane.window_id, gpu
+        job.started_at, job.started_ts, job.stop_requested, job.resume = now_iso(), time.time(), False, False
         self._record_tmux(job, pane.session_id, pane.window_id, pane.pane_id, start_dir)
         where = f" on GPU {gpu}" if gpu is not None else ""
-        return f"started {job['key']} {job['title']} in window {job['window']} (pane {pane.pane_id}){where}"
+        return f"started {job.key} {job.title} in window {job.window} (pane {pane.pane_id}){where}"
 
-    def _record_tmux(self, job: dict[str, Any], session_id: str, window_id: str, pane_id: str, start_dir: Path) -> None:
+    def _record_tmux(self, job: SweepJob, session_id: str, window_id: str, pane_id: str, start_dir: Path) -> None:
         def apply(meta: SessionMetadata) -> None:
             # `sweep_session`, not `session`: `sessions resume --tmux` reuses a recorded `session` name, and a lone
             # resumed job must not take the sweep's name
             meta.extra[TMUX_KEY] = {"socket": self.server.socket, "sweep_session": self.tmux_name,
                                     "session_id": session_id,
                                     "window_id": window_id, "pane_id": pane_id, "start_dir": str(start_dir),
-                                    "config_stem": sanitize(f"{self.name}-{job['title']}"), "started_at": now_iso(),
-                                    "sweep": self.name, "sweep_job": job["key"]}
+                                    "config_stem": sanitize(f"{self.name}-{job.title}"), "started_at": now_iso(),
+                                    "sweep": self.name, "sweep_job": job.key}
         try:
-            self.store.update(Path(job["session_file"]), apply)
+            self.store.update(Path(job.session_file), apply)
         except LlmToolError as exc:
-            self.say(f"warning: cannot record the pane of {job['key']}: {exc}")
+            self.say(f"warning: cannot record the pane of {job.key}: {exc}")
 
     # ----- the loop -----------------------------------------------------------------------------------
     def tick(self) -> bool:
@@ -127,12 +128,12 @@ class Scheduler:
         panes = tmux_ops.sweep_panes(self.server, self.tmux_name)
         messages: list[str] = []
         with self.sweeps.locked(self.name) as state:
-            if state.get("state") in ("stopping", "stopped"):
+            if state.state in ("stopping", "stopped"):
                 self.stop_reason = self.stop_reason or "the sweep is being stopped"
                 return False
-            for job in running(state["jobs"]):
-                pane = panes.get(job.get("pane_id") or "")
-                if not tmux_ops.pane_is_job(pane, job.get("session_file")):
+            for job in running(state.jobs):
+                pane = panes.get(job.pane_id or "")
+                if not tmux_ops.pane_is_job(pane, job.session_file):
                     pane = None
                 if pane is not None and not pane.dead:
                     continue
@@ -140,20 +141,20 @@ class Scheduler:
                 if settled is None:
                     continue
                 status, code, reason = settled
-                job.update(status=status, exit_code=code, reason=reason, finished_at=now_iso(),
-                           finished_ts=time.time())
-                messages.append(f"{job['key']} {job['title']}: {status}" + (f" ({reason})" if reason else ""))
-            for job, gpu in plan_starts(state["jobs"], int(state.get("max_parallel") or 1), state.get("gpus") or []):
+                job.status, job.exit_code, job.reason = status, code, reason
+                job.finished_at, job.finished_ts = now_iso(), time.time()
+                messages.append(f"{job.key} {job.title}: {status}" + (f" ({reason})" if reason else ""))
+            for job, gpu in plan_starts(state.jobs, state.max_parallel or 1, state.gpus):
                 if self.stop_reason:
                     break
                 messages.append(self.start(state, job, gpu, panes))
-            now_running = len(running(state["jobs"]))
-            state["max_running_seen"] = max(int(state.get("max_running_seen") or 0), now_running)
-            done = all_final(state["jobs"])
+            now_running = len(running(state.jobs))
+            state.max_running_seen = max(state.max_running_seen, now_running)
+            done = all_final(state.jobs)
             if done:  # decided under the lock: a later `sweep start` sees `ended` and starts a new scheduler
-                state["state"] = "finished"
-                state["finished_at"] = now_iso()
-                state.setdefault("scheduler", {})["ended"] = True
+                state.state = "finished"
+                state.finished_at = now_iso()
+                state.scheduler.ended = True
         for message in messages:
             self.say(message)
         return done
@@ -165,20 +166,20 @@ class Scheduler:
 
     def _register(self) -> int:
         with self.sweeps.locked(self.name) as state:
-            state.setdefault("scheduler", {}).update(pid=os.getpid(), started_at=now_iso(), ended=False,
-                                                     pane_id=os.environ.get("TMUX_PANE")
-                                                     or state.get("scheduler", {}).get("pane_id"))
-            if state.get("state") == "finished":
-                state["state"] = "running"
-            return len(state["jobs"])
+            state.scheduler = SchedulerInfo(
+                extra=state.scheduler.extra, pid=os.getpid(), started_at=now_iso(), ended=False,
+                pane_id=os.environ.get("TMUX_PANE") or state.scheduler.pane_id)
+            if state.state == "finished":
+                state.state = "running"
+            return len(state.jobs)
 
     def run(self) -> int:
         previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
         try:
             total = self._register()
             state = self.sweeps.read(self.name)
-            gpus = state.get("gpus") or []
-            self.say(f"sweep {self.name}: {total} jobs, at most {state.get('max_parallel')} at once"
+            gpus = state.gpus
+            self.say(f"sweep {self.name}: {total} jobs, at most {state.max_parallel} at once"
                      + (f" on GPUs {', '.join(gpus)}" if gpus else " (CPU)"))
             done = False
             while self.stop_reason is None and not done:
@@ -208,9 +209,9 @@ class Scheduler:
         top = benchmark.finalize(state, self.store)
         self.say(f"sweep {self.name} finished")
         self.out.write(format_plain(rows) + "\n")
-        if top is not None:
+        if top is not None and state.parent_session is not None:
             self.say(f"best model: {top.model} (macro-F1 {top.score:.4f}), recorded on "
-                     f"{state['parent_session']['session_id']}")
+                     f"{state.parent_session.session_id}")
         self.say(f"report: llm-tool sweep report {self.name} -o reports/")
         self.out.flush()
 

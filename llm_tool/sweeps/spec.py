@@ -14,6 +14,7 @@ from llm_tool.config import apply_overrides, load_config_file, parse_config
 from llm_tool.config.overrides import set_dotted
 from llm_tool.config.schema import SETTING_SECTIONS
 from llm_tool.errors import ConfigError, DatasetError
+from llm_tool.sweeps.state_schema import SweepKind
 
 DEFAULT_GROUP_BY = "model_config.selected_model"
 DEFAULT_MAX_PANES = 4
@@ -42,7 +43,7 @@ class SweepSpec:
     base: dict[str, Any]
     base_dir: Path
     jobs: list[JobPlan] = field(default_factory=list)
-    kind: str = "sweep"  # sweep | benchmark
+    kind: SweepKind = "sweep"
     name: str | None = None
     group_by: str | None = DEFAULT_GROUP_BY
     max_panes_per_window: int = DEFAULT_MAX_PANES

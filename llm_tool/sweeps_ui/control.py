@@ -18,7 +18,7 @@ from llm_tool.dispatch.tmux_server import TmuxServer
 from llm_tool.errors import LlmToolError
 from llm_tool.sessions.store import SessionStore
 from llm_tool.sweeps import launch, tmux_ops
-from llm_tool.sweeps.state import SweepStore
+from llm_tool.sweeps.state import SweepState, SweepStore
 from llm_tool.sweeps.views import counts, job_views, progress_text
 from llm_tool.sweeps_ui.keys import HELP, Action, ListState, handle_key
 from llm_tool.ui.interaction import has_terminal
@@ -45,13 +45,13 @@ def format_line(cells: Sequence[str]) -> str:
     return " ".join(cell[:width].ljust(width) for cell, (_, width) in zip(cells, COLUMNS, strict=False))
 
 
-def render_lines(name: str, state: Mapping[str, Any] | None, list_state: ListState) -> list[str]:
+def render_lines(name: str, state: SweepState | None, list_state: ListState) -> list[str]:
     """The whole screen as text lines (the selected job marked with `>`)."""
     if state is None:
         return [f"sweep {name}: {list_state.message or 'loading...'}"]
     tally = ", ".join(f"{n} {s}" for s, n in sorted(counts(list(list_state.rows)).items())) or "no jobs"
-    lines = [f"sweep {name} [{state.get('state')}]  {len(list_state.rows)} jobs: {tally}  "
-             f"(at most {state.get('max_parallel')} at once)", "",
+    lines = [f"sweep {name} [{state.state}]  {len(list_state.rows)} jobs: {tally}  "
+             f"(at most {state.max_parallel} at once)", "",
              "  " + format_line([c for c, _ in COLUMNS])]
     for row in list_state.rows:
         mark = "> " if row.get("key") == list_state.selected else "  "
@@ -69,7 +69,7 @@ class ControlApp:
         self.store = SessionStore(home)
         self.server = TmuxServer(socket)
         self.list = ListState()
-        self.state: dict[str, Any] | None = None
+        self.state: SweepState | None = None
 
     def refresh(self) -> None:
         try:
@@ -79,7 +79,7 @@ class ControlApp:
 
     def _refresh(self) -> None:
         state = self.sweeps.read(self.name)
-        tmux_name = state["tmux_session"]
+        tmux_name = state.tmux_session
         panes = tmux_ops.sweep_panes(self.server, tmux_name)
         indexes = tmux_ops.window_indexes(self.server, tmux_name)
         self.state = state
@@ -95,7 +95,7 @@ class ControlApp:
 
     def _perform(self, action: Action) -> bool:
         row = self.list.selected_row()
-        tmux_name = (self.state or {}).get("tmux_session", "")
+        tmux_name = self.state.tmux_session if self.state else ""
         if action.kind == "jump_pane" and row is not None:
             if row.get("pane_id") and row.get("window_id"):
                 tmux_ops.select_pane(self.server, row["window_id"], row["pane_id"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -12,6 +12,9 @@ from rich.table import Table
 from llm_tool.sweeps.leaderboard import LeaderRow, class_names
 from llm_tool.sweeps.views import progress_text
 from llm_tool.ui.console import status_text
+
+if TYPE_CHECKING:
+    from llm_tool.sweeps.launch import SweepPlan
 
 
 def _num(value: Any, spec: str = ".4f") -> str:
@@ -22,14 +25,14 @@ def _settings(overrides: Mapping[str, Any]) -> str:
     return ", ".join(f"{k.split('.', 1)[-1]}={json.dumps(v)}" for k, v in overrides.items()) or "-"
 
 
-def layout_table(plan: Any) -> Table:
+def layout_table(plan: SweepPlan) -> Table:
     """Windows, panes and jobs of a planned sweep, in start order (`--dry-run`)."""
     table = Table(title=f"tmux session {plan.tmux_session}: window 0 = control view + scheduler",
                   title_style="primary")
     for column in ("order", "window", "pane", "job", "title", "settings", ""):
         table.add_column(column, justify="right" if column in ("order", "pane") else "left")
     new_keys = {plan.job_key(j): j for j in plan.jobs}
-    existing = {j["key"]: j for j in plan.existing}
+    existing = {j.key: j for j in plan.existing}
     for window in plan.windows:
         for pane, key in enumerate(window.jobs):
             if key in new_keys:
@@ -39,9 +42,8 @@ def layout_table(plan: Any) -> Table:
                               escape(job.title), escape(_settings(job.overrides)), "[success]new[/success]")
             else:
                 old = existing[key]
-                table.add_row(str(old.get("number")), f"{window.index}:{escape(window.name)}", str(pane), key,
-                              escape(old.get("title", "?")), escape(_settings(old.get("overrides") or {})),
-                              status_text(old.get("status", "?")))
+                table.add_row(str(old.number), f"{window.index}:{escape(window.name)}", str(pane), key,
+                              escape(old.title or "?"), escape(_settings(old.overrides)), status_text(old.status))
     return table
 
 

@@ -40,7 +40,7 @@ def mark_complete(checkpoint: Path) -> None:
 
 def last_complete(folder: Path) -> tuple[Path | None, list[tuple[Path, str]]]:
     """The newest complete checkpoint and the newer incomplete ones with their reasons."""
-    skipped = []
+    skipped: list[tuple[Path, str]] = []
     for checkpoint in list_checkpoints(folder):
         reason = incomplete_reason(checkpoint)
         if reason is None:

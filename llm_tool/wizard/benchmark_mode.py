@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_tool.errors import InteractiveSessionError, LlmToolError
 from llm_tool.ui.console import console, error, info, success
@@ -23,6 +23,9 @@ from llm_tool.wizard.questions import (
     model_names_question,
     models_question,
 )
+
+if TYPE_CHECKING:
+    from llm_tool.sweeps.state import SweepState
 
 SOURCE = "Training Studio benchmark"  # how the sweep state and error messages name where the jobs came from
 
@@ -95,7 +98,7 @@ def step_review(ctx: Context, d: Draft) -> object:
 
 
 # ----- step 8: start it in tmux -------------------------------------------------------------------
-def start_benchmark(ctx: Context, d: Draft) -> dict[str, Any]:
+def start_benchmark(ctx: Context, d: Draft) -> SweepState:
     """`llm-tool benchmark`'s path: spec, plan (a fresh sweep), sessions, tmux session and scheduler."""
     from llm_tool.dispatch.tmux_server import TmuxServer
     from llm_tool.sweeps.launch import plan_sweep, start_sweep
@@ -126,12 +129,12 @@ def step_launch(ctx: Context, d: Draft) -> None:
         except LlmToolError as exc:
             error(str(exc))
             continue
-        name = state["name"]
-        success(f"started benchmark {name}: {len(state['jobs'])} candidates, at most {state['max_parallel']} at "
-                f"once, in tmux session {state['tmux_session']}; it keeps running if you close this terminal")
+        name = state.name
+        success(f"started benchmark {name}: {len(state.jobs)} candidates, at most {state.max_parallel} at "
+                f"once, in tmux session {state.tmux_session}; it keeps running if you close this terminal")
         info(f"  watch it     llm-tool sweep attach {name}   (window 0 lists the candidates; detach: Ctrl-b d)")
         info(f"  leaderboard  llm-tool sweep status {name}   (ranked by test macro-F1; the best is recorded on "
-             f"benchmark session {state['parent_session']['session_id']})")
+             f"benchmark session {state.parent_session.session_id if state.parent_session else '-'})")
         info(f"  stop it      llm-tool sweep kill {name}   (jobs keep a checkpoint: `llm-tool sweep resume {name}`)")
         info(f"  or directly  {escape(attach_command(state))}")
         return
