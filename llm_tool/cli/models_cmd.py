@@ -13,6 +13,7 @@ def register(commands: Any) -> None:
         "models", help="pretrained models usable offline: list them, add a folder or download one",
         description="List the pretrained models that load without a connection (bundled, added, Hugging Face "
                     "cache), with their languages and sizes; add a local folder or download a hub model once.")
+    models.add_argument("--json", action="store_true", help="print the list as JSON")
     sub = models.add_subparsers(dest="models_command", metavar="ACTION")
     p = sub.add_parser("list", help="models usable offline (the default)")
     p.add_argument("--json", action="store_true")
@@ -23,7 +24,7 @@ def register(commands: Any) -> None:
     p.add_argument("--language", action="append", default=[], metavar="CODE",
                    help="a language it was trained on (ISO code like en, fr; 'multilingual'); repeatable")
     p.set_defaults(func=cmd_add)
-    models.set_defaults(func=cmd_list, json=False)
+    models.set_defaults(func=cmd_list)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

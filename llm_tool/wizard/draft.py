@@ -24,6 +24,7 @@ class Draft:
     mode: str = "quick"
     settings: dict[str, Any] = field(default_factory=dict)
     model: str = DEFAULT_MODEL
+    model_chosen: bool = False  # the user picked ``model`` (else the pointer follows the data's languages)
     models: list[str] = field(default_factory=list)  # benchmark mode: the candidates
     plan: Any = None
     plans: list[Any] = field(default_factory=list)  # benchmark mode: one training plan per candidate

@@ -192,7 +192,8 @@ def step_model(ctx: Context, d: Draft) -> None:
     assert d.analysis is not None
     suggestions = recommend_models(d.analysis["languages"], d.analysis["long_documents"])
     names = [s[0] for s in suggestions]
-    default = d.model if d.model in names else default_model(suggestions, d.analysis["languages"])
+    chosen = d.model_chosen and d.model in names
+    default = d.model if chosen else default_model(suggestions, d.analysis["languages"])
     while True:
         choice = ctx.ask(model_question(suggestions, default))
         if choice == TYPE_MODEL:
@@ -203,7 +204,7 @@ def step_model(ctx: Context, d: Draft) -> None:
         if not model_obtainable(choice):
             default = choice
             continue
-        d.model = choice
+        d.model, d.model_chosen = choice, True
         return
 
 
