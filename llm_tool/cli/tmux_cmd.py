@@ -78,15 +78,14 @@ def _without_tmux(run_foreground: Callable[[], int]) -> int:
 
 
 def _print_started(result: Any) -> None:
-    from rich.markup import escape
 
     from llm_tool.ui.console import info, success
 
     success(f"started tmux session {result.name}: training session {result.session_id}")
-    info(f"  attach   {escape(result.attach_hint)}   (or `llm-tool tmux attach {result.name}`; detach: Ctrl-b d)")
+    info(f"  attach   {result.attach_hint}   (or `llm-tool tmux attach {result.name}`; detach: Ctrl-b d)")
     info("  watch    llm-tool tmux monitor")
     info(f"  stop     llm-tool tmux kill {result.name}")
-    info(f"  log      {escape(str(result.log_file))}")
+    info(f"  log      {result.log_file}")
 
 
 def start_in_tmux(store: Any, path: Path, *, resume: bool, max_retries: int, timeout: float | None,
@@ -176,8 +175,6 @@ def cmd_start(args: argparse.Namespace) -> int:
 def _dry_run(args: argparse.Namespace, raw: dict[str, Any], store: Any, config_path: Path) -> int:
     import shlex
 
-    from rich.markup import escape
-
     from llm_tool.cli.train_cmd import dry_run
     from llm_tool.dispatch.launcher import plan_launch
     from llm_tool.dispatch.tmux_server import INSTALL_HINT, tmux_available
@@ -189,13 +186,13 @@ def _dry_run(args: argparse.Namespace, raw: dict[str, Any], store: Any, config_p
         return 2
     plan = plan_launch(store, config_stem=config_path.stem, name=args.name, start_dir=config_path.parent,
                        max_retries=args.max_retries, timeout_hours=args.timeout)
-    info("[primary]would start[/primary] (dry run: nothing was created)")
-    info(f"  tmux session  {plan.name}  (socket {escape(plan.socket)})")
-    info(f"  folder        {escape(str(plan.start_dir))}")
-    info(f"  command       {escape(shlex.join(plan.command))}")
+    info("[primary]would start[/primary] (dry run: nothing was created)", markup=True)
+    info(f"  tmux session  {plan.name}  (socket {plan.socket})")
+    info(f"  folder        {plan.start_dir}")
+    info(f"  command       {shlex.join(plan.command)}")
     retries = f"up to {args.max_retries} after a crash" if args.max_retries else "none"
     info(f"  retries       {retries}; timeout {f'{args.timeout:g} h' if args.timeout else 'none'}")
-    info(f"  attach with   {escape(plan.attach_hint)}")
+    info(f"  attach with   {plan.attach_hint}")
     return 0
 
 

@@ -75,13 +75,13 @@ def dry_run(raw: dict[str, Any], base_dir: Path) -> int:
 def run_session_file(store: Any, path: Path, *, resume: bool = False) -> int:
     """Train a session in this process, showing progress; returns the exit code."""
     from llm_tool.training.engine import EXIT_INTERRUPTED, run_session
-    from llm_tool.ui.console import console, success, warning
+    from llm_tool.ui.console import console, safe, success, warning
     from llm_tool.ui.progress import PlainProgress, RichProgress, Tee
     from llm_tool.ui.tables import metrics_tables
 
     supervised = os.environ.get(SUPERVISED_ENV) == "1"
     sid = store.read(path).session_id
-    console.print(f"[primary]session[/primary] {sid}  ({path})")
+    console.print(f"[primary]session[/primary] {sid}  ({safe(str(path), 1000)})")
     screen: Any = RichProgress() if console.is_terminal else PlainProgress(console.file)
     handlers = [screen]
     log_handle = None

@@ -9,7 +9,7 @@ from typing import IO, Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from llm_tool.training.events import TrainingEvent
-from llm_tool.ui.console import console
+from llm_tool.ui.console import console, safe
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -30,7 +30,7 @@ class RichProgress:
 
     def __call__(self, event: TrainingEvent) -> None:
         if event.kind == "stage":
-            console.print(f"[muted]•[/muted] {event.message}")
+            console.print(f"[muted]•[/muted] {safe(event.message, 1000)}")
             return
         if event.kind == "begin" and self.task is None:
             self.progress.start()

@@ -44,15 +44,14 @@ def run_in_tmux(ctx: Context, path: Path, *, resume: bool = False) -> bool:
     except LlmToolError as exc:
         error(str(exc))
         return False
-    from rich.markup import escape
 
     sid = ctx.store.read(path).session_id
     command = result.attach_command
     hint = getattr(result, "attach_hint", None) or (" ".join(command) if isinstance(command, list) else str(command))
     success(f"{sid} is running in tmux session '{result.name}'; it keeps running if you close this terminal")
-    info(f"  watch it       {escape(hint)}   (detach again: Ctrl-b d)")
+    info(f"  watch it       {hint}   (detach again: Ctrl-b d)")
     info("  all trainings  main menu → Monitor running trainings (or `llm-tool tmux monitor`)")
-    info(f"  stop it        llm-tool tmux kill {escape(result.name)}   (it can be resumed afterwards)")
+    info(f"  stop it        llm-tool tmux kill {result.name}   (it can be resumed afterwards)")
     return True
 
 
