@@ -93,7 +93,7 @@ def json_depth_exceeds(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     while stack:
         value, depth = stack.pop()
         if isinstance(value, dict):
-            children = value.values()
+            children: list[Any] = list(value.values())
         elif isinstance(value, list):
             children = value
         else:
