@@ -130,11 +130,11 @@ def import_session(store: SessionStore, data: dict[str, Any], *, base_dir: Path,
     warnings = warnings if warnings is not None else []
     if not isinstance(data, dict) or not any(isinstance(data.get(k), dict) for k in ("dataset_config", "model_config")):
         raise SessionError("not a session file: it has no dataset_config or model_config section")
-    source_status = data.get("execution_status") if isinstance(data.get("execution_status"), dict) else {}
+    source_status: dict[str, Any] = data["execution_status"] if isinstance(data.get("execution_status"), dict) else {}
     original_status = _text(source_status.get("status"), 40)
     foreign = settings_of(data)
     raw = foreign.raw
-    source_dataset = data.get("dataset_config") if isinstance(data.get("dataset_config"), dict) else {}
+    source_dataset: dict[str, Any] = data["dataset_config"] if isinstance(data.get("dataset_config"), dict) else {}
     expected = source_dataset.get("fingerprint_sha256")
     confirm: str | None = None
     if dataset is not None:
