@@ -37,3 +37,11 @@ class TmuxError(UserError):
 
 class InteractiveSessionError(UserError):
     """A prompt was needed but nobody is at a terminal."""
+
+
+class ConfirmationNeeded(SessionError):
+    """An action needs the user's yes (e.g. reading a data file an imported session names outside the home)."""
+
+    def __init__(self, message: str, *, question: str) -> None:
+        super().__init__(message)
+        self.question = question

@@ -237,8 +237,8 @@ def test_liveness_of_running_sessions_without_a_trainer(isolated_home):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     gone = _running_session(store, pid=int(dead.stdout), pid_create_time=1.0, host=socket.gethostname())
     assert effective_status(store, gone) == "interrupted"  # same host, no run lock, dead pid
-    alive = _running_session(store, pid=os.getpid(), host=socket.gethostname())  # legacy file, live pid, no lock
-    assert effective_status(store, alive) == "running"
+    alive = _running_session(store, pid=os.getpid(), host=socket.gethostname())  # a live pid but no run lock
+    assert effective_status(store, alive) == "interrupted"  # only the trainer's lock says it runs here
     old_beat = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
     elsewhere_stale = _running_session(store, pid=1, host="another-host.invalid", heartbeat=old_beat)
     assert effective_status(store, elsewhere_stale) == "interrupted"

@@ -86,7 +86,11 @@ def test_hostile_import_is_confined_to_the_home_and_never_loads_a_pickle(tmp_pat
     assert raw["training_session"]["notes"][0].startswith("imported from")
     for value in raw["output_paths"].values():  # every output under the home, none from the file
         assert Path(value).resolve().is_relative_to(isolated_home), value
-    text = path.read_text(encoding="utf-8")
+    kept = raw.pop("imported_fields")  # the file's other sections: kept as inert data, shown, never used
+    assert set(kept) == {"command", "rm"}
+    notes = raw["training_session"].pop("notes")  # the last note names the keys not used, never their values
+    assert "command, rm" in notes[-1] and "touch" not in json.dumps(notes)
+    text = json.dumps(raw)
     for key in ("command", "post_train_hook", "touch", "rm -rf", str(outside)):
         assert key not in text, key
     assert raw["execution_status"]["status"] == "pending" and raw["execution_status"]["pid"] is None

@@ -360,7 +360,7 @@ def test_import_with_a_different_data_file_warns(isolated_home, history):
     not_json = isolated_home / "x.json"
     not_json.write_text("{oops")
     bad = run_cli("sessions", "import", str(not_json))
-    assert bad.returncode == 2 and "cannot read" in bad.stderr
+    assert bad.returncode == 2 and "not valid JSON" in bad.stderr
 
 
 # ----- compare, note ---------------------------------------------------------------------------------------------

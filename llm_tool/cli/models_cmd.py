@@ -43,16 +43,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from rich.markup import escape
-
     from llm_tool.catalog.known import describe_languages
     from llm_tool.catalog.registry import add_model
-    from llm_tool.ui.console import console, success
+    from llm_tool.ui.console import console, safe, success
 
-    with console.status(f"adding {escape(args.ref)}…"):
+    with console.status(f"adding {safe(args.ref)}…"):
         entry = add_model(str(Path(args.ref)) if Path(args.ref).expanduser().is_dir() else args.ref,
                           name=args.name, languages=args.language)
     size = f"{entry.parameters / 1e6:.1f} M parameters" if entry.parameters else "size unknown"
-    success(f"added {escape(entry.name)} ({describe_languages(entry.languages)}; {size}): use it as "
-            f"model_config.selected_model = {escape(entry.name)!r} or pick it in the studio")
+    success(f"added {entry.name} ({describe_languages(entry.languages)}; {size}): use it as "
+            f"model_config.selected_model = {entry.name!r} or pick it in the studio")
     return 0

@@ -74,6 +74,8 @@ def register(commands: Any) -> None:
 
 
 def _dispatch_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--yes", action="store_true",
+                   help="read the data file an imported session names outside this home without asking")
     p.add_argument("--tmux", action="store_true", help="run it in a tmux session (survives disconnects)")
     p.add_argument("--max-retries", type=int, default=0, help="with --tmux: retries after a crash")
     p.add_argument("--timeout", type=float, help="with --tmux: stop gracefully after HOURS")
@@ -138,11 +140,18 @@ def _launch(store: Any, path: Path, args: argparse.Namespace, *, resume: bool) -
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from llm_tool.dispatch.seam import resume_mode
+    from llm_tool.sessions.operations import check_resumable, require_confirmed_data
+    from llm_tool.sessions.sharing import unconfirmed_data
 
     store = _store()
     path = store.resolve(args.id)
+    meta = check_resumable(store, path)
+    if not _confirmed_data(lambda confirmed: require_confirmed_data(meta, confirmed), args.yes):
+        return 1
+    if unconfirmed_data(meta):
+        store.update(path, lambda m: m.training_session.extra.pop("unconfirmed_data_file", None))
     # a session saved but never started (pending, no checkpoint yet) simply starts from the beginning
-    return _launch(store, path, args, resume=resume_mode(store, path))
+    return _launch(store, path, args, resume=resume_mode(store, path, meta))
 
 
 def cmd_relaunch(args: argparse.Namespace) -> int:
@@ -151,41 +160,68 @@ def cmd_relaunch(args: argparse.Namespace) -> int:
 
     store = _store()
     source = store.resolve(args.id)
-    path, warnings = relaunch(store, source, dataset=args.dataset, sets=args.sets, session_name=args.session_name)
+    result: list[tuple[Path, list[str]]] = []
+
+    def attempt(confirmed: bool) -> None:
+        result.append(relaunch(store, source, dataset=args.dataset, sets=args.sets, session_name=args.session_name,
+                               confirmed=confirmed))
+    if not _confirmed_data(attempt, args.yes):
+        return 1
+    path, warnings = result[-1]
     for message in warnings:
         warning(message)
     info(f"relaunching {store.read(source).session_id} as {store.read(path).session_id}")
     return _launch(store, path, args, resume=False)
 
 
+def _confirmed_data(action: Any, yes: bool) -> bool:
+    """Run ``action(confirmed)``; when it needs a yes to read data outside the home, ask (or refuse: no terminal)."""
+    from llm_tool.errors import ConfirmationNeeded
+
+    try:
+        action(yes)
+        return True
+    except ConfirmationNeeded as exc:
+        from llm_tool.ui.console import info
+        from llm_tool.ui.interaction import confirm, is_interactive
+
+        if not is_interactive():
+            raise
+        if not confirm(exc.question, default=False):
+            info("nothing started: pass --dataset PATH to train on another file")
+            return False
+    action(True)
+    return True
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from llm_tool.sessions.atomic import write_json_atomic
-    from llm_tool.sessions.operations import export_session
+    from llm_tool.sessions.lifecycle import effective_status
+    from llm_tool.sessions.sharing import export_session
+    from llm_tool.ui.console import warning
 
     store = _store()
-    data = export_session(store, store.resolve(args.id))
+    path = store.resolve(args.id)
+    if effective_status(store, store.read(path)) == "running":
+        warning(f"{store.read(path).session_id} is still running: the export holds its settings and its progress "
+                "so far, not its final results")
+    data = export_session(store, path)
     if args.output:
         write_json_atomic(args.output, data)
         from llm_tool.ui.console import success
 
         success(f"exported to {args.output}")
     else:
-        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        print(json.dumps(data, indent=2, default=str))
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from llm_tool.errors import SessionError
-    from llm_tool.sessions.operations import import_session
+    from llm_tool.sessions.sharing import import_session, read_shared_file
     from llm_tool.ui.console import success, warning
 
     store = _store()
-    try:
-        data = json.loads(args.file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SessionError(f"file not found: {args.file}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SessionError(f"cannot read {args.file}: {exc}") from None
+    data = read_shared_file(args.file)
     warnings: list[str] = []
     path = import_session(store, data, base_dir=store.home, dataset=args.dataset, warnings=warnings)
     for message in warnings:

@@ -108,7 +108,7 @@ def _print_plan(plan: Any) -> None:
         else f"sweep {plan.name}: {len(plan.jobs)} jobs"
     gpus = f"GPUs {', '.join(plan.gpus)} (one CUDA_VISIBLE_DEVICES per job)" if plan.gpus else "CPU"
     info(f"[primary]{what}[/primary], at most {plan.max_parallel} at once on {gpus}; "
-         f"up to {plan.max_panes_per_window} panes per window")
+         f"up to {plan.max_panes_per_window} panes per window", markup=True)
     console.print(layout_table(plan))
 
 
@@ -269,7 +269,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     console.print(jobs_table(args.name, rows))
     tally = ", ".join(f"{n} {s}" for s, n in sorted(info_["counts"].items()))
     sched = "running" if info_["scheduler_alive"] else "not running"
-    info(f"{state.kind} {args.name} \\[{state.state}]: {tally}; scheduler {sched}; "
+    info(f"{state.kind} {args.name} [{state.state}]: {tally}; scheduler {sched}; "
          f"at most {state.max_parallel} at once")
     if info_["tmux_alive"]:
         info(f"  attach   {attach_command(state)}")
@@ -317,8 +317,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from rich.markup import escape
-
     from llm_tool.sessions.store import SessionStore
     from llm_tool.sweeps import benchmark
     from llm_tool.sweeps.leaderboard import leaderboard
@@ -334,7 +332,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     benchmark.finalize(state, store)
     if len(files) == 1:
         warning("no job has metrics yet: the report has no chart")
-    success("wrote " + ", ".join(escape(str(f)) for f in files))
+    success("wrote " + ", ".join(str(f) for f in files))
     return 0
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from llm_tool.errors import ConfigError
+from llm_tool.untrusted import quoted, shown
 
 T = TypeVar("T")
 
@@ -39,40 +41,46 @@ def coerce(value: Any, tp: Any, where: str) -> Any:
             except ConfigError as exc:
                 errors.append(str(exc))
         names = " or ".join(_type_name(a) for a in args)
-        raise ConfigError(f"{where} must be {names}, got {value!r}")
+        raise ConfigError(f"{where} must be {names}, got {quoted(value)}")
     if origin is typing.Literal:
         allowed = typing.get_args(tp)
         if value not in allowed:
-            raise ConfigError(f"{where} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+            raise ConfigError(f"{where} must be one of {', '.join(map(repr, allowed))}, got {quoted(value)}")
         return value
     if origin is list:
         (item_tp,) = typing.get_args(tp) or (Any,)
         if not isinstance(value, list):
-            raise ConfigError(f"{where} must be a list, got {value!r}")
+            raise ConfigError(f"{where} must be a list, got {quoted(value)}")
         return [coerce(v, item_tp, f"{where}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"{where} must be an object, got {value!r}")
+            raise ConfigError(f"{where} must be an object, got {quoted(value)}")
         return dict(value)
     if tp is Any:
         return value
     if tp is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{where} must be true or false, got {value!r}")
+            raise ConfigError(f"{where} must be true or false, got {quoted(value)}")
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 return int(value)
-            raise ConfigError(f"{where} must be a whole number, got {value!r}")
+            raise ConfigError(f"{where} must be a whole number, got {quoted(value)}")
         return value
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where} must be a number, got {value!r}")
-        return float(value)
+            raise ConfigError(f"{where} must be a number, got {quoted(value)}")
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            raise ConfigError(f"{where} is far too large: got {quoted(value)}") from None
+        if not math.isfinite(number):  # NaN and Infinity train into NaN weights: never a setting
+            raise ConfigError(f"{where} must be a finite number, got {value}")
+        return number
     if tp is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{where} must be text, got {value!r}")
+            raise ConfigError(f"{where} must be text, got {quoted(value)}")
         return value
     return value
 
@@ -89,9 +97,8 @@ def build(cls: type[T], data: Mapping[str, Any], section: str, *, ignored: Itera
         if key in ignored:
             continue
         if key not in known:
-            raise ConfigError(
-                f"unknown key '{section}.{key}'{_suggest(key, known | ignored)}: remove it or fix its spelling"
-            )
+            raise ConfigError(f"unknown key '{section}.{shown(key, 80)}'{_suggest(key[:100], known | ignored)}: "
+                              "remove it or fix its spelling")
         kwargs[key] = coerce(value, hints[key], f"{section}.{key}")
     try:
         return cls(**kwargs)

@@ -9,19 +9,20 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.errors import ConfigError
+from llm_tool.untrusted import quoted, shown
 
 
 def parse_set_option(option: str) -> tuple[list[str], Any]:
     """Split ``model_config.epochs=5`` into (['model_config', 'epochs'], 5); values are JSON or text."""
     key, sep, raw = option.partition("=")
     if not sep or not key.strip():
-        raise ConfigError(f"--set needs key=value, got {option!r} (e.g. --set model_config.epochs=5)")
+        raise ConfigError(f"--set needs key=value, got {quoted(option)} (e.g. --set model_config.epochs=5)")
     path = [part for part in key.strip().split(".")]
     if len(path) < 2 or any(not p for p in path):
-        raise ConfigError(f"--set key must be section.key, got {key!r} (e.g. model_config.epochs)")
+        raise ConfigError(f"--set key must be section.key, got {quoted(key)} (e.g. model_config.epochs)")
     try:
         value = json.loads(raw)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON (or absurdly nested/long): taken as text, validated later
         value = raw
     return path, value
 
@@ -31,7 +32,7 @@ def set_dotted(data: dict[str, Any], path: list[str], value: Any) -> None:
     for part in path[:-1]:
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise ConfigError(f"cannot set {'.'.join(path)}: '{part}' is not a section")
+            raise ConfigError(f"cannot set {shown('.'.join(path))}: '{shown(part)}' is not a section")
         node = child
     node[path[-1]] = value
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from llm_tool.config.fields import build
 from llm_tool.errors import ConfigError
+from llm_tool.untrusted import quoted, read_json_file, shown
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+MAX_BATCH = 4096
 FORMATS = ("auto", "csv", "tsv", "jsonl", "json", "parquet", "excel")
 # Keys the tool records into a section after analysis (or that the reference tool wrote):
 # accepted when a session file is used as a config, never used as settings.
@@ -26,6 +28,24 @@ METADATA_SECTIONS = (
     "training_session", "dataset_config", "language_config", "text_analysis", "model_config",
     "execution_status", "output_paths", "environment",
 )
+
+
+def check_ranges(section: Any, name: str) -> None:
+    """Every numeric field within the bounds declared on it (min/max inclusive, above/below exclusive)."""
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        where, meta = f"{name}.{f.name}", f.metadata
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number, got {value}")
+        low = (f"at least {meta['min']}" if "min" in meta else f"above {meta['above']}" if "above" in meta else None)
+        high = (f"at most {meta['max']}" if "max" in meta else f"below {meta['below']}" if "below" in meta else None)
+        bad = ("min" in meta and value < meta["min"]) or ("above" in meta and value <= meta["above"]) or \
+            ("max" in meta and value > meta["max"]) or ("below" in meta and value >= meta["below"])
+        if bad:
+            bounds = " and ".join(b for b in (low, high) if b)
+            raise ConfigError(f"{where} must be {bounds}, got {shown(str(value), 60)}")
 
 
 def _f(default: Any, help: str, **extra: Any) -> Any:  # noqa: A002 - mirrors dataclasses.field
@@ -46,8 +66,8 @@ class DatasetConfig:
     split_column: str | None = _f(None, "column with train/validation/test per row")
     validation_file: str | None = _f(None, "separate validation file")
     test_file: str | None = _f(None, "separate test file")
-    validation_split: float = _f(0.1, "share of rows for validation when no split is given")
-    test_split: float = _f(0.1, "share of rows for test when no split is given")
+    validation_split: float = _f(0.1, "share of rows for validation when no split is given", min=0.0, below=0.5)
+    test_split: float = _f(0.1, "share of rows for test when no split is given", min=0.0, below=0.5)
     sheet: str | int | None = _f(None, "Excel sheet name or index (default: the first)")
     encoding: str | None = _f(None, "text encoding (default: detected)")
     delimiter: str | None = _f(None, "CSV delimiter (default: detected)")
@@ -55,11 +75,10 @@ class DatasetConfig:
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS and self.format != "llm-json":
-            raise ConfigError(f"dataset_config.format must be one of {', '.join(FORMATS)}, got {self.format!r}")
-        for name in ("validation_split", "test_split"):
-            value = getattr(self, name)
-            if not 0.0 <= value < 0.5:
-                raise ConfigError(f"dataset_config.{name} must be between 0 and 0.5, got {value}")
+            raise ConfigError(f"dataset_config.format must be one of {', '.join(FORMATS)}, got {quoted(self.format)}")
+        check_ranges(self, "dataset_config")
+        if isinstance(self.sheet, int) and not 0 <= self.sheet < 10_000:
+            raise ConfigError(f"dataset_config.sheet must be a sheet name or an index from 0, got {self.sheet}")
         if self.strategy == "single-label" and not self.label_column:
             raise ConfigError("dataset_config.label_column is required for single-label")
         if self.strategy == "multi-label" and not (self.label_column or self.label_columns):
@@ -72,37 +91,42 @@ class DatasetConfig:
 class ModelConfig:
     selected_model: str = _f(DEFAULT_MODEL, "Hugging Face model id or local folder")
     training_mode: Literal["quick", "custom", "benchmark"] = _f("quick", "how the run was configured")
-    epochs: int = _f(3, "passes over the training data", min=1)
-    batch_size: int = _f(16, "texts per step", min=1)
-    learning_rate: float = _f(5e-5, "AdamW learning rate", min=0.0)
+    epochs: int = _f(3, "passes over the training data", min=1, max=1000)
+    batch_size: int = _f(16, "texts per step", min=1, max=MAX_BATCH)
+    learning_rate: float = _f(5e-5, "AdamW learning rate", above=0.0, below=1.0)
     early_stopping: bool = _f(True, "stop when validation macro-F1 stops improving")
-    early_stopping_patience: int = _f(2, "epochs without improvement before stopping", min=1)
-    max_length: int | None = _f(None, "max tokens per text (default: the data's p95, capped by the model)")
-    seed: int = _f(42, "random seed for the split, the head initialisation and the batch order")
-    warmup_ratio: float = _f(0.1, "share of steps with a linearly rising learning rate", min=0.0)
-    weight_decay: float = _f(0.01, "AdamW weight decay", min=0.0)
-    gradient_accumulation_steps: int = _f(1, "steps whose gradients are summed before an update", min=1)
+    early_stopping_patience: int = _f(2, "epochs without improvement before stopping", min=1, max=1000)
+    max_length: int | None = _f(None, "max tokens per text (default: the data's p95, capped by the model)",
+                                min=8, max=1_000_000)
+    seed: int = _f(42, "random seed for the split, the head initialisation and the batch order", min=0, max=2**32 - 1)
+    warmup_ratio: float = _f(0.1, "share of steps with a linearly rising learning rate", min=0.0, below=1.0)
+    weight_decay: float = _f(0.01, "AdamW weight decay", min=0.0, max=10.0)
+    gradient_accumulation_steps: int = _f(1, "steps whose gradients are summed before an update", min=1, max=4096)
     class_weights: str | dict[str, float] | None = _f(None, "none, 'balanced', or {label: weight}")
-    save_steps: int | None = _f(None, "also checkpoint every N steps (default: at each epoch end)")
-    save_total_limit: int = _f(2, "checkpoints kept (the best one is always kept)", min=1)
+    save_steps: int | None = _f(None, "also checkpoint every N steps (default: at each epoch end)", min=1,
+                                max=10**9)
+    save_total_limit: int = _f(2, "checkpoints kept (the best one is always kept)", min=1, max=1000)
     precision: Literal["auto", "fp32", "bf16", "fp16"] = _f("auto", "auto uses bf16/fp16 and TF32 on a GPU")
-    num_threads: int | None = _f(None, "CPU threads for torch (default: torch's choice, recorded)")
+    num_threads: int | None = _f(None, "CPU threads for torch (default: torch's choice, recorded)", min=1, max=1024)
     keep_checkpoints: bool = _f(False, "keep checkpoints after a completed run")
-    eval_batch_size: int | None = _f(None, "texts per evaluation step (default: 2 x batch_size)")
+    eval_batch_size: int | None = _f(None, "texts per evaluation step (default: 2 x batch_size)", min=1,
+                                     max=MAX_BATCH)
     group_by_length: bool = _f(True, "batch texts of similar length together (less padding)")
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            minimum = f.metadata.get("min")
-            value = getattr(self, f.name)
-            if minimum is not None and value is not None and value < minimum:
-                raise ConfigError(f"model_config.{f.name} must be at least {minimum}, got {value}")
-        if self.warmup_ratio >= 1:
-            raise ConfigError(f"model_config.warmup_ratio must be below 1, got {self.warmup_ratio}")
+        check_ranges(self, "model_config")
+        name = self.selected_model
+        if not name.strip() or len(name) > 1024 or "\x00" in name or any(len(p) > 255 for p in name.split("/")):
+            raise ConfigError(f"model_config.selected_model {quoted(name, 80)} is not a model id or folder path "
+                              "(at most 1024 characters, 255 per folder name): fix the name")
         if isinstance(self.class_weights, str) and self.class_weights not in ("none", "balanced"):
             raise ConfigError("model_config.class_weights must be 'none', 'balanced' or {label: weight}")
-        if self.max_length is not None and self.max_length < 8:
-            raise ConfigError("model_config.max_length must be at least 8")
+        if isinstance(self.class_weights, dict):
+            for label, weight in self.class_weights.items():
+                if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not \
+                        (math.isfinite(weight) and 0 < weight <= 1e6):
+                    raise ConfigError(f"model_config.class_weights['{shown(label, 80)}'] must be a number above 0 "
+                                      f"(at most 1e6), got {quoted(weight)}")
 
 
 @dataclass(frozen=True)
@@ -130,17 +154,8 @@ def parse_config(data: Any, *, source: str = "config") -> TrainingConfig:
 
 
 def load_config_file(path: Path) -> dict[str, Any]:
-    """Read a config JSON file; errors name the file and the line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    """Read a config JSON file (a regular UTF-8 file, bounded in size and depth); errors name the file and line."""
+    data = read_json_file(path, ConfigError, what="config file")
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a JSON object")
+        raise ConfigError(f"{shown(str(path))} must hold a JSON object")
     return data

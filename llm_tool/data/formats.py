@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import csv
 import json
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from llm_tool.errors import DatasetError
+from llm_tool.untrusted import parse_json, quoted, shown
 
 EXTENSIONS = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
     ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
 }
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+MAX_DATA_DEPTH = 32  # a JSON data file is a list of flat records
 
 
 @dataclass
@@ -34,7 +37,7 @@ def detect_format(path: Path, declared: str = "auto") -> str:
     fmt = EXTENSIONS.get(path.suffix.lower())
     if fmt is None:
         raise DatasetError(
-            f"cannot tell the format of {path.name}: use .csv/.tsv/.jsonl/.json/.parquet/.xlsx "
+            f"cannot tell the format of {shown(path.name)}: use .csv/.tsv/.jsonl/.json/.parquet/.xlsx "
             "or set dataset_config.format"
         )
     return fmt
@@ -42,10 +45,16 @@ def detect_format(path: Path, declared: str = "auto") -> str:
 
 def read_table(path: Path, *, fmt: str = "auto", encoding: str | None = None, delimiter: str | None = None,
                has_header: bool = True, sheet: str | int | None = None) -> Table:
-    if not path.exists():
-        raise DatasetError(f"data file not found: {path}")
-    if path.is_dir():
-        raise DatasetError(f"{path} is a folder: give a data file")
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise DatasetError(f"data file not found: {shown(str(path))}") from None
+    except OSError as exc:  # e.g. a name too long, a loop of links
+        raise DatasetError(f"cannot open data file {shown(str(path))}: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DatasetError(f"{shown(str(path))} is a folder: give a data file")
+    if not stat.S_ISREG(info.st_mode):
+        raise DatasetError(f"{shown(str(path))} is not a regular file (a pipe or device?): give a data file")
     fmt = detect_format(path, fmt)
     try:
         if fmt in ("csv", "tsv"):
@@ -61,11 +70,20 @@ def read_table(path: Path, *, fmt: str = "auto", encoding: str | None = None, de
     except DatasetError:
         raise
     except PermissionError:
-        raise DatasetError(f"cannot read {path}: permission denied") from None
-    except (OSError, ValueError, ImportError) as exc:
+        raise DatasetError(f"cannot read {shown(str(path))}: permission denied") from None
+    except (OSError, ValueError, ImportError, RecursionError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DatasetError(f"cannot read {path.name} as {fmt}: {first}") from None
-    raise DatasetError(f"unsupported format {fmt!r}")
+        raise DatasetError(f"cannot read {shown(path.name)} as {fmt}: {shown(first, 120)}") from None
+    raise DatasetError(f"unsupported format {quoted(fmt)}")
+
+
+def _check_unique(columns: list[str], source: str) -> None:
+    """Two columns of one name: which one is the text or the label is ambiguous, so refuse (never pick one)."""
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen:
+            raise DatasetError(f"{shown(source)} has two columns named '{shown(name, 80)}': rename one of them")
+        seen.add(name)
 
 
 def _pandas() -> Any:
@@ -76,6 +94,7 @@ def _pandas() -> Any:
 
 def _from_frame(frame: Any, fmt: str) -> Table:
     frame.columns = [str(c) for c in frame.columns]
+    _check_unique(list(frame.columns), fmt)
     records = frame.to_dict(orient="records")
     return Table(list(frame.columns), records, list(range(2, len(records) + 2)), fmt)
 
@@ -83,15 +102,15 @@ def _from_frame(frame: Any, fmt: str) -> Table:
 def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
     raw = path.read_bytes()
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DatasetError(f"{path.name} looks binary, not text: check the file or its format")
+        raise DatasetError(f"{shown(path.name)} looks binary, not text: check the file or its format")
     for enc in ([encoding] if encoding else ENCODINGS):
         try:
             return raw.decode(enc), enc
         except UnicodeDecodeError:
             continue
         except LookupError:
-            raise DatasetError(f"unknown encoding {encoding!r}: use e.g. utf-8 or cp1252") from None
-    raise DatasetError(f"{path.name} is not valid {encoding} text: set dataset_config.encoding")
+            raise DatasetError(f"unknown encoding {quoted(encoding)}: use e.g. utf-8 or cp1252") from None
+    raise DatasetError(f"{shown(path.name)} is not valid {shown(encoding)} text: set dataset_config.encoding")
 
 
 def _sniff_delimiter(text: str, fmt: str) -> str:
@@ -104,7 +123,7 @@ def _sniff_delimiter(text: str, fmt: str) -> str:
         return ","
 
 
-def _parse(text: str, delimiter: str, quoting: int) -> list[tuple[int, list[str]]]:
+def _parse(text: str, delimiter: str, quoting: Literal[0, 1, 2, 3]) -> list[tuple[int, list[str]]]:
     import io
 
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
@@ -137,16 +156,19 @@ def _read_delimited(path: Path, fmt: str, encoding: str | None, delimiter: str |
         widths = {len(r) for _, r in plain if r}
         if len(widths) != 1:
             raise DatasetError(
-                f"{path.name} line {merged}: a quote (\") opens a field that runs over several lines; "
+                f"{shown(path.name)} line {merged}: a quote (\") opens a field that runs over several lines; "
                 "fix the quoting in the file (or save it as TSV/JSONL)"
             )
         records, quoting = plain, "none"
     records = [(line, r) for line, r in records if any(v.strip() for v in r)]
     if not records:
-        raise DatasetError(f"{path.name} is empty")
+        raise DatasetError(f"{shown(path.name)} is empty")
     if has_header:
         (_, header), body = records[0], records[1:]
         header = [h.strip() for h in header]
+        _check_unique(header, path.name)
+        if not body:
+            raise DatasetError(f"{shown(path.name)} has a header line but no rows: add data rows below it")
     else:
         header = [f"column_{i + 1}" for i in range(len(records[0][1]))]
         body = records
@@ -154,8 +176,8 @@ def _read_delimited(path: Path, fmt: str, encoding: str | None, delimiter: str |
     for line, record in body:
         if len(record) != len(header):
             raise DatasetError(
-                f"{path.name} line {line}: expected {len(header)} fields, found {len(record)} "
-                f"(delimiter {delimiter!r}); fix that line or set dataset_config.delimiter"
+                f"{shown(path.name)} line {line}: expected {len(header)} fields, found {len(record)} "
+                f"(delimiter {quoted(delimiter)}); fix that line or set dataset_config.delimiter"
             )
         rows.append(dict(zip(header, record, strict=False)))
         numbers.append(line)
@@ -172,7 +194,11 @@ def _read_jsonl(path: Path, encoding: str | None) -> Table:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path.name} line {number} is not valid JSON ({exc.msg}); fix that line") from None
+            raise DatasetError(f"{shown(path.name)} line {number} is not valid JSON ({exc.msg}); fix that line") \
+                from None
+        except (ValueError, RecursionError):
+            raise DatasetError(f"{shown(path.name)} line {number} holds a value too large or too deeply nested to "
+                               "read; fix that line") from None
         if not isinstance(record, dict):
             raise DatasetError(f"{path.name} line {number} is not a JSON object")
         rows.append(record)
@@ -185,10 +211,7 @@ def _read_jsonl(path: Path, encoding: str | None) -> Table:
 
 def _read_json(path: Path, encoding: str | None) -> Table:
     text, used = _decode(path, encoding)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DatasetError(f"{path.name} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    data = parse_json(text, shown(path.name), DatasetError, what="data file", max_depth=MAX_DATA_DEPTH)
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
         if len(lists) == 1:

@@ -11,6 +11,7 @@ from typing import Any
 from llm_tool.config import DatasetConfig
 from llm_tool.data.formats import Table
 from llm_tool.errors import DatasetError
+from llm_tool.untrusted import quoted, shown
 
 SEPARATORS = ("|", ";", ",")
 TRUE_VALUES = {"1", "true", "yes", "1.0"}
@@ -44,8 +45,10 @@ def _label_text(value: Any) -> str:
 def _require_columns(table: Table, names: list[str], source: str) -> None:
     for name in names:
         if name not in table.columns:
-            available = ", ".join(table.columns[:30])
-            raise DatasetError(f"column '{name}' not found in {source}; its columns are: {available}")
+            more = " ..." if len(table.columns) > 20 else ""
+            available = ", ".join(shown(c, 40) for c in table.columns[:20]) + more
+            raise DatasetError(f"column '{shown(name, 80)}' not found in {shown(source)}; its columns are: "
+                               f"{shown(available, 300)}")
 
 
 def _split_joined(value: str, separator: str | None) -> list[str]:
@@ -89,7 +92,7 @@ def extract(table: Table, cfg: DatasetConfig, source: str) -> LabeledRows:
     texts = [str(r[cfg.text_column]).strip() for r in table.rows]
 
     if cfg.strategy == "multi-label" and cfg.label_columns:
-        labels = []
+        labels: list[Any] = []
         for row, number in zip(table.rows, table.row_numbers, strict=False):
             present = []
             for col in cfg.label_columns:
@@ -98,7 +101,7 @@ def extract(table: Table, cfg: DatasetConfig, source: str) -> LabeledRows:
                 if text in TRUE_VALUES:
                     present.append(col)
                 elif text not in FALSE_VALUES:
-                    raise DatasetError(f"{source} row {number}: column '{col}' must be 0/1, got {raw!r}")
+                    raise DatasetError(f"{source} row {number}: column '{col}' must be 0/1, got {quoted(raw, 60)}")
             labels.append(present)
     else:
         assert cfg.label_column
@@ -111,6 +114,12 @@ def extract(table: Table, cfg: DatasetConfig, source: str) -> LabeledRows:
                 "fill or remove them"
             )
         if cfg.strategy == "single-label":
+            lists = [n for v, n in zip(values, table.row_numbers, strict=False) if isinstance(v, (list, dict))]
+            if lists:
+                raise DatasetError(
+                    f"{len(lists)} {_rows_text(lists)} of {shown(source)} have a list of labels in "
+                    f"'{shown(cfg.label_column, 80)}': set dataset_config.strategy to multi-label"
+                )
             labels = [_label_text(v) for v in values]
         else:
             separator = cfg.label_separator or _guess_separator(values)
@@ -135,7 +144,7 @@ SPLIT_NAMES = {
 def _normalise_split(value: Any, number: int, source: str) -> str:
     name = SPLIT_NAMES.get(str(value).strip().lower())
     if name is None:
-        raise DatasetError(f"{source} row {number}: split value {value!r} must be train, validation or test")
+        raise DatasetError(f"{source} row {number}: split value {quoted(value, 60)} must be train, validation or test")
     return name
 
 
@@ -148,15 +157,21 @@ def label_counts(labels: list[Any], multi: bool) -> Counter[str]:
 def check_label_set(labels: list[Any], multi: bool, column: str) -> list[str]:
     """The sorted label names; fails on one class only or on a label seen once."""
     counts = label_counts(labels, multi)
+    if not counts:
+        what = "no row has a label" if labels else "there are no rows"
+        raise DatasetError(f"'{shown(column, 80)}' holds no labels ({what}): a classifier needs rows labelled "
+                           "with at least two classes; check the label column")
     if len(counts) < 2:
         only = next(iter(counts), "nothing")
         raise DatasetError(
-            f"'{column}' has only one class ({only!r}): a classifier needs at least two; check the label column"
+            f"'{shown(column, 80)}' has only one class ({quoted(only, 80)}): a classifier needs at least two; "
+            "check the label column"
         )
     rare = sorted(name for name, count in counts.items() if count < 2)
     if rare:
         raise DatasetError(
-            f"label {rare[0]!r} has only 1 example{f' (and {len(rare) - 1} more labels)' if len(rare) > 1 else ''}: "
+            f"label {quoted(rare[0], 80)} has only 1 example"
+            f"{f' (and {len(rare) - 1} more labels)' if len(rare) > 1 else ''}: "
             "each label needs at least 2; add examples, merge or remove it"
         )
     return sorted(counts)

@@ -12,6 +12,7 @@ from llm_tool.data.hashing import file_sha256
 from llm_tool.data.labels import LabeledRows, check_label_set, extract, label_counts
 from llm_tool.data.splits import Split, make_splits
 from llm_tool.errors import DatasetError
+from llm_tool.untrusted import quoted
 
 
 @dataclass
@@ -59,7 +60,7 @@ def prepare(cfg: DatasetConfig, base_dir: Path, *, seed: int) -> PreparedData:
     train_labels = label_counts(splits["train"].labels, multi)
     unseen = [name for name in label_names if train_labels[name] == 0]
     if unseen:
-        raise DatasetError(f"label {unseen[0]!r} has no example in the training split: add examples")
+        raise DatasetError(f"label {quoted(unseen[0], 80)} has no example in the training split: add examples")
     all_labels = rows.labels + [lab for r in extra.values() for lab in r.labels]
     distribution = dict(sorted(label_counts(all_labels, multi).items(), key=lambda kv: (-kv[1], kv[0])))
     record = {

@@ -19,6 +19,7 @@ from llm_tool.training.events import EventHandler, TrainingEvent, ignore
 
 if TYPE_CHECKING:
     from llm_tool.dispatch.launcher import LaunchResult
+    from llm_tool.sessions.schema import SessionMetadata
     from llm_tool.sessions.store import SessionStore
     from llm_tool.training.engine import TrainingOutcome
 
@@ -89,15 +90,16 @@ def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions
     return LaunchOutcome("tmux", "started", sid, path, 0, tmux=result)
 
 
-def resume_mode(store: SessionStore, path: Path) -> bool:
+def resume_mode(store: SessionStore, path: Path, meta: SessionMetadata | None = None) -> bool:
     """Whether `resume` continues from a checkpoint (True) or simply starts a saved, never started session.
 
-    Refuses a completed or running session (and one a tmux supervisor is about to retry).
+    Refuses a completed or running session (and one a tmux supervisor is about to retry); ``meta`` is the
+    session as the caller already checked it with ``check_resumable``.
     """
     from llm_tool.dispatch.launcher import ensure_not_running
     from llm_tool.sessions.operations import check_resumable
 
-    meta = check_resumable(store, path)
+    meta = meta or check_resumable(store, path)
     ensure_not_running(store, meta)
     return meta.execution_status.status != "pending"
 

@@ -11,6 +11,7 @@ from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 
 STALE_HEARTBEAT = timedelta(minutes=10)  # for runs on another host, where no lock or pid can be checked
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def now_iso() -> str:
@@ -59,12 +60,10 @@ def effective_status(store: SessionStore, metadata: SessionMetadata) -> str:
         return status.status
     if status.host and status.host != socket.gethostname():
         beat = parse_iso(status.heartbeat)  # no lock or pid to check: a recent heartbeat is the only sign of life
-        if beat is None or datetime.now(timezone.utc) - beat > STALE_HEARTBEAT:
+        age = datetime.now(timezone.utc) - beat if beat else None
+        if age is None or not -CLOCK_SKEW <= age <= STALE_HEARTBEAT:  # a heartbeat from the future is no sign
             return "interrupted"
         return "running"
-    if is_locked(store.run_lock_path(metadata.session_id)):
-        return "running"
-    if pid_alive(status.pid, status.pid_create_time) and not store.run_lock_path(metadata.session_id).exists():
-        return "running"  # written by a version without run locks
-    return "interrupted"
-
+    # On this host a trainer holds its run lock from before it writes 'running' until it ends (the kernel
+    # frees it on any death): without the lock held, nobody trains it, whatever pid the file names.
+    return "running" if is_locked(store.run_lock_path(metadata.session_id)) else "interrupted"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -14,6 +13,7 @@ from llm_tool import paths
 from llm_tool.errors import SessionError
 from llm_tool.sessions.atomic import create_json_exclusive, file_lock, write_json_atomic
 from llm_tool.sessions.schema import SessionMetadata
+from llm_tool.untrusted import read_json_file, shown
 
 FILE_RE = re.compile(r"^training_metadata_(\d{8}_\d{6})(?:_(\d+))?\.json$")
 ID_RE = re.compile(r"^train_(\d{8}_\d{6})(?:_(\d+))?$")
@@ -93,6 +93,9 @@ class SessionStore:
                         keyed.append(((match.group(1), int(match.group(2) or 1)), entry.name))
         except FileNotFoundError:
             return []
+        except OSError as exc:  # e.g. a file where the folder should be
+            raise SessionError(f"cannot list the sessions folder {shown(str(self.dir))}: {exc.strerror}; "
+                               "move that file away") from None
         keyed.sort(reverse=True)
         return [name for _, name in keyed]
 
@@ -119,20 +122,13 @@ class SessionStore:
         raise SessionError(f"cannot create a session file in {self.dir}")
 
     def read_raw(self, path: Path) -> dict:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise SessionError(f"session file not found: {path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SessionError(f"cannot read {path.name}: {exc}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SessionError(
-                f"{path.name} is not valid JSON (line {exc.lineno}: {exc.msg}); fix or delete the file"
-            ) from None
+        """The JSON object of a session file: a regular file (a FIFO never hangs the listing), bounded in size
+        and nesting depth; anything else is a SessionError, shown as an unreadable row."""
+        if path.is_symlink() and not path.exists():
+            raise SessionError(f"{shown(path.name)} is a link to a missing file: `llm-tool sessions delete` removes it")
+        data = read_json_file(path, SessionError, what="session file")
         if not isinstance(data, dict):
-            raise SessionError(f"{path.name} does not hold a JSON object")
+            raise SessionError(f"{shown(path.name)} does not hold a JSON object")
         return data
 
     def read(self, path: Path) -> SessionMetadata:
@@ -142,7 +138,8 @@ class SessionStore:
         try:
             metadata = SessionMetadata.from_dict(data)
         except Exception as exc:  # noqa: BLE001 - a file of another tool or version: unreadable, never a crash
-            raise SessionError(f"{path.name} has unexpected content ({type(exc).__name__}: {exc})") from None
+            reason = f"{type(exc).__name__}: {shown(str(exc))}"
+            raise SessionError(f"{path.name} has unexpected content ({reason})") from None
         info = metadata.training_session
         if FILE_RE.match(path.name):
             sid = session_id_for(path)
@@ -192,10 +189,10 @@ class SessionStore:
             return self.dir / names[index - 1]
         if ID_RE.match(ref):
             path = self.path_for_id(ref)
-            if path.exists():
+            if os.path.lexists(path):  # a dangling link too: it is listed, so it can be shown and deleted
                 return path
             raise SessionError(f"no session '{ref}' in {self.dir}; see `llm-tool sessions list`")
-        if FILE_RE.match(Path(ref).name) and (self.dir / Path(ref).name).exists():
+        if FILE_RE.match(Path(ref).name) and os.path.lexists(self.dir / Path(ref).name):
             return self.dir / Path(ref).name
         matches = [r.path for r in self.iter_refs()
                    if r.metadata and r.metadata.training_session.session_name == ref]

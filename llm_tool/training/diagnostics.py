@@ -74,7 +74,7 @@ def _dead_classes(report: dict[str, Any]) -> list[Diagnosis]:
 
 
 def _still_rising(history: list[dict[str, Any]], epochs_trained: Any) -> list[Diagnosis]:
-    scores = [row.get("macro_f1") for row in history if row.get("macro_f1") is not None]
+    scores: list[float] = [row["macro_f1"] for row in history if row.get("macro_f1") is not None]
     if len(scores) < 2 or scores[-1] - scores[-2] < RISING_DELTA or scores[-1] < max(scores):
         return []
     return [Diagnosis("still_improving", f"validation macro-F1 was still rising at the last epoch "
@@ -83,7 +83,7 @@ def _still_rising(history: list[dict[str, Any]], epochs_trained: Any) -> list[Di
 
 
 def _flat_loss(history: list[dict[str, Any]]) -> list[Diagnosis]:
-    losses = [row.get("train_loss") for row in history if row.get("train_loss") is not None]
+    losses: list[float] = [row["train_loss"] for row in history if row.get("train_loss") is not None]
     if len(losses) < 2 or losses[0] <= 0 or losses[-1] / losses[0] < FLAT_LOSS_RATIO:
         return []
     return [Diagnosis("loss_flat", f"the training loss did not fall ({losses[0]:.3f} → {losses[-1]:.3f}): the "

@@ -34,7 +34,7 @@ class SessionTrainer(Trainer):
     """The stock Trainer with an epoch-seeded length-grouped sampler."""
 
     def _get_train_sampler(self, train_dataset: Any = None) -> Any:
-        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        dataset: Any = train_dataset if train_dataset is not None else self.train_dataset
         if self.args.train_sampling_strategy == "group_by_length":
             # the "length" column may already be gone (unused by the model): input_ids give the same lengths
             names = dataset.column_names

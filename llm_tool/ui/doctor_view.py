@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from rich.table import Table
 
-from llm_tool.ui.console import console, success, warning
+from llm_tool.ui.console import console, safe, success, warning
 
 if TYPE_CHECKING:
     from llm_tool.doctor.checks import Check
@@ -23,7 +22,8 @@ def checks_table(checks: list[Check]) -> Table:
     table.add_column("Detail", overflow="fold")
     table.add_column("Fix", overflow="fold")
     for check in checks:
-        table.add_row(STATUS_MARKS[check.status], escape(check.name), escape(check.detail), escape(check.fix or ""))
+        table.add_row(STATUS_MARKS[check.status], safe(check.name), safe(check.detail, 1000),
+                      safe(check.fix or "", 1000))
     return table
 
 

@@ -47,13 +47,12 @@ def choose(title: str, options: Sequence[str], *, flag_hint: str) -> str:
     """Pick one of ``options`` by its number; without anybody to ask, refuse with ``flag_hint``."""
     if not is_interactive():
         raise InteractiveSessionError(f"{title} — nobody to answer here: {flag_hint}")
-    from rich.markup import escape
     from rich.prompt import IntPrompt
 
-    from llm_tool.ui.console import console
+    from llm_tool.ui.console import console, info
 
     for number, option in enumerate(options, start=1):
-        console.print(f"  {number}. {escape(option)}")
+        info(f"  {number}. {option}")
     choice = IntPrompt.ask(title, console=console)
     if not 1 <= choice <= len(options):
         raise UserError(f"no choice {choice}: give a number from 1 to {len(options)}")

@@ -6,10 +6,8 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
-
 from llm_tool.dispatch.seam import LaunchOptions, LaunchOutcome, Place, TmuxMissing, launch
-from llm_tool.ui.console import console, info, success, warning
+from llm_tool.ui.console import console, info, safe, success, warning
 from llm_tool.ui.interaction import confirm, is_interactive
 
 if TYPE_CHECKING:
@@ -26,7 +24,7 @@ def start(store: SessionStore, path: Path, place: Place, options: LaunchOptions 
     else:
         from llm_tool.ui.progress import screen_progress
 
-        console.print(f"[primary]session[/primary] {store.read(path).session_id}  ({escape(str(path))})")
+        console.print(f"[primary]session[/primary] {safe(store.read(path).session_id)}  ({safe(str(path), 1000)})")
         display = screen_progress()
         try:
             outcome = launch(store, path, place, options, on_event=display)
@@ -54,30 +52,29 @@ def show_outcome(outcome: LaunchOutcome) -> None:
     if outcome.state == "started" and outcome.tmux is not None:
         show_started(outcome.tmux)
     elif outcome.state == "saved":
-        success(f"saved {sid}: {escape(str(outcome.session_path))}")
+        success(f"saved {sid}: {outcome.session_path}")
         info(f"  run it later:  llm-tool sessions resume {sid}   (add --tmux to run it in tmux)")
         info("  or here:       Training Studio → Resume/Relaunch Training → pick it → Start it now")
     elif outcome.state == "interrupted":
         reason = outcome.training.reason if outcome.training else None
-        warning(f"{sid} interrupted ({escape(str(reason))}); its last checkpoint is kept. "
+        warning(f"{sid} interrupted ({reason}); its last checkpoint is kept. "
                 f"Continue with: llm-tool sessions resume {sid}")
     elif outcome.training is not None:
         from llm_tool.ui.tables import metrics_tables
 
         for table in metrics_tables(outcome.training.metrics or {}):
             console.print(table)
-        success(f"{sid} completed: model saved in {escape(str(outcome.training.model_dir))}")
+        success(f"{sid} completed: model saved in {outcome.training.model_dir}")
 
 
 def show_started(result: LaunchResult) -> None:
     """The one message for a training started in tmux: what runs where, how to watch, stop and read it."""
-    name = escape(result.name)
-    success(f"started tmux session {name}: training session {result.session_id} "
+    success(f"started tmux session {result.name}: training session {result.session_id} "
             "(it keeps running if you close this terminal)")
-    info(f"  attach   {escape(result.attach_hint)}   (or `llm-tool tmux attach {name}`; detach: Ctrl-b d)")
+    info(f"  attach   {result.attach_hint}   (or `llm-tool tmux attach {result.name}`; detach: Ctrl-b d)")
     info("  watch    llm-tool tmux monitor   (studio: main menu → Monitor running trainings)")
-    info(f"  stop     llm-tool tmux kill {name}   (it can be resumed afterwards)")
-    info(f"  log      {escape(str(result.log_file))}")
+    info(f"  stop     llm-tool tmux kill {result.name}   (it can be resumed afterwards)")
+    info(f"  log      {result.log_file}")
 
 
 def show_plan(raw: dict[str, Any], base_dir: Path) -> None:
@@ -92,10 +89,10 @@ def show_plan(raw: dict[str, Any], base_dir: Path) -> None:
 
 
 def show_tmux_plan(plan: LaunchPlan, max_retries: int, timeout_hours: float | None) -> None:
-    info("[primary]would start[/primary] (dry run: nothing was created)")
-    info(f"  tmux session  {escape(plan.name)}  (socket {escape(plan.socket)})")
-    info(f"  folder        {escape(str(plan.start_dir))}")
-    info(f"  command       {escape(shlex.join(plan.command))}")
+    info("[primary]would start[/primary] (dry run: nothing was created)", markup=True)
+    info(f"  tmux session  {plan.name}  (socket {plan.socket})")
+    info(f"  folder        {plan.start_dir}")
+    info(f"  command       {shlex.join(plan.command)}")
     retries = f"up to {max_retries} after a crash" if max_retries else "none"
     info(f"  retries       {retries}; timeout {f'{timeout_hours:g} h' if timeout_hours else 'none'}")
-    info(f"  attach with   {escape(plan.attach_hint)}")
+    info(f"  attach with   {plan.attach_hint}")

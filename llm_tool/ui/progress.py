@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from llm_tool.training.event_log import PlainProgress, Tee
 from llm_tool.training.event_log import fmt as _fmt
 from llm_tool.training.events import TrainingEvent
-from llm_tool.ui.console import console
+from llm_tool.ui.console import console, safe
 
 __all__ = ["PlainProgress", "RichProgress", "Tee", "screen_progress"]
 
@@ -28,7 +28,7 @@ class RichProgress:
 
     def __call__(self, event: TrainingEvent) -> None:
         if event.kind == "stage":
-            console.print(f"[muted]•[/muted] {event.message}")
+            console.print(f"[muted]•[/muted] {safe(event.message, 1000)}")
             return
         if event.kind == "begin" and self.task is None:
             self.progress.start()

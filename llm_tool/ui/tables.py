@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import JustifyMethod
-from rich.markup import escape
 from rich.table import Table
 
-from llm_tool.ui.console import status_text
+from llm_tool.ui.console import safe, status_text
 
 
 def _num(value: Any, spec: str = ".4f") -> str:
@@ -38,16 +37,17 @@ def metrics_tables(metrics: dict[str, Any]) -> list[Table]:
         for column in ("label", "precision", "recall", "F1", "support"):
             per_class.add_column(column, justify="right" if column != "label" else "left")
         for name, row in test["per_class"].items():
-            per_class.add_row(name, _num(row["precision"]), _num(row["recall"]), _num(row["f1"]), str(row["support"]))
+            per_class.add_row(safe(name), _num(row["precision"]), _num(row["recall"]), _num(row["f1"]),
+                              str(row["support"]))
         tables.append(per_class)
         matrix = test.get("confusion_matrix", {})
         if "matrix" in matrix:
             confusion = Table(title=f"Confusion matrix ({split}: rows true, columns predicted)", title_style="primary")
             confusion.add_column("")
             for name in matrix["labels"]:
-                confusion.add_column(name, justify="right")
+                confusion.add_column(safe(name), justify="right")
             for name, row in zip(matrix["labels"], matrix["matrix"], strict=False):
-                confusion.add_row(name, *map(str, row))
+                confusion.add_row(safe(name), *map(str, row))
             tables.append(confusion)
     return tables
 
@@ -69,8 +69,9 @@ def format_duration(seconds: float | None) -> str:
 
 
 def _safe(value: Any, spec: str = ".4f") -> str:
-    """A value from a session file as table text: numbers formatted, markup characters escaped."""
-    return escape(_num(value, spec))
+    """A value from a session file as table text: numbers formatted, control characters shown as escapes
+    (no terminal sequence passes), markup characters escaped, at most a few lines long."""
+    return safe(_num(value, spec), 2000)
 
 
 def sessions_table(rows: Iterable[dict[str, Any]], title: str) -> Table:
@@ -84,25 +85,25 @@ def sessions_table(rows: Iterable[dict[str, Any]], title: str) -> Table:
     for row in rows:
         if row.get("error"):  # the file name, then the reason in full (never hidden, never dropped)
             reason = str(row["error"]).removeprefix(f"{row['file']} ")
-            table.add_row(str(row["number"]), "-", "-", escape(row["file"]), escape(reason[:300]),
+            table.add_row(str(row["number"]), "-", "-", safe(row["file"]), safe(reason, 300),
                           status_text("unreadable"), "-", "-")
             continue
-        table.add_row(str(row["number"]), escape(format_date(row["timestamp"])), _safe(row["mode"]),
-                      _safe(row["dataset"]), _safe(row["model"]), status_text(escape(str(row["status"]))),
+        table.add_row(str(row["number"]), _safe(format_date(row["timestamp"])), _safe(row["mode"]),
+                      _safe(row["dataset"]), _safe(row["model"]), status_text(_safe(row["status"])),
                       _safe(row["best_f1"]), format_duration(row["duration_seconds"]))
     return table
 
 
 def details_table(flat: dict[str, Any], title: str) -> Table:
-    table = Table(title=escape(title), title_style="primary", show_lines=False)
+    table = Table(title=safe(title), title_style="primary", show_lines=False)
     table.add_column("Parameter", style="bold")
     table.add_column("Value", overflow="fold")
     for key, value in flat.items():
         if key.endswith(".status") and isinstance(value, str):
-            text = status_text(escape(value))
+            text = status_text(_safe(value))
         else:
             text = _safe(value, ".6g")
-        table.add_row(escape(key), text)
+        table.add_row(safe(key), text)
     return table
 
 
@@ -110,11 +111,11 @@ def compare_table(ids: list[str], rows: dict[str, list[Any]]) -> Table:
     table = Table(title="Session comparison (differences in yellow, marked *)", title_style="primary")
     table.add_column("Parameter", style="bold")
     for sid in ids:
-        table.add_column(escape(sid), overflow="fold")
+        table.add_column(safe(sid), overflow="fold")
     for key, values in rows.items():
         texts = [_safe(v, ".6g") for v in values]
         differs = len(set(texts)) > 1
-        table.add_row(f"[warning]* {escape(key)}[/warning]" if differs else escape(key),
+        table.add_row(f"[warning]* {safe(key)}[/warning]" if differs else safe(key),
                       *[f"[warning]{t}[/warning]" if differs else t for t in texts])
     return table
 
@@ -125,17 +126,17 @@ def plan_table(plan: dict[str, Any], config_path: Path | None = None) -> Table:
     table.add_column("Value")
     rows = plan["rows"]
     table.add_row("rows (train / validation / test)", f"{rows['train']} / {rows['validation']} / {rows['test']}")
-    table.add_row("labels", f"{len(plan['label_names'])}: {', '.join(plan['label_names'][:10])}")
+    table.add_row("labels", f"{len(plan['label_names'])}: {safe(', '.join(plan['label_names'][:10]), 500)}")
     table.add_row("task", "multi-label" if plan["multi_label"] else "single-label")
     if plan.get("split_method"):
-        table.add_row("split", escape(plan["split_method"]))
+        table.add_row("split", safe(plan["split_method"]))
     table.add_row("steps (per epoch / total)", f"{plan['steps_per_epoch']} / {plan['total_steps']}")
     table.add_row("max_length", str(plan["max_length"]))
     table.add_row("parameters", f"{plan['parameters'] / 1e6:.1f} M")
     table.add_row("estimated memory", f"{plan['memory_bytes'] / 2**30:.2f} GiB")
     table.add_row("estimated duration", f"{format_duration(plan['seconds_estimate'])} on {plan['device']} (rough)")
     for note in plan.get("notes", []):
-        table.add_row("note", note)
+        table.add_row("note", safe(note, 1000))
     return table
 
 
@@ -146,8 +147,8 @@ def predictions_table(predictions: Iterable[Any]) -> Table:
     table.add_column("label")
     table.add_column("probabilities", overflow="fold")
     for p in predictions:
-        table.add_row(escape(p.text), escape(", ".join(p.labels) or "-"),
-                      escape(", ".join(f"{k}: {v:.3f}" for k, v in p.probabilities.items())))
+        table.add_row(safe(p.text), safe(", ".join(p.labels) or "-"),
+                      safe(", ".join(f"{k}: {v:.3f}" for k, v in p.probabilities.items())))
     return table
 
 
@@ -163,5 +164,5 @@ def models_table(entries: Iterable[Any]) -> Table:
     table.add_column("Folder", overflow="fold")
     for e in entries:
         size = f"{e.parameters / 1e6:.1f} M" if e.parameters else "?"
-        table.add_row(escape(e.name), escape(describe_languages(e.languages)), size, e.source, escape(e.path))
+        table.add_row(safe(e.name), safe(describe_languages(e.languages)), size, e.source, safe(e.path))
     return table

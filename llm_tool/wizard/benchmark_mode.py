@@ -113,7 +113,6 @@ def start_benchmark(ctx: Context, d: Draft) -> SweepState:
 
 
 def step_launch(ctx: Context, d: Draft) -> None:
-    from rich.markup import escape
 
     from llm_tool.sweeps.launch import attach_command
 
@@ -136,6 +135,6 @@ def step_launch(ctx: Context, d: Draft) -> None:
         info(f"  leaderboard  llm-tool sweep status {name}   (ranked by test macro-F1; the best is recorded on "
              f"benchmark session {state.parent_session.session_id if state.parent_session else '-'})")
         info(f"  stop it      llm-tool sweep kill {name}   (jobs keep a checkpoint: `llm-tool sweep resume {name}`)")
-        info(f"  or directly  {escape(attach_command(state))}")
+        info(f"  or directly  {attach_command(state)}")
         return
 

@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from llm_tool.data.formats import Table as DataTable
+from llm_tool.ui.console import safe
 from llm_tool.ui.tables import format_duration
 from llm_tool.wizard.questions import format_value
 
@@ -82,12 +83,12 @@ def _data_rows(raw: dict[str, Any], plan: Any, title: str) -> Table:
     out = Table(title=title, title_style="primary")
     out.add_column("Setting", style="bold")
     out.add_column("Value", overflow="fold")
-    out.add_row("data file", escape(str(dataset["primary_file"])))
+    out.add_row("data file", safe(str(dataset["primary_file"]), 1000))
     out.add_row("columns", f"text: {dataset['text_column']}, label: {dataset['label_column']}")
     out.add_row("task", dataset["strategy"])
     rows = plan.rows
     out.add_row("rows (train / validation / test)", f"{rows['train']} / {rows['validation']} / {rows['test']}")
-    out.add_row("split", escape(plan.split_method))
+    out.add_row("split", safe(plan.split_method))
     out.add_row("labels", f"{len(plan.label_names)}: {', '.join(plan.label_names[:10])}")
     return out
 
