@@ -37,3 +37,11 @@ class TmuxError(UserError):
 
 class InteractiveSessionError(UserError):
     """A prompt was needed but nobody is at a terminal."""
+
+
+class UnsafePathError(LlmToolError):
+    """The tool refused to delete or write outside a session's own folder (a bug or a hostile file, never done)."""
+
+
+class DiskFullError(LlmToolError):
+    """The disk filled up while training or saving: the message says where; the last complete checkpoint is kept."""
