@@ -65,9 +65,11 @@ def session_checkpoints_dir(session_id: str, root: Path | None = None) -> Path:
 def _check_owned(target: Path, session_id: str, root: Path | None, whole: bool) -> Path:
     """``target`` as an absolute path, when it lies strictly inside models/<session_id>/ (or is it, if ``whole``)."""
     own = session_model_dir(session_id, root)
-    if own.is_symlink():
-        raise UnsafePathError(f"{own} is a symbolic link: llm-tool deletes nothing through it")
     lexical = Path(os.path.abspath(target))
+    if own.is_symlink():  # only the link itself may go (delete --with-model), never anything through it
+        if whole and lexical == own:
+            return lexical
+        raise UnsafePathError(f"{own} is a symbolic link: llm-tool deletes nothing through it")
     resolved = lexical.resolve()
     for candidate in (lexical, resolved):
         inside = candidate.is_relative_to(own) and (whole or candidate != own)

@@ -160,7 +160,8 @@ def test_output_dirs_only_inside_the_models_folder(isolated_home):
     meta = store.read(path)
     models = isolated_home / "models"
     for model_dir, expected in ((str(models / meta.session_id), models / meta.session_id),
-                                (str(models / "custom"), models / "custom"),
+                                (str(models / "custom"), models / meta.session_id),  # the id alone decides
+                                (str(models / "train_20240101_000000"), models / meta.session_id),  # another's
                                 (str(models), models / meta.session_id),
                                 (str(models / ".." / ".." / "x"), models / meta.session_id),
                                 ("models/relative", models / meta.session_id),

@@ -120,9 +120,9 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    _quiet_libraries()
-
     from llm_tool.training import environment
+
+    environment.quiet_libraries()
 
     threads = run.config.model.num_threads or (run.meta.environment.num_threads if resume else None)
     if threads:
@@ -156,18 +156,6 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
         _mark_interrupted(run, stop.reason)
         return TrainingOutcome(run.sid, "interrupted", None, None, stop.reason)
     return _finish(run, trainer, data, tokenizer, max_length, started)
-
-
-def _quiet_libraries() -> None:
-    import warnings
-
-    warnings.filterwarnings("ignore", category=FutureWarning, module="pyarrow")
-    try:
-        from huggingface_hub.utils import disable_progress_bars
-
-        disable_progress_bars()
-    except ImportError:
-        pass
 
 
 def _mark_running(run: Run, resume: bool) -> None:
