@@ -45,3 +45,11 @@ class ConfirmationNeeded(SessionError):
     def __init__(self, message: str, *, question: str) -> None:
         super().__init__(message)
         self.question = question
+
+
+class UnsafePathError(LlmToolError):
+    """The tool refused to delete or write outside a session's own folder (a bug or a hostile file, never done)."""
+
+
+class DiskFullError(LlmToolError):
+    """The disk filled up while training or saving: the message says where; the last complete checkpoint is kept."""

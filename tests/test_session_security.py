@@ -147,11 +147,12 @@ def test_session_file_copied_in_by_hand_cannot_write_or_read_outside_the_home(tm
     assert rows[0]["session_id"] == "train_20250101_120000"
 
     resumed = run_cli("sessions", "resume", "1")  # would load the outside 'checkpoint' if paths were trusted
-    assert resumed.returncode == 2, resumed.stderr
-    assert "no complete checkpoint" in resumed.stderr
+    assert resumed.returncode == 0, resumed.stderr  # it never trained: it starts, writing only under models/<id>
+    assert "starting from the beginning" in resumed.stdout
+    assert (model_dir / "model.safetensors").is_file() and not checkpoints_dir.exists()
     deleted = run_cli("sessions", "delete", "1", "--yes", "--with-model")
     assert deleted.returncode == 0, deleted.stderr
-    assert not path.exists()
+    assert not path.exists() and not model_dir.exists()
     assert (model_outside / "keep.txt").read_text() == "precious"  # --with-model only deletes models/<id>
     assert not marker.exists()
     assert _snapshot(tmp_path, isolated_home) == before
@@ -163,7 +164,8 @@ def test_output_dirs_only_inside_the_models_folder(isolated_home):
     meta = store.read(path)
     models = isolated_home / "models"
     for model_dir, expected in ((str(models / meta.session_id), models / meta.session_id),
-                                (str(models / "custom"), models / "custom"),
+                                (str(models / "custom"), models / meta.session_id),  # the id alone decides
+                                (str(models / "train_20240101_000000"), models / meta.session_id),  # another's
                                 (str(models), models / meta.session_id),
                                 (str(models / ".." / ".." / "x"), models / meta.session_id),
                                 ("models/relative", models / meta.session_id),

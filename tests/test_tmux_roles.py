@@ -40,6 +40,8 @@ def test_sweep_control_and_scheduler_panes_are_not_jobs(tmux_socket: str, isolat
     job = _pane(tmux_socket, "new-window", "-t", f"={SWEEP}", "sleep", "300")
     untagged = _pane(tmux_socket, "split-window", "-t", job, "sleep", "300")  # e.g. a pane a person opened
     plain = _pane(tmux_socket, "new-session", "-d", "-s", PLAIN, "sleep", "300")  # a lone `tmux start` job
+    for name in (SWEEP, PLAIN):  # what the tool sets on the sessions it creates
+        assert tmux(tmux_socket, "set-option", "-t", f"={name}:", "@llm_tool", "1").returncode == 0
     _tag(tmux_socket, control, "control")
     _tag(tmux_socket, scheduler, "scheduler")
     _tag(tmux_socket, job, "job", session_file)

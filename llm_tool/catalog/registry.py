@@ -9,12 +9,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llm_tool import paths
 from llm_tool.catalog.known import KNOWN_LANGUAGES
+from llm_tool.catalog.registry_file import pretrained_dir, read_registry, write_registry
 from llm_tool.errors import ModelError
 
-REGISTRY_FILE = "registry.json"
-MAX_REGISTRY_BYTES = 1 << 20
 MAX_HEADER_BYTES = 100 << 20  # a safetensors header larger than this is not believed
 WEIGHT_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "vocab*", "merges*", "*.md"]
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
@@ -32,34 +30,6 @@ class ModelEntry:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def pretrained_dir(home: Path | None = None) -> Path:
-    """Where downloaded models and the registry live: ``<home>/pretrained``."""
-    return (home or paths.home()) / "pretrained"
-
-
-def _read_registry(home: Path | None) -> dict[str, dict[str, Any]]:
-    path = pretrained_dir(home) / REGISTRY_FILE
-    try:
-        if path.stat().st_size > MAX_REGISTRY_BYTES:
-            raise ModelError(f"{path} is over {MAX_REGISTRY_BYTES >> 20} MiB: not a models registry")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ModelError(f"cannot read the models registry {path}: {type(exc).__name__}; fix or delete it") from None
-    models = data.get("models") if isinstance(data, dict) else None
-    return {k: v for k, v in models.items() if isinstance(v, dict)} if isinstance(models, dict) else {}
-
-
-def _write_registry(home: Path | None, models: dict[str, dict[str, Any]]) -> None:
-    from llm_tool.sessions.atomic import file_lock, write_json_atomic
-
-    folder = pretrained_dir(home)
-    folder.mkdir(parents=True, exist_ok=True)
-    with file_lock(folder / ".registry.lock"):
-        write_json_atomic(folder / REGISTRY_FILE, {"schema_version": 1, "models": models})
 
 
 def count_parameters(folder: Path) -> int | None:
@@ -114,17 +84,6 @@ def known_languages(name: str) -> list[str]:
     return list(KNOWN_LANGUAGES.get(name.lower(), ()))
 
 
-def registered_path(name: str, home: Path | None = None) -> Path | None:
-    """The folder registered under ``name`` in this home, when it still exists."""
-    try:
-        entry = _read_registry(home).get(name)
-    except ModelError:
-        return None
-    if entry and isinstance(entry.get("path"), str) and Path(entry["path"]).is_dir():
-        return Path(entry["path"])
-    return None
-
-
 def list_models(home: Path | None = None) -> list[ModelEntry]:
     """Every model that loads without a connection here, bundled first."""
     from llm_tool.doctor.models import BUNDLED_ALIAS, bundled_model_path, cached_hub_models
@@ -134,7 +93,7 @@ def list_models(home: Path | None = None) -> list[ModelEntry]:
     if bundled is not None:
         entries.append(ModelEntry(BUNDLED_ALIAS, str(bundled), "bundled", known_languages(BUNDLED_ALIAS),
                                   count_parameters(bundled)))
-    for name, entry in sorted(_read_registry(home).items()):
+    for name, entry in sorted(read_registry(home).items()):
         folder = Path(str(entry.get("path", "")))
         if folder.is_dir():
             languages = [str(x) for x in entry.get("languages") or []]
@@ -167,9 +126,9 @@ def add_model(ref: str, *, home: Path | None = None, name: str | None = None,
         raise ModelError(f"model name {key[:120]!r}: use letters, digits, '.', '_', '-' (and one '/')")
     found = [c.upper() for c in languages or []] or card_languages(folder) or known_languages(key)
     entry = ModelEntry(key, str(folder), source, found, count_parameters(folder))
-    models = _read_registry(home)
+    models = read_registry(home)
     models[key] = {"path": entry.path, "source": source, "languages": found}
-    _write_registry(home, models)
+    write_registry(home, models)
     return entry
 
 
@@ -196,7 +155,7 @@ def _download(repo_id: str, target: Path) -> Path:
 def model_languages(name: str, home: Path | None = None) -> list[str]:
     """What a model was trained on, as far as known: its registry entry, its model card, or the known table."""
     try:
-        entry = _read_registry(home).get(name)
+        entry = read_registry(home).get(name)
     except ModelError:
         entry = None
     if entry and entry.get("languages"):

@@ -135,7 +135,7 @@ def collect_jobs(server: TmuxServer | None = None, *, sweep_control: bool = Fals
     server = server or TmuxServer()
     jobs = []
     for pane in server.list_panes():
-        if not is_tool_name(pane.session_name):
+        if not (pane.owned and is_tool_name(pane.session_name)):  # a hand-made `llmtool-x` session is not ours
             continue
         if pane.role in SWEEP_CONTROL_ROLES and not sweep_control:
             continue
@@ -152,4 +152,5 @@ def collect_jobs(server: TmuxServer | None = None, *, sweep_control: bool = Fals
 
 
 def tool_session_names(server: TmuxServer) -> list[str]:
-    return [n for n in server.session_names() if is_tool_name(n)]
+    """The tmux sessions the tool created (marked at creation): the only ones list, attach and kill consider."""
+    return [n for n in server.owned_session_names() if is_tool_name(n)]

@@ -157,6 +157,8 @@ def reclaim_previous_name(server: TmuxServer, meta: SessionMetadata, session_pat
     old = info.get("session")
     if not isinstance(old, str) or not is_tool_name(old):
         return None
+    if server.has_session(old) and old not in server.owned_session_names():
+        return None  # a session of the same name that the tool did not create: never removed
     panes = [p for p in server.list_panes() if p.session_name == old]
     if panes and all(p.dead and p.session_file == str(session_path) for p in panes):
         server.kill_session(old)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from llm_tool.dispatch.tmux_server import HEIGHT, SESSION_OPTION, WIDTH, TmuxServer, escape_format
+from llm_tool.dispatch.tmux_server import HEIGHT, OWNER_OPTION, SESSION_OPTION, WIDTH, TmuxServer, escape_format
 from llm_tool.errors import TmuxError
 
 _CREATED_FORMAT = "#{session_name}\t#{session_id}\t#{window_id}\t#{pane_id}\t#{pane_pid}"
@@ -42,7 +42,9 @@ def new_job_session(server: TmuxServer, name: str, argv: Sequence[str], *, start
         raise TmuxError(f"a tmux session named {name} already exists: choose another --name")
     create = ["new-session", "-d", "-P", "-F", _CREATED_FORMAT, "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT),
               "-c", escape_format(str(start_dir)), *_env_args(environment), "--", *argv]
-    commands: list[list[str]] = [*server.option_commands(), create]
+    # marked in the same client call: list, monitor and kill only ever consider sessions carrying the mark
+    mark = ["set-option", "-t", f"={name}:", OWNER_OPTION, "1"]
+    commands: list[list[str]] = [*server.option_commands(), create, mark]
     if session_file is not None:  # same client call: the pane is never listed without its session file
         commands.append(["set-option", "-p", "-t", f"={name}:", SESSION_OPTION, str(session_file)])
     return _parse_created(server.run_sequence(commands), f"session {name}")

@@ -113,10 +113,11 @@ def _record(job: JobInfo, forced: bool, grace: float) -> str | None:
 
 def check_names(server: TmuxServer, names: list[str]) -> None:
     existing = set(server.session_names())
+    owned = set(server.owned_session_names())
     for name in names:
-        if not is_tool_name(name):
-            raise TmuxError(f"{name} was not created by llm-tool (its sessions start with {NAME_PREFIX}): "
-                            "not touching it")
+        if not is_tool_name(name) or (name in existing and name not in owned):
+            raise TmuxError(f"{name} was not created by llm-tool (its sessions start with {NAME_PREFIX} and carry "
+                            "the tool's mark): not touching it")
         if name not in existing:
             raise TmuxError(f"no tmux session named exactly {name} on socket {server.socket}: "
                             "see `llm-tool tmux list`")

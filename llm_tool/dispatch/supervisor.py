@@ -1,6 +1,7 @@
-"""The job supervisor (`python -m llm_tool.dispatch.supervisor`): tee output, record attempts, retry crashes, time out.
+"""The job supervisor (`python -m llm_tool.dispatch.supervisor`): log, record attempts, retry crashes, time out.
 
-It runs as a tmux pane's own process. Each attempt runs the job in its own process group; a stop signal
+It runs as a tmux pane's own process. Each attempt runs the job in its own session, writing to the log file
+itself (the pane follows the log), so a supervisor killed with -9 never takes the training down; a stop signal
 (SIGTERM, SIGINT, SIGHUP from a closed pane) is forwarded as SIGTERM so the trainer checkpoints, then
 SIGKILL follows after a grace period. Only crashes (exit 1) and kills we did not send are retried.
 """
@@ -132,12 +133,12 @@ class Supervisor:
 
     def _resume_point(self) -> Path | None:
         """The last complete checkpoint; without one, incomplete ones are set aside and the job restarts."""
-        folder = self.recorder.checkpoints_dir()
-        if folder is None:
+        meta, store = self.recorder.read(), self.recorder.store
+        if meta is None or store is None:
             return None
-        found, skipped = ckpt.last_complete(folder)
+        found, skipped = ckpt.last_complete(store.output_dirs(meta)[1])
         if found is None and skipped:
-            ckpt.set_aside(skipped)
+            ckpt.set_aside(skipped, meta.session_id, store.home)
         return found
 
     # ----- the loop ---------------------------------------------------------------------------------
@@ -176,15 +177,17 @@ class Supervisor:
             self.tee.note(f"{ending.reason}: retry {attempt} of {spec.max_retries} in {delay:g} s")
             if not self._wait_before_retry(delay):
                 return self._finish("interrupted", EXIT_INTERRUPTED, f"{self.stop_reason} while waiting to retry")
+            if not spec.command and self.recorder.completed():
+                return self._finish("completed", 0, "completed")  # e.g. killed while tidying up after the save
             resumed_from = None if spec.command else self._resume_point()
-            resume = resumed_from is not None
+            resume = resumed_from is not None or (not spec.command and self.recorder.final_model_saved())
 
     def _attempt(self, attempt: int, argv: list[str], env: dict[str, str], resumed_from: Path | None) -> Ending:
         total = self.spec.max_retries + 1
         self.child = ChildRun(argv, cwd=self.spec.cwd, env=env)
         self.stop_sent_at, self.killed = None, False
         try:
-            pid = self.child.start()
+            pid = self.child.start(self.tee.log)
         except OSError as exc:
             self.tee.note(f"cannot start {argv[0]}: {exc}")
             return Ending(127, None, "other", False, f"cannot start {argv[0]}: {exc}")

@@ -60,6 +60,21 @@ class SessionRecorder:
         assert self.store is not None
         return self.store.output_dirs(meta)[1]
 
+    def completed(self) -> bool:
+        """The job itself recorded a completed run."""
+        meta = self.read()
+        return meta is not None and meta.execution_status.status == "completed"
+
+    def final_model_saved(self) -> bool:
+        """The final model was saved completely (a resume only has to mark the run completed)."""
+        meta = self.read()
+        if meta is None:
+            return False
+        assert self.store is not None
+        from llm_tool.training.finalise import saved_final_model
+
+        return saved_final_model(self.store.output_dirs(meta)[0], meta.session_id) is not None
+
     def started(self, *, max_retries: int, timeout_hours: float | None, log_file: Path | None,
                 command: list[str]) -> None:
         pid, created = process_identity()
@@ -116,23 +131,29 @@ class SessionRecorder:
         def apply(meta: SessionMetadata) -> None:
             status = meta.execution_status
             reported = status.exit_code is not None and status.status in FINAL_STATUSES
-            status.exit_code = exit_code
-            if final == "completed":
+            status.last_checkpoint = str(found) if found else None  # always a folder that exists
+            ending = final
+            if status.status == "completed" and status.exit_code == 0:
+                ending = "completed"  # the job saved its model and said so: nothing after that (a kill) undoes it
+            elif final == "completed":
                 status.status = "completed"
                 status.completed_at = status.completed_at or now_iso()
+                status.exit_code = exit_code
             elif final == "interrupted":
                 if override_reason or not (reported and status.status == "interrupted"):
                     status.interrupt_reason = reason
                 if status.status == "failed":  # the job failed only because it was stopped mid-load
                     status.error_message = None
                 status.status = "interrupted"
-                status.last_checkpoint = str(found) if found else status.last_checkpoint
-            elif not (reported and status.status == "failed"):
-                status.status = "failed"
-                status.error_message = reason[:2000]
-                status.completed_at = now_iso()
+                status.exit_code = exit_code
+            else:
+                if not (reported and status.status == "failed"):
+                    status.status = "failed"
+                    status.error_message = reason[:2000]
+                    status.completed_at = now_iso()
+                status.exit_code = exit_code
             info = status.extra.setdefault(SUPERVISOR_KEY, {})
-            info.update(state=final, ended_at=now_iso(), exit_code=exit_code, final_reason=reason)
+            info.update(state=ending, ended_at=now_iso(), exit_code=exit_code, final_reason=reason)
             info.pop("next_attempt_at", None)
         self._update(apply)
 

@@ -14,6 +14,7 @@ from llm_tool.errors import TmuxError
 SOCKET_ENV = "LLM_TOOL_TMUX_SOCKET"
 DEFAULT_SOCKET = "llm-tool"
 SESSION_OPTION = "@llm_tool_session"  # set on each job pane (and its session): the session metadata file
+OWNER_OPTION = "@llm_tool"  # set to 1 on every tmux session the tool creates: only those are listed or killed
 ROLE_OPTION = "@llm_tool_role"  # set on a sweep's panes: control | scheduler | job (llm_tool.sweeps.tmux_ops)
 WIDTH, HEIGHT = 240, 60
 # Set on every start, before any window is created (tmux reads no config of ours: -f /dev/null).
@@ -83,6 +84,7 @@ class PaneInfo:
     dead_signal: int | None
     session_file: str | None
     role: str | None = None  # a sweep pane's role (control, scheduler, job); None elsewhere
+    owned: bool = False  # its tmux session carries the tool's mark (OWNER_OPTION)
 
 
 def _int(text: str) -> int | None:
@@ -137,6 +139,13 @@ class TmuxServer:
         proc = self.server.cmd("list-sessions", "-F", "#{session_name}")
         return list(proc.stdout) if proc.returncode == 0 else []
 
+    def owned_session_names(self) -> list[str]:
+        """The sessions the tool created (marked with OWNER_OPTION at creation), whatever their names."""
+        proc = self.server.cmd("list-sessions", "-F", f"#{{session_name}}\t#{{{OWNER_OPTION}}}")
+        if proc.returncode != 0:
+            return []
+        return [name for name, _, mark in (line.partition("\t") for line in proc.stdout) if mark == "1"]
+
     def kill_session(self, name: str) -> bool:
         """Remove the session named exactly ``name``; False when it was already gone."""
         proc = self.server.cmd("kill-session", "-t", f"={escape_arg(name)}")
@@ -144,14 +153,14 @@ class TmuxServer:
 
     def list_panes(self) -> list[PaneInfo]:
         """Every pane of every session in one call; [] when the server is not running."""
-        fmt = "\t".join(f"#{{{f}}}" for f in (*_PANE_FIELDS, ROLE_OPTION, SESSION_OPTION))
+        fmt = "\t".join(f"#{{{f}}}" for f in (*_PANE_FIELDS, OWNER_OPTION, ROLE_OPTION, SESSION_OPTION))
         proc = self.server.cmd("list-panes", "-a", "-F", fmt)
         if proc.returncode != 0:
             return []
         panes = []
         for line in proc.stdout:
-            parts = line.split("\t", len(_PANE_FIELDS) + 1)  # the session file (last) may hold any character
-            if len(parts) != len(_PANE_FIELDS) + 2:
+            parts = line.split("\t", len(_PANE_FIELDS) + 2)  # the session file (last) may hold any character
+            if len(parts) != len(_PANE_FIELDS) + 3:
                 continue
             v: dict[str, Any] = dict(zip(_PANE_FIELDS, parts, strict=False))
             panes.append(PaneInfo(
@@ -160,6 +169,7 @@ class TmuxServer:
                 window_id=v["window_id"], pane_id=v["pane_id"], pane_pid=_int(v["pane_pid"]),
                 dead=v["pane_dead"] == "1", dead_status=_int(v["pane_dead_status"]),
                 dead_signal=_int(v["pane_dead_signal"]), session_file=parts[-1] or None, role=parts[-2] or None,
+                owned=parts[-3] == "1",
             ))
         return panes
 

@@ -54,16 +54,16 @@ def create_session(store: SessionStore, raw: dict[str, Any], *, base_dir: Path, 
     sid_home = store.home
     path = store.create(metadata)
     sid = metadata.session_id
-    models = paths.models_dir(sid_home)
+    model_dir, checkpoints_dir = store.output_dirs(store.read(path))
 
-    def set_outputs(meta: SessionMetadata) -> None:
+    def set_outputs(meta: SessionMetadata) -> None:  # for information only: writers derive them from the id
         out = meta.output_paths
-        out.models_dir = str(models)
-        out.model_dir = str(models / sid)
-        out.checkpoints_dir = str(models / sid / "checkpoints")
+        out.models_dir = str(paths.models_dir(sid_home))
+        out.model_dir = str(model_dir)
+        out.checkpoints_dir = str(checkpoints_dir)
         out.logs_dir = str(store.dir)
         out.log_file = str(store.log_path(sid))
-        out.metrics_file = str(models / sid / "metrics.json")
+        out.metrics_file = str(model_dir / "metrics.json")
 
     store.update(path, set_outputs)
     return path, config

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -124,10 +123,8 @@ def delete_session(store: SessionStore, path: Path, *, with_model: bool = False)
         raise SessionError(f"{sid} is running: stop it first")
     store.delete(path)
     store.log_path(sid).unlink(missing_ok=True)
-    if with_model and meta and meta.output_paths.model_dir:
-        model_dir = Path(meta.output_paths.model_dir)
-        if paths.is_within(model_dir, paths.models_dir(store.home)) and model_dir.name == sid:
-            shutil.rmtree(model_dir, ignore_errors=True)
+    if with_model:  # models/<id>, from the id alone: never a folder the file names
+        paths.remove_session_tree(paths.session_model_dir(sid, store.home), sid, store.home, whole=True)
 
 
 def clean_candidates(store: SessionStore, days: float) -> tuple[list[Path], list[tuple[Path, str]]]:

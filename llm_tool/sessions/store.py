@@ -66,21 +66,11 @@ class SessionStore:
         return self.locks_dir / f"{session_id}.run.lock"
 
     def output_dirs(self, metadata: SessionMetadata) -> tuple[Path, Path]:
-        """The session's model folder and checkpoints folder. Recorded paths are used only inside the home's
-        models folder; otherwise models/<session_id>: a session file never decides where training writes."""
-        models = paths.models_dir(self.home).resolve()
-        out = metadata.output_paths
-        default = models / metadata.session_id
-
-        def inside(value: object, fallback: Path) -> Path:
-            if isinstance(value, str) and value:
-                candidate = Path(value)
-                if candidate.is_absolute() and paths.is_within(candidate, models) and candidate.resolve() != models:
-                    return candidate
-            return fallback
-
-        model_dir = inside(out.model_dir, default)
-        return model_dir, inside(out.checkpoints_dir, model_dir / "checkpoints")
+        """The session's model folder and checkpoints folder: models/<session_id>[/checkpoints], from its id alone.
+        ``output_paths`` in the file are informative only: a session file never decides where the tool writes
+        or deletes (the id itself comes from the file name, see ``read``)."""
+        sid = metadata.session_id
+        return paths.session_model_dir(sid, self.home), paths.session_checkpoints_dir(sid, self.home)
 
     def names_newest_first(self) -> list[str]:
         """Session file names sorted by the time in the name (then the _N suffix); no file is opened."""

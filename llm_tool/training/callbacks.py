@@ -90,9 +90,9 @@ class SessionCallback(TrainerCallback):
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         checkpoint = self.checkpoints_dir / f"checkpoint-{state.global_step}"
         if checkpoint.is_dir():
-            mark_complete(checkpoint)
+            mark_complete(checkpoint)  # the Trainer has already rotated older ones away: this one exists
+            self._progress(state, force=True, last_checkpoint=str(checkpoint))  # recorded before any display
             self._event("save", state, message=str(checkpoint))
-            self._progress(state, force=True, last_checkpoint=str(checkpoint))
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._progress(state, force=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
+
+from llm_tool import paths
 
 COMPLETE_MARKER = "llm_tool_checkpoint_complete"
 REQUIRED_FILES = ("trainer_state.json", "optimizer.pt", "scheduler.pt", "model.safetensors")
@@ -49,10 +50,17 @@ def last_complete(folder: Path) -> tuple[Path | None, list[tuple[Path, str]]]:
     return None, skipped
 
 
-def set_aside(checkpoints: list[tuple[Path, str]]) -> None:
+def set_aside(checkpoints: list[tuple[Path, str]], session_id: str, home: Path | None = None) -> None:
     """Move incomplete checkpoints out of the Trainer's way (kept for inspection, not deleted)."""
     for checkpoint, _ in checkpoints:
         target = checkpoint.with_name(checkpoint.name.replace("checkpoint-", "incomplete-"))
-        if target.exists():
-            shutil.rmtree(target)
+        paths.remove_session_tree(target, session_id, home)  # an older set-aside copy of the same step
         checkpoint.rename(target)
+
+
+def remove_incomplete(folder: Path, session_id: str, home: Path | None = None) -> list[Path]:
+    """Delete the checkpoints newer than the last complete one (a save cut short, e.g. by a full disk)."""
+    _, skipped = last_complete(folder)
+    for checkpoint, _ in skipped:
+        paths.remove_session_tree(checkpoint, session_id, home)
+    return [checkpoint for checkpoint, _ in skipped]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
 import socket
 import time
 import traceback
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llm_tool import paths
 from llm_tool.config import parse_config
 from llm_tool.data.analysis import detect_languages
 from llm_tool.data.prepare import PreparedData, prepare
@@ -19,11 +20,11 @@ from llm_tool.sessions.atomic import HeldLock, write_json_atomic
 from llm_tool.sessions.lifecycle import now_iso, process_identity
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
-from llm_tool.training import checkpoints as ckpt
+from llm_tool.training import finalise
 from llm_tool.training.events import EventHandler, TrainingEvent, ignore
+from llm_tool.training.history import TIMING_KEYS, epoch_history
 from llm_tool.training.signals import GracefulStop, StopRequested
 
-TIMING_KEYS = frozenset({"eval_runtime", "eval_samples_per_second", "eval_steps_per_second"})
 EXIT_COMPLETED, EXIT_FAILED, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -40,11 +41,22 @@ class Run:
     """State shared by the steps of one run (kept small: the session file is the real record)."""
 
     def __init__(self, store: SessionStore, path: Path, on_event: EventHandler) -> None:
-        self.store, self.path, self.on_event = store, path, on_event
+        self.store, self.path = store, path
+        self._on_event: EventHandler | None = on_event
         self.meta = store.read(path)
         self.sid = self.meta.session_id
         self.config = parse_config(self.meta.to_dict(), source=path.name)
         self.model_dir, self.checkpoints_dir = store.output_dirs(self.meta)  # always inside the home
+
+    def on_event(self, event: TrainingEvent) -> None:
+        """Report progress; a display that cannot be written to any more (a lost pipe, a full disk) never stops
+        the training: the session file keeps recording progress."""
+        if self._on_event is None:
+            return
+        try:
+            self._on_event(event)
+        except OSError:
+            self._on_event = None
 
     def stage(self, message: str) -> None:
         self.on_event(TrainingEvent(kind="stage", message=message))
@@ -70,24 +82,37 @@ def run_session(store: SessionStore, path: Path, *, resume: bool = False, on_eve
     lock = HeldLock(store.run_lock_path(run.sid))
     if not lock.acquire():
         raise SessionError(f"session {run.sid} is already being trained by another process")
+    try:  # a refused resume changes nothing: no status, no file
+        plan = finalise.plan_resume(run.meta, run.model_dir, run.checkpoints_dir, run.stage) if resume else None
+    except BaseException:
+        lock.release()
+        raise
     stop = GracefulStop()
     stop.install()
     started = time.monotonic()
     try:
-        return _run_locked(run, resume, stop, started)
+        if plan is not None and plan.action == "finish":
+            return _complete_saved(run, plan.metrics or {})
+        checkpoint = plan.checkpoint if plan is not None else None
+        return _run_locked(run, plan is not None and plan.action == "checkpoint", checkpoint, stop, started)
     except StopRequested as exc:
         _mark_interrupted(run, str(exc))
         return TrainingOutcome(run.sid, "interrupted", None, None, str(exc))
     except BaseException as exc:
-        _mark_failed(run, exc, log_to_file)
-        raise
+        full = finalise.disk_full(exc)
+        if full is None:
+            _mark_failed(run, exc, log_to_file)
+            raise
+        _mark_disk_full(run, full, log_to_file)
+        raise finalise.disk_full_error(full, run.sid, run.model_dir,
+                                       finalise.existing_checkpoint(run.checkpoints_dir)) from exc
     finally:
         stop.restore()
         lock.release()
 
 
-def _run_locked(run: Run, resume: bool, stop: GracefulStop, started: float) -> TrainingOutcome:
-    checkpoint = _resume_point(run) if resume else None
+def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulStop,
+                started: float) -> TrainingOutcome:
     _mark_running(run, resume)
     import torch
     from transformers import set_seed
@@ -95,9 +120,9 @@ def _run_locked(run: Run, resume: bool, stop: GracefulStop, started: float) -> T
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    _quiet_libraries()
-
     from llm_tool.training import environment
+
+    environment.quiet_libraries()
 
     threads = run.config.model.num_threads or (run.meta.environment.num_threads if resume else None)
     if threads:
@@ -131,32 +156,6 @@ def _run_locked(run: Run, resume: bool, stop: GracefulStop, started: float) -> T
         _mark_interrupted(run, stop.reason)
         return TrainingOutcome(run.sid, "interrupted", None, None, stop.reason)
     return _finish(run, trainer, data, tokenizer, max_length, started)
-
-
-def _quiet_libraries() -> None:
-    import warnings
-
-    warnings.filterwarnings("ignore", category=FutureWarning, module="pyarrow")
-    try:
-        from huggingface_hub.utils import disable_progress_bars
-
-        disable_progress_bars()
-    except ImportError:
-        pass
-
-
-def _resume_point(run: Run) -> Path:
-    status = run.meta.execution_status.status
-    if status == "completed":
-        raise SessionError(f"{run.sid} already completed: use `llm-tool sessions relaunch {run.sid}` for a new run")
-    found, skipped = ckpt.last_complete(run.checkpoints_dir)
-    for folder, reason in skipped:
-        run.stage(f"skipping {folder.name}: {reason}")
-    if found is None:
-        raise SessionError(f"{run.sid} has no complete checkpoint to resume from: relaunch it instead")
-    ckpt.set_aside(skipped)
-    run.stage(f"resuming from {found.name}")
-    return found
 
 
 def _mark_running(run: Run, resume: bool) -> None:
@@ -286,15 +285,14 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
     }
     run.stage(f"saving the model to {run.model_dir}")
     run.model_dir.mkdir(parents=True, exist_ok=True)
+    (run.model_dir / finalise.METRICS_FILE).unlink(missing_ok=True)  # written again last: it marks a complete save
     trainer.save_model(str(run.model_dir))  # safetensors weights + config (id2label) + tokenizer
     write_json_atomic(run.model_dir / "label_mapping.json",
                       {"labels": data.label_names, "multi_label": data.multi_label,
                        "max_length": max_length, "threshold": 0.5 if data.multi_label else None})
-    write_json_atomic(run.model_dir / "metrics.json", metrics)
     for leftover in ("training_args.bin",):
         (run.model_dir / leftover).unlink(missing_ok=True)
-    if not run.config.model.keep_checkpoints:
-        shutil.rmtree(run.checkpoints_dir, ignore_errors=True)
+    write_json_atomic(run.model_dir / finalise.METRICS_FILE, metrics)
     best = state.best_metric if state.best_metric is not None else reports.get("validation", {}).get("macro_f1")
 
     def apply(meta: SessionMetadata) -> None:
@@ -308,60 +306,81 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
         status.duration_seconds = round(time.monotonic() - started, 2)
         status.train_samples_per_second = train_stats.get("train_samples_per_second")
         status.current_step, status.total_steps = state.global_step, state.max_steps
-        status.last_checkpoint = None if not run.config.model.keep_checkpoints else status.last_checkpoint
+        status.last_checkpoint = finalise.existing_checkpoint(run.checkpoints_dir) if keep else None
         status.exit_code = EXIT_COMPLETED
-    run.update(apply)
+    keep = run.config.model.keep_checkpoints
+    run.update(apply)  # completed first, checkpoints removed after: a kill in between loses nothing
+    if not keep:
+        paths.remove_session_tree(run.checkpoints_dir, run.sid, run.store.home)
     return TrainingOutcome(run.sid, "completed", run.model_dir, metrics)
 
 
-def epoch_history(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per epoch: mean training loss (weighted by the steps of each log window) and validation metrics."""
-    rows: dict[int, dict[str, Any]] = {}
-    sums: dict[int, list[float]] = {}
-    last_step = 0
-    for entry in log_history:
-        epoch = int(-(-round(float(entry.get("epoch", 0)), 6) // 1))  # the epoch this entry closes (ceil)
-        if "loss" in entry:
-            steps = entry["step"] - last_step
-            last_step = entry["step"]
-            total = sums.setdefault(epoch, [0.0, 0])
-            total[0] += float(entry["loss"]) * steps
-            total[1] += steps
-        if "eval_macro_f1" in entry:
-            rows[epoch] = {"epoch": epoch, "step": entry["step"], "validation_loss": entry.get("eval_loss"),
-                           **{k[5:]: v for k, v in entry.items() if k.startswith("eval_") and k != "eval_loss" and
-                              k not in TIMING_KEYS}}
-    for epoch, (loss, steps) in sums.items():
-        rows.setdefault(epoch, {"epoch": epoch})["train_loss"] = round(loss / steps, 6) if steps else None
-    return [rows[e] for e in sorted(rows)]
+def _complete_saved(run: Run, metrics: dict[str, Any]) -> TrainingOutcome:
+    """Resume of a run killed after its final model was saved: mark it completed, finish the clean-up."""
+    keep = run.config.model.keep_checkpoints
+    fields = finalise.completed_fields(metrics)
+
+    def apply(meta: SessionMetadata) -> None:
+        status = meta.execution_status
+        status.status = "completed"
+        status.completed_at = now_iso()
+        status.models_trained = [run.config.model.selected_model]
+        status.best_model = str(run.model_dir)
+        for key, value in fields.items():
+            setattr(status, key, value)
+        status.error_message = status.interrupt_reason = None
+        status.last_checkpoint = finalise.existing_checkpoint(run.checkpoints_dir) if keep else None
+        status.exit_code = EXIT_COMPLETED
+    run.update(apply)
+    if not keep:
+        paths.remove_session_tree(run.checkpoints_dir, run.sid, run.store.home)
+    return TrainingOutcome(run.sid, "completed", run.model_dir, metrics)
 
 
 def _mark_interrupted(run: Run, reason: str) -> None:
-    found, _ = ckpt.last_complete(run.checkpoints_dir)
+    _tidy(run, drop_incomplete=False)
+    found = finalise.existing_checkpoint(run.checkpoints_dir)
 
     def apply(meta: SessionMetadata) -> None:
         status = meta.execution_status
         status.status = "interrupted"
         status.interrupt_reason = reason
-        status.last_checkpoint = str(found) if found else None
+        status.last_checkpoint = found
         status.exit_code = EXIT_INTERRUPTED
     run.update(apply)
 
 
-def _mark_failed(run: Run, exc: BaseException, log_to_file: bool) -> None:
+def _tidy(run: Run, *, drop_incomplete: bool) -> None:
+    with contextlib.suppress(Exception):  # tidying must never hide the error being recorded
+        finalise.tidy_failed_run(run.model_dir, run.checkpoints_dir, run.sid, drop_incomplete=drop_incomplete)
+
+
+def _mark_disk_full(run: Run, found: BaseException, log_to_file: bool) -> None:
+    """Free what the cut-short save took (so the record can be written), then mark the session failed."""
+    _tidy(run, drop_incomplete=True)
+    error = finalise.disk_full_error(found, run.sid, run.model_dir, finalise.existing_checkpoint(run.checkpoints_dir))
+    _mark_failed(run, error, log_to_file, tidy=False)
+
+
+def _mark_failed(run: Run, exc: BaseException, log_to_file: bool, *, tidy: bool = True) -> None:
     if isinstance(exc, KeyboardInterrupt):
         _mark_interrupted(run, "stopped by Ctrl+C")
         return
+    if tidy:
+        _tidy(run, drop_incomplete=False)
     message = str(exc) if isinstance(exc, LlmToolError) else f"{type(exc).__name__}: {exc}"
     if log_to_file:
-        log = run.store.log_path(run.sid)
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a", encoding="utf-8") as handle:
-            handle.write(f"[{now_iso()}] training failed\n{traceback.format_exc()}\n")
+        with contextlib.suppress(OSError):  # the log may sit on a full disk
+            log = run.store.log_path(run.sid)
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with log.open("a", encoding="utf-8") as handle:
+                handle.write(f"[{now_iso()}] training failed\n{traceback.format_exc()}\n")
+    found = finalise.existing_checkpoint(run.checkpoints_dir)
 
     def apply(meta: SessionMetadata) -> None:
         status = meta.execution_status
         status.status = "failed"
+        status.last_checkpoint = found
         status.error_message = message[:2000]
         status.completed_at = now_iso()
         status.exit_code = EXIT_USER_ERROR if isinstance(exc, LlmToolError) and exc.exit_code == 2 else EXIT_FAILED

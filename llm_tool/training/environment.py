@@ -38,3 +38,15 @@ def versions() -> dict[str, Any]:
         "datasets": datasets.__version__,
         "platform": platform.platform(),
     }
+
+
+def quiet_libraries() -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning, module="pyarrow")
+    try:
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+    except ImportError:
+        pass

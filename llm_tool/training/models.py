@@ -34,7 +34,7 @@ def resolve_model(name: str, base_dir: Path | None = None) -> str:
     packaged = packaged_model_dir(name)
     if packaged is not None:
         return str(packaged)
-    from llm_tool.catalog.registry import registered_path
+    from llm_tool.catalog.registry_file import registered_path
 
     registered = registered_path(name)  # `llm-tool models add` of this home
     if registered is not None:
@@ -50,7 +50,7 @@ def resolve_model(name: str, base_dir: Path | None = None) -> str:
 
 
 def available_offline(name: str) -> bool:
-    from llm_tool.catalog.registry import registered_path
+    from llm_tool.catalog.registry_file import registered_path
 
     return (packaged_model_dir(name) is not None or Path(name).expanduser().is_dir()
             or registered_path(name) is not None)

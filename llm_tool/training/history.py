@@ -1,0 +1,29 @@
+"""The per-epoch history of a run (training loss and validation metrics) from the Trainer's log history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TIMING_KEYS = frozenset({"eval_runtime", "eval_samples_per_second", "eval_steps_per_second"})
+
+
+def epoch_history(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per epoch: mean training loss (weighted by the steps of each log window) and validation metrics."""
+    rows: dict[int, dict[str, Any]] = {}
+    sums: dict[int, list[float]] = {}
+    last_step = 0
+    for entry in log_history:
+        epoch = int(-(-round(float(entry.get("epoch", 0)), 6) // 1))  # the epoch this entry closes (ceil)
+        if "loss" in entry:
+            steps = entry["step"] - last_step
+            last_step = entry["step"]
+            total = sums.setdefault(epoch, [0.0, 0])
+            total[0] += float(entry["loss"]) * steps
+            total[1] += steps
+        if "eval_macro_f1" in entry:
+            rows[epoch] = {"epoch": epoch, "step": entry["step"], "validation_loss": entry.get("eval_loss"),
+                           **{k[5:]: v for k, v in entry.items() if k.startswith("eval_") and k != "eval_loss" and
+                              k not in TIMING_KEYS}}
+    for epoch, (loss, steps) in sums.items():
+        rows.setdefault(epoch, {"epoch": epoch})["train_loss"] = round(loss / steps, 6) if steps else None
+    return [rows[e] for e in sorted(rows)]
