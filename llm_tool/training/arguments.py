@@ -8,7 +8,7 @@ from typing import Any
 from llm_tool.config import ModelConfig
 
 
-def training_arguments(cfg: ModelConfig, output_dir: Path, *, precision: dict[str, bool], steps_per_epoch: int,
+def training_arguments(cfg: ModelConfig, output_dir: Path, *, precision: dict[str, Any], steps_per_epoch: int,
                        use_cpu: bool) -> Any:
     from transformers import TrainingArguments
 

@@ -213,6 +213,7 @@ def _analyse(run: Run, data: PreparedData, tokenizer: Any, resume: bool) -> int:
 
 def _build_trainer(run: Run, data: PreparedData, tokenizer: Any, model: Any, max_length: int,
                    device: dict[str, Any], stop: GracefulStop) -> Any:
+    import numpy as np
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback
 
     from llm_tool.training.analysis import steps_per_epoch
@@ -231,7 +232,7 @@ def _build_trainer(run: Run, data: PreparedData, tokenizer: Any, model: Any, max
     per_epoch = steps_per_epoch(len(train), cfg.batch_size, cfg.gradient_accumulation_steps)
     args = training_arguments(cfg, run.checkpoints_dir, precision=precision_flags(cfg.precision, device),
                               steps_per_epoch=per_epoch, use_cpu=not device["cuda"])
-    callbacks = [SessionCallback(on_event=run.on_event, write_progress=run.write_progress, stop=stop,
+    callbacks: list[Any] = [SessionCallback(on_event=run.on_event, write_progress=run.write_progress, stop=stop,
                                  save_steps=cfg.save_steps, checkpoints_dir=run.checkpoints_dir,
                                  total_epochs=cfg.epochs)]
     if cfg.early_stopping:
@@ -241,7 +242,7 @@ def _build_trainer(run: Run, data: PreparedData, tokenizer: Any, model: Any, max
     trainer = SessionTrainer(
         model=model, args=args, train_dataset=train, eval_dataset=validation, processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=lambda p: summary_metrics(p.predictions, p.label_ids, multi),
+        compute_metrics=lambda p: summary_metrics(np.asarray(p.predictions), np.asarray(p.label_ids), multi),
         compute_loss_func=weighted_loss(weights, multi) if weights else None,
         callbacks=callbacks,
     )
@@ -266,7 +267,7 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
         reports[name] = full_report(output.predictions, output.label_ids, data.label_names, data.multi_label)
     state = trainer.state
     history = epoch_history(state.log_history)
-    train_stats = next((e for e in reversed(state.log_history) if "train_runtime" in e), {})
+    train_stats: dict[str, Any] = next((e for e in reversed(state.log_history) if "train_runtime" in e), {})
     metrics = {
         "session_id": run.sid,
         "model": run.config.model.selected_model,
