@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.sessions.schema import STATUSES
+from llm_tool.ui.options import add_budget_options, budget_sets
 
 
 def register(commands: Any) -> None:
@@ -30,6 +31,7 @@ def register(commands: Any) -> None:
 
     p = sub.add_parser("resume", help="continue an interrupted or failed session from its last checkpoint")
     p.add_argument("id")
+    p.add_argument("--time-budget", metavar="DURATION", help="a new time budget for this part of the run, e.g. 1h")
     _dispatch_options(p)
     p.set_defaults(func=cmd_resume)
 
@@ -37,6 +39,7 @@ def register(commands: Any) -> None:
     p.add_argument("id")
     p.add_argument("--dataset", type=Path, help="train on another data file")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    add_budget_options(p)
     p.add_argument("--session-name")
     _dispatch_options(p)
     p.set_defaults(func=cmd_relaunch)
@@ -139,6 +142,7 @@ def _launch(store: Any, path: Path, args: argparse.Namespace, *, resume: bool) -
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from llm_tool.config.presets import parse_duration
     from llm_tool.dispatch.seam import resume_mode
     from llm_tool.sessions.operations import check_resumable, require_confirmed_data
     from llm_tool.sessions.sharing import unconfirmed_data
@@ -150,8 +154,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
         return 1
     if unconfirmed_data(meta):
         store.update(path, lambda m: m.training_session.extra.pop("unconfirmed_data_file", None))
-    # a session saved but never started (pending, no checkpoint yet) simply starts from the beginning
-    return _launch(store, path, args, resume=resume_mode(store, path, meta))
+    resume = resume_mode(store, path, meta)  # a saved, never started session simply starts from the beginning
+    if args.time_budget:
+        budget = args.time_budget
+        parse_duration(budget)
+        store.update(path, lambda m: m.model_config.update({"time_budget": budget}))
+    return _launch(store, path, args, resume=resume)
 
 
 def cmd_relaunch(args: argparse.Namespace) -> int:
@@ -163,7 +171,8 @@ def cmd_relaunch(args: argparse.Namespace) -> int:
     result: list[tuple[Path, list[str]]] = []
 
     def attempt(confirmed: bool) -> None:
-        result.append(relaunch(store, source, dataset=args.dataset, sets=args.sets, session_name=args.session_name,
+        result.append(relaunch(store, source, dataset=args.dataset, sets=[*args.sets, *budget_sets(args)],
+                               session_name=args.session_name,
                                confirmed=confirmed))
     if not _confirmed_data(attempt, args.yes):
         return 1

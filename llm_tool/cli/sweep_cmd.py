@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llm_tool.ui.options import add_budget_options, budget_sets
+
 if TYPE_CHECKING:
     from llm_tool.sweeps.state import SweepState
 
@@ -22,6 +24,7 @@ def _add_launch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="sweep name (default: the file's name); an existing sweep gets the jobs added")
     p.add_argument("--max-parallel", type=int, metavar="N",
                    help="jobs running at once (default: the number of GPUs, or 1 on CPU)")
+    add_budget_options(p)
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting of the base config (repeatable)")
     p.add_argument("--dry-run", action="store_true", help="print windows, panes, jobs and order; start nothing")
@@ -198,13 +201,13 @@ def _print_results(state: SweepState, sweeps: Any) -> None:
 def cmd_start(args: argparse.Namespace) -> int:
     from llm_tool.sweeps.spec import load_sweep_file
 
-    return _launch(load_sweep_file(args.sweep_file, args.sets), args)
+    return _launch(load_sweep_file(args.sweep_file, [*args.sets, *budget_sets(args)]), args)
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from llm_tool.sweeps.spec import benchmark_spec
 
-    return _launch(benchmark_spec(args.config, args.models, args.sets), args)
+    return _launch(benchmark_spec(args.config, args.models, [*args.sets, *budget_sets(args)]), args)
 
 
 # ----- list / status / kill / report / attach --------------------------------------------------------

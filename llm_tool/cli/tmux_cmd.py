@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from llm_tool.ui.options import add_budget_options, budget_sets
+
 
 def register(commands: Any) -> None:
     tmux = commands.add_parser(
@@ -21,6 +23,7 @@ def register(commands: Any) -> None:
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting, e.g. --set model_config.epochs=5 (repeatable)")
     p.add_argument("--auto-confirm", action="store_true", help="never ask")
+    add_budget_options(p)
     p.add_argument("--dry-run", action="store_true", help="validate and show what would run; start nothing")
     p.add_argument("--max-retries", type=int, default=0, metavar="N",
                    help="retry after a crash or an out-of-memory kill, resuming from the last checkpoint")
@@ -89,7 +92,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     from llm_tool.ui.launch_view import start_with_fallback
 
     config_path = args.config.expanduser().resolve()
-    raw = load_raw_config(config_path, args.sets)
+    raw = load_raw_config(config_path, [*args.sets, *budget_sets(args)])
     config_dir = config_path.parent
     _check_data_file(parse_config(raw, source=config_path.name), config_dir)
     options = LaunchOptions(max_retries=args.max_retries, timeout_hours=args.timeout, tmux_name=args.name,

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from llm_tool.ui.options import add_budget_options, budget_sets
+
 
 def register(commands: Any) -> None:
     train = commands.add_parser("train", help="fine-tune a classifier from a config JSON",
@@ -16,6 +18,7 @@ def register(commands: Any) -> None:
     train.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                        help="override a setting, e.g. --set model_config.epochs=5 (repeatable)")
     train.add_argument("--session-name", help="a name for this session (shown in lists, usable as its id)")
+    add_budget_options(train)
     train.add_argument("--dry-run", action="store_true", help="validate and print the plan; train nothing")
     train.add_argument("--session", type=Path, help=argparse.SUPPRESS)  # run an existing pending session file
     train.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
@@ -43,7 +46,7 @@ def run_train(args: argparse.Namespace) -> int:
         return start(store, args.session.resolve(), "foreground", LaunchOptions(resume=args.resume)).exit_code
     if args.config is None:
         raise ConfigError("give a config file: llm-tool train CONFIG.json (see README for the format)")
-    raw = load_raw_config(args.config, args.sets)
+    raw = load_raw_config(args.config, [*args.sets, *budget_sets(args)])
     base_dir = args.config.resolve().parent
     if args.dry_run:
         show_plan(raw, base_dir)

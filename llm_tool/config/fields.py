@@ -40,6 +40,9 @@ def coerce(value: Any, tp: Any, where: str) -> Any:
                 return coerce(value, arg, where)
             except ConfigError as exc:
                 errors.append(str(exc))
+        real = [a for a in args if a is not type(None)]
+        if len(errors) == 1 and len(real) == 1:  # Optional[X]: X's own message says what is allowed
+            raise ConfigError(errors[0] + " (or null)")
         names = " or ".join(_type_name(a) for a in args)
         raise ConfigError(f"{where} must be {names}, got {quoted(value)}")
     if origin is typing.Literal:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from llm_tool.errors import ConfigError
 
 MAX_BUDGET_SECONDS = 14 * 24 * 3600  # two weeks: anything longer is a typo
+BUDGET_REASON = "time budget reached"  # a run's completion reason when its budget stopped it
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,9 @@ class Preset:
 
 
 PRESETS = {
-    "quick": Preset("quick", 5 * 60, 3, 1, "a working model and a baseline in minutes"),
-    "standard": Preset("standard", 10 * 60, 8, 2, "a good model: more epochs, early stopping (the default)"),
-    "thorough": Preset("thorough", 60 * 60, 20, 3, "the best this model can do: many epochs, patient stopping"),
+    "quick": Preset("quick", 10 * 60, 2, 1, "a working model and a baseline in minutes"),
+    "standard": Preset("standard", 2 * 3600, 10, 2, "a good model: automatic settings, early stopping (default)"),
+    "thorough": Preset("thorough", 8 * 3600, 20, 3, "the best this model can do: many epochs, patient stopping"),
 }
 DEFAULT_PRESET = "standard"
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}

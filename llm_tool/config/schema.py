@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from llm_tool.config.auto import AUTO_KEYS, auto_keys
 from llm_tool.config.fields import build
+from llm_tool.config.presets import parse_duration
 from llm_tool.errors import ConfigError
 from llm_tool.untrusted import quoted, read_json_file, shown
 
@@ -22,7 +24,8 @@ DATASET_RECORDED_KEYS = frozenset({
     "fingerprint_sha256", "training_files", "label_names", "split_sizes", "encoding_used",
     "delimiter_used", "format_detected", "split_method", "quoting_used",
 })
-MODEL_RECORDED_KEYS = frozenset({"recommended_model", "resolved_model_path", "num_labels", "max_length_used"})
+MODEL_RECORDED_KEYS = frozenset({"recommended_model", "resolved_model_path", "num_labels", "max_length_used",
+                                 "auto_settings", "expected_seconds", "time_budget_seconds"})
 SETTING_SECTIONS = ("dataset_config", "model_config")
 METADATA_SECTIONS = (
     "training_session", "dataset_config", "language_config", "text_analysis", "model_config",
@@ -112,9 +115,18 @@ class ModelConfig:
     eval_batch_size: int | None = _f(None, "texts per evaluation step (default: 2 x batch_size)", min=1,
                                      max=MAX_BATCH)
     group_by_length: bool = _f(True, "batch texts of similar length together (less padding)")
+    preset: Literal["quick", "standard", "thorough"] | None = _f(
+        None, "session type: quick (~10 min), standard (default, up to 2 h), thorough (up to 8 h)")
+    time_budget: str | None = _f(None, "stop gracefully after this long, e.g. 30m, 2h (default: the preset's)")
+    auto: list[str] | None = _f(None, "settings chosen automatically from model and data size (filled in when "
+                                      "the session is created: those the config leaves out)")
 
     def __post_init__(self) -> None:
         check_ranges(self, "model_config")
+        if self.time_budget is not None:
+            parse_duration(self.time_budget)
+        if self.auto is not None and any(key not in AUTO_KEYS for key in self.auto):
+            raise ConfigError(f"model_config.auto may name only {', '.join(AUTO_KEYS)}")
         name = self.selected_model
         if not name.strip() or len(name) > 1024 or "\x00" in name or any(len(p) > 255 for p in name.split("/")):
             raise ConfigError(f"model_config.selected_model {quoted(name, 80)} is not a model id or folder path "
@@ -149,7 +161,10 @@ def parse_config(data: Any, *, source: str = "config") -> TrainingConfig:
     if "dataset_config" not in data:
         raise ConfigError(f"{source} has no dataset_config section")
     dataset = build(DatasetConfig, data["dataset_config"], "dataset_config", ignored=DATASET_RECORDED_KEYS)
-    model = build(ModelConfig, data.get("model_config") or {}, "model_config", ignored=MODEL_RECORDED_KEYS)
+    given = data.get("model_config") or {}
+    model = build(ModelConfig, given, "model_config", ignored=MODEL_RECORDED_KEYS)
+    if model.auto is None and isinstance(given, dict):  # what the config leaves out is chosen at the start
+        model = dataclasses.replace(model, auto=auto_keys(given))
     return TrainingConfig(dataset=dataset, model=model)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from llm_tool import paths
 from llm_tool.config import apply_overrides, parse_config
+from llm_tool.config.presets import BUDGET_REASON
 from llm_tool.data.hashing import file_sha256
 from llm_tool.errors import ConfirmationNeeded, SessionError
 from llm_tool.sessions.atomic import is_locked
@@ -90,7 +91,7 @@ def relaunch(store: SessionStore, path: Path, *, dataset: Path | None = None, se
 def check_resumable(store: SessionStore, path: Path) -> SessionMetadata:
     meta = store.read(path)
     status = effective_status(store, meta)
-    if status == "completed":
+    if status == "completed" and meta.execution_status.extra.get("completion_reason") != BUDGET_REASON:
         raise SessionError(f"{meta.session_id} already completed: `llm-tool sessions relaunch {meta.session_id}` "
                            "starts a new run with the same settings")
     if status == "running":

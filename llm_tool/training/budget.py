@@ -7,7 +7,9 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-BUDGET_REASON = "time budget reached"
+from llm_tool.config.presets import BUDGET_REASON
+
+__all__ = ["BUDGET_REASON", "TimeBudget"]
 
 
 class TimeBudget(TrainerCallback):

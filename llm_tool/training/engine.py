@@ -21,8 +21,10 @@ from llm_tool.sessions.lifecycle import now_iso, process_identity
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 from llm_tool.training import finalise
+from llm_tool.training.budget import BUDGET_REASON
 from llm_tool.training.events import EventHandler, TrainingEvent, ignore
 from llm_tool.training.history import TIMING_KEYS, epoch_history
+from llm_tool.training.settings_step import prepare_settings
 from llm_tool.training.signals import GracefulStop, StopRequested
 
 EXIT_COMPLETED, EXIT_FAILED, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -148,14 +150,16 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
     if max_length > model_max_length(tokenizer, model.config):
         max_length = model_max_length(tokenizer, model.config)
         run.update(lambda m: m.model_config.update({"max_length_used": max_length}))
+    budget = prepare_settings(run, data, model, max_length, bool(device["cuda"]), resume, started)
     trainer = _build_trainer(run, data, tokenizer, model, max_length, device, stop)
+    trainer.add_callback(budget)
     run.stage("training")
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     stop.training = False
     if stop.reason is not None and trainer.state.global_step < trainer.state.max_steps:
         _mark_interrupted(run, stop.reason)
         return TrainingOutcome(run.sid, "interrupted", None, None, stop.reason)
-    return _finish(run, trainer, data, tokenizer, max_length, started)
+    return _finish(run, trainer, data, tokenizer, max_length, started, budget_reached=budget.reached)
 
 
 def _mark_running(run: Run, resume: bool) -> None:
@@ -251,7 +255,7 @@ def _build_trainer(run: Run, data: PreparedData, tokenizer: Any, model: Any, max
 
 
 def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_length: int,
-            started: float) -> TrainingOutcome:
+            started: float, *, budget_reached: bool = False) -> TrainingOutcome:
     from llm_tool.training.features import tokenize_split
     from llm_tool.training.metrics import full_report
 
@@ -284,6 +288,7 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
         "log_history": [{k: v for k, v in e.items() if k not in TIMING_KEYS}
                         for e in state.log_history if "loss" in e or "eval_macro_f1" in e],
     }
+    metrics["warnings"] = finalise.diagnosis(metrics, run.config.model.class_weights, data)
     run.stage(f"saving the model to {run.model_dir}")
     run.model_dir.mkdir(parents=True, exist_ok=True)
     (run.model_dir / finalise.METRICS_FILE).unlink(missing_ok=True)  # written again last: it marks a complete save
@@ -309,11 +314,13 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
         status.current_step, status.total_steps = state.global_step, state.max_steps
         status.last_checkpoint = finalise.existing_checkpoint(run.checkpoints_dir) if keep else None
         status.exit_code = EXIT_COMPLETED
-    keep = run.config.model.keep_checkpoints
+        status.extra["warnings"] = metrics["warnings"]
+        status.extra["completion_reason"] = BUDGET_REASON if budget_reached else None
+    keep = run.config.model.keep_checkpoints or budget_reached  # a run stopped by its budget can continue
     run.update(apply)  # completed first, checkpoints removed after: a kill in between loses nothing
     if not keep:
         paths.remove_session_tree(run.checkpoints_dir, run.sid, run.store.home)
-    return TrainingOutcome(run.sid, "completed", run.model_dir, metrics)
+    return TrainingOutcome(run.sid, "completed", run.model_dir, metrics, BUDGET_REASON if budget_reached else None)
 
 
 def _complete_saved(run: Run, metrics: dict[str, Any]) -> TrainingOutcome:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool import paths
+from llm_tool.data.prepare import PreparedData
 from llm_tool.errors import DiskFullError, LlmToolError, SessionError
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.training import checkpoints as ckpt
@@ -33,6 +34,14 @@ class ResumePlan:
     metrics: dict[str, Any] | None = None
 
 
+def stopped_by_budget(meta: SessionMetadata) -> bool:
+    """Completed because its time budget was spent (it can be resumed to train on)."""
+    from llm_tool.config.presets import BUDGET_REASON
+
+    status = meta.execution_status
+    return status.status == "completed" and status.extra.get("completion_reason") == BUDGET_REASON
+
+
 def saved_final_model(model_dir: Path, session_id: str) -> dict[str, Any] | None:
     """The metrics of a final model whose save completed (``metrics.json`` is written after the weights)."""
     for name in FINAL_FILES:
@@ -52,6 +61,12 @@ def plan_resume(meta: SessionMetadata, model_dir: Path, checkpoints_dir: Path,
                 stage: Callable[[str], None]) -> ResumePlan:
     """Decide how to resume; a refusal raises SessionError and changes nothing (no file moved, no status)."""
     sid = meta.session_id
+    if stopped_by_budget(meta):  # completed at its time budget: continue training from its last checkpoint
+        found, _ = ckpt.last_complete(checkpoints_dir)
+        if found is None:
+            raise SessionError(f"{sid} reached its time budget but kept no checkpoint: relaunch it instead")
+        stage(f"continuing after the time budget from {found.name}")
+        return ResumePlan("checkpoint", checkpoint=found)
     if meta.execution_status.status == "completed":
         raise SessionError(f"{sid} already completed: use `llm-tool sessions relaunch {sid}` for a new run")
     metrics = saved_final_model(model_dir, sid)
@@ -129,3 +144,12 @@ def tidy_failed_run(model_dir: Path, checkpoints_dir: Path, session_id: str, *, 
         ckpt.remove_incomplete(checkpoints_dir, session_id, model_dir.parent.parent)
     paths.remove_if_empty(checkpoints_dir, session_id, model_dir.parent.parent)
     paths.remove_if_empty(model_dir, session_id, model_dir.parent.parent)
+
+
+def diagnosis(metrics: dict[str, Any], class_weights: Any, data: PreparedData) -> list[dict[str, str]]:
+    """What went wrong in the run, in plain words (training/diagnostics.py), for metrics.json and the session."""
+    from llm_tool.data.labels import label_counts
+    from llm_tool.training.diagnostics import diagnose
+
+    distribution = dict(label_counts(data.splits["train"].labels, data.multi_label))
+    return [d.to_dict() for d in diagnose(metrics, class_weights=class_weights, distribution=distribution)]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llm_tool.config import TrainingConfig
+from llm_tool.config import ModelConfig, TrainingConfig
+from llm_tool.config.auto import AutoChoice, choose
 from llm_tool.data.prepare import prepare
 
 # Effective training throughput used for the duration estimate, in FLOP/s (6 x params x mean tokens per sample).
@@ -29,6 +31,9 @@ class TrainingPlan:
     seconds_estimate: float
     device: str
     split_method: str = ""
+    auto_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    time_budget_seconds: float | None = None
     token_stats: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -57,6 +62,33 @@ def count_parameters(model_name: str, num_labels: int) -> int:
 RUNTIME_OVERHEAD_BYTES = int(0.65 * 2**30)
 
 
+def seconds_per_epoch(parameters: int, tokens_per_sample: float, train_rows: int, validation_rows: int,
+                      cuda: bool) -> float:
+    """One epoch of training plus its validation pass, from the calibrated throughput."""
+    work = 6 * parameters * tokens_per_sample * train_rows + 2 * parameters * tokens_per_sample * validation_rows
+    return work / (GPU_FLOPS if cuda else CPU_FLOPS)
+
+
+def final_eval_seconds(parameters: int, tokens_per_sample: float, rows: int, cuda: bool) -> float:
+    """Evaluating the best model on validation and test at the end."""
+    return 2 * parameters * tokens_per_sample * rows / (GPU_FLOPS if cuda else CPU_FLOPS)
+
+
+def budget_seconds(cfg: ModelConfig) -> float:
+    """The run's time budget: ``time_budget`` when given, else its preset's (standard by default)."""
+    from llm_tool.config.presets import DEFAULT_PRESET, parse_duration, preset
+
+    if cfg.time_budget:
+        return parse_duration(cfg.time_budget)
+    return preset(cfg.preset or DEFAULT_PRESET).budget_seconds
+
+
+def auto_choices(cfg: ModelConfig, parameters: int, train_rows: int, epoch_seconds: float) -> dict[str, AutoChoice]:
+    """The automatic settings of this run (none for the settings the user gave)."""
+    return choose(list(cfg.auto or []), parameters=parameters, train_rows=train_rows, preset_name=cfg.preset,
+                  seconds_per_epoch=epoch_seconds, budget_seconds=budget_seconds(cfg))
+
+
 def estimate_memory(parameters: int, batch_size: int, max_length: int, hidden: int = 768, layers: int = 12) -> int:
     """Process overhead + fp32 weights, grads and 2 AdamW moments (16 B/param) + activations (rough, per batch)."""
     activations = batch_size * max_length * hidden * layers * 34
@@ -74,13 +106,15 @@ def make_plan(config: TrainingConfig, base_dir: Path) -> TrainingPlan:
     analysis = analyse_texts(data.all_texts(), load_tokenizer(cfg.selected_model), cfg.max_length)
     max_length, stats = analysis.max_length, analysis.stats
     rows = {name: len(split) for name, split in data.splits.items()}
-    per_epoch = steps_per_epoch(rows["train"], cfg.batch_size, cfg.gradient_accumulation_steps)
     parameters = count_parameters(cfg.selected_model, len(data.label_names))
     tokens_per_sample = min(max_length, stats.get("token_mean", max_length))
     cuda = torch.cuda.is_available()
-    work = 6 * parameters * tokens_per_sample * rows["train"] * cfg.epochs
-    evals = 2 * parameters * tokens_per_sample * (rows["validation"] * cfg.epochs + rows["validation"] + rows["test"])
-    seconds = (work + evals) / (GPU_FLOPS if cuda else CPU_FLOPS)
+    epoch_seconds = seconds_per_epoch(parameters, tokens_per_sample, rows["train"], rows["validation"], cuda)
+    auto = auto_choices(cfg, parameters, rows["train"], epoch_seconds)
+    cfg = dataclasses.replace(cfg, **{key: choice.value for key, choice in auto.items()})
+    per_epoch = steps_per_epoch(rows["train"], cfg.batch_size, cfg.gradient_accumulation_steps)
+    seconds = epoch_seconds * cfg.epochs + final_eval_seconds(parameters, tokens_per_sample,
+                                                              rows["validation"] + rows["test"], cuda)
     notes = []
     if analysis.needs_long_document_model:
         notes.append(f"5% of texts are longer than {analysis.model_limit} tokens: consider a long-document model")
@@ -90,4 +124,8 @@ def make_plan(config: TrainingConfig, base_dir: Path) -> TrainingPlan:
         memory_bytes=estimate_memory(parameters, cfg.batch_size, max_length),
         seconds_estimate=round(seconds, 1), device="cuda" if cuda else "cpu", token_stats=stats, notes=notes,
         split_method=str(data.record.get("split_method", "")),
+        auto_settings={key: {"value": c.value, "why": c.why} for key, c in auto.items()},
+        settings={"epochs": cfg.epochs, "batch_size": cfg.batch_size, "learning_rate": cfg.learning_rate,
+                  "early_stopping_patience": cfg.early_stopping_patience},
+        time_budget_seconds=budget_seconds(cfg),
     )

@@ -64,7 +64,12 @@ def show_outcome(outcome: LaunchOutcome) -> None:
 
         for table in metrics_tables(outcome.training.metrics or {}):
             console.print(table)
-        success(f"{sid} completed: model saved in {outcome.training.model_dir}")
+        for found in (outcome.training.metrics or {}).get("warnings", []):
+            warning(found["message"])
+        reason = f" ({outcome.training.reason})" if outcome.training.reason else ""
+        success(f"{sid} completed{reason}: model saved in {outcome.training.model_dir}")
+        if outcome.training.reason:
+            info(f"  train on:  llm-tool sessions resume {sid} --time-budget 1h   (from its last checkpoint)")
 
 
 def show_started(result: LaunchResult) -> None:

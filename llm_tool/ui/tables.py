@@ -130,6 +130,15 @@ def plan_table(plan: dict[str, Any], config_path: Path | None = None) -> Table:
     table.add_row("task", "multi-label" if plan["multi_label"] else "single-label")
     if plan.get("split_method"):
         table.add_row("split", safe(plan["split_method"]))
+    for key, value in plan.get("settings", {}).items():
+        auto = plan.get("auto_settings", {}).get(key)
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        table.add_row(key, text + (f"  [muted](auto: {safe(auto['why'], 300)})[/muted]" if auto else ""))
+    if plan.get("time_budget_seconds"):
+        from llm_tool.config.presets import format_budget
+
+        table.add_row("time budget", f"{format_budget(plan['time_budget_seconds'])} (then it stops gracefully; "
+                                     "resumable)")
     table.add_row("steps (per epoch / total)", f"{plan['steps_per_epoch']} / {plan['total_steps']}")
     table.add_row("max_length", str(plan["max_length"]))
     table.add_row("parameters", f"{plan['parameters'] / 1e6:.1f} M")
