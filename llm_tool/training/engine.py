@@ -257,6 +257,8 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
 
     run.stage("evaluating the best model")
     reports: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}  # issue 11: raw predictions for llm_tool.results
+    trainer.args.train_sampling_strategy = "random"  # issue 11: evaluation batches in dataset order, not shuffled
     for name in ("validation", "test"):
         split = data.splits[name]
         if len(split) == 0:
@@ -264,6 +266,7 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
         dataset = trainer.eval_dataset if name == "validation" else tokenize_split(
             split, tokenizer, data.label_names, data.multi_label, max_length, sort_by_length=True)
         output = trainer.predict(dataset)
+        outputs[name] = (output.predictions, output.label_ids, dataset["position"])
         reports[name] = full_report(output.predictions, output.label_ids, data.label_names, data.multi_label)
     state = trainer.state
     history = epoch_history(state.log_history)
@@ -291,6 +294,13 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
                       {"labels": data.label_names, "multi_label": data.multi_label,
                        "max_length": max_length, "threshold": 0.5 if data.multi_label else None})
     write_json_atomic(run.model_dir / "metrics.json", metrics)
+    # issue 11: predictions, tuned thresholds, per-language metrics, model card (rewrites metrics.json)
+    from llm_tool.results.finalize import write_results
+
+    run.stage("writing results (predictions, thresholds, model card)")
+    for warning in write_results(run.model_dir, metrics, outputs, {n: data.splits[n].texts for n in outputs},
+                                 run.meta.to_dict()):
+        run.stage(f"warning: {warning}")
     for leftover in ("training_args.bin",):
         (run.model_dir / leftover).unlink(missing_ok=True)
     if not run.config.model.keep_checkpoints:

@@ -67,6 +67,7 @@ def show_outcome(outcome: LaunchOutcome) -> None:
         for table in metrics_tables(outcome.training.metrics or {}):
             console.print(table)
         success(f"{sid} completed: model saved in {escape(str(outcome.training.model_dir))}")
+        info(f"  report   llm-tool report {sid}   (figures + HTML; studio: Test a trained model → Write its report)")
 
 
 def show_started(result: LaunchResult) -> None:
