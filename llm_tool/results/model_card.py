@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path, PurePath
 from typing import Any
 
-from llm_tool.results.text import clean, md, number, yaml_str
+from llm_tool.results.text import as_dict, clean, md, number, yaml_str
 
 FILE_NAME = "README.md"
 SETTINGS = ("selected_model", "epochs", "batch_size", "learning_rate", "weight_decay", "warmup_ratio",
@@ -14,8 +14,7 @@ SETTINGS = ("selected_model", "epochs", "batch_size", "learning_rate", "weight_d
 
 
 def _section(session: dict[str, Any], name: str) -> dict[str, Any]:
-    value = session.get(name)
-    return value if isinstance(value, dict) else {}
+    return as_dict(session.get(name))
 
 
 def front_matter(metrics: dict[str, Any], session: dict[str, Any]) -> list[str]:
@@ -78,8 +77,7 @@ def _thresholds(metrics: dict[str, Any]) -> list[str]:
 
 def _data(session: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
     data = _section(session, "dataset_config")
-    sizes = data.get("split_sizes") if isinstance(data.get("split_sizes"), dict) else {}
-    distribution = data.get("category_distribution") if isinstance(data.get("category_distribution"), dict) else {}
+    sizes, distribution = as_dict(data.get("split_sizes")), as_dict(data.get("category_distribution"))
     labels = metrics.get("labels") or list(distribution)
     languages = _section(session, "language_config").get("confirmed_languages") or []
     lines = ["## Data", "",

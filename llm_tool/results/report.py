@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.results import plots
-from llm_tool.results.text import htm, number
+from llm_tool.results.text import as_dict, htm, number
 
 SPLITS = ("validation", "test", "evaluation")
 SETTING_KEYS = ("selected_model", "epochs", "batch_size", "learning_rate", "weight_decay", "warmup_ratio",
@@ -93,9 +93,9 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _overview(metrics: dict[str, Any], session: dict[str, Any]) -> str:
-    data = session.get("dataset_config") if isinstance(session.get("dataset_config"), dict) else {}
-    info = session.get("training_session") if isinstance(session.get("training_session"), dict) else {}
-    sizes = data.get("split_sizes") if isinstance(data.get("split_sizes"), dict) else {}
+    data = as_dict(session.get("dataset_config"))
+    info = as_dict(session.get("training_session"))
+    sizes = as_dict(data.get("split_sizes"))
     rows = [
         ["session", htm(metrics.get("session_id") or info.get("session_id") or "-")],
         ["name", htm(info.get("session_name") or "-")],
@@ -139,9 +139,9 @@ def _per_class_table(metrics: dict[str, Any], split: str) -> str:
 
 
 def _settings(session: dict[str, Any]) -> str:
-    config = session.get("model_config") if isinstance(session.get("model_config"), dict) else {}
-    env = session.get("environment") if isinstance(session.get("environment"), dict) else {}
-    info = session.get("training_session") if isinstance(session.get("training_session"), dict) else {}
+    config = as_dict(session.get("model_config"))
+    env = as_dict(session.get("environment"))
+    info = as_dict(session.get("training_session"))
     rows = [[htm(k), htm(config[k])] for k in SETTING_KEYS if k in config]
     rows += [[htm(k), htm(env[k])] for k in ("python", "torch", "transformers", "datasets", "device", "platform")
              if env.get(k)]

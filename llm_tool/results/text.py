@@ -36,3 +36,8 @@ def number(value: Any, spec: str = ".4f") -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return "-"
     return format(value, spec)
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a dict, else an empty one (sections of files written by others may be anything)."""
+    return value if isinstance(value, dict) else {}
