@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "llm_tool"
-CORE = ("config", "data", "sessions", "training", "dispatch", "sweeps", "doctor", "paths", "errors")
+CORE = ("config", "data", "sessions", "training", "dispatch", "sweeps", "doctor", "results", "paths", "errors")
 FORBIDDEN = ("rich", "questionary", "prompt_toolkit", "llm_tool.ui", "llm_tool.cli", "llm_tool.wizard",
              "llm_tool.monitor", "llm_tool.sweeps_ui")
 HEAVY = ("torch", "transformers", "datasets", "sklearn", "matplotlib")

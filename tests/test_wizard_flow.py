@@ -183,11 +183,11 @@ def test_resume_an_interrupted_session_then_test_its_model(data: Path, tiny_mode
     store.update(path, killed)
     capsys.readouterr()
     # studio → resume/relaunch → session 1 → "Resume from the last checkpoint" → foreground;
-    # then main menu → test a model → session 1 → two texts → empty line (back) → exit.
+    # then main menu → test a model → session 1 → type texts → two texts → empty line (back) → exit.
     ctx = run_studio(pick(1), pick(1), pick(1), Keys.ENTER, Keys.ENTER, *STUDIO_TO_EXIT[:1],
-                     pick(4), pick(1), "a great phone", Keys.ENTER, "awful", Keys.ENTER, Keys.ENTER, *EXIT)
+                     pick(4), pick(1), pick(1), "a great phone", Keys.ENTER, "awful", Keys.ENTER, Keys.ENTER, *EXIT)
     assert ctx.prompter.asked == ["main_menu", "studio_menu", "session", "action", "where", "studio_menu",
-                                  "main_menu", "session", "text", "text", "text", "main_menu"]
+                                  "main_menu", "session", "model_action", "text", "text", "text", "main_menu"]
     meta = store.read(path)
     assert meta.execution_status.status == "completed"
     assert meta.execution_status.extra.get("resumed_at")

@@ -25,7 +25,8 @@ def register(commands: Any) -> None:
     train.set_defaults(func=run_train)
 
     infer = commands.add_parser("infer", help="predict labels with a trained model")
-    infer.add_argument("--model-dir", type=Path, required=True, help="models/<session_id>")
+    infer.add_argument("ref", nargs="?", metavar="SESSION", help="session number, id or name (or use --model-dir)")
+    infer.add_argument("--model-dir", type=Path, help="models/<session_id>")
     infer.add_argument("--text", action="append", default=[], help="a text to classify (repeatable)")
     infer.add_argument("--input", type=Path, help="file of texts (CSV/TSV/JSONL/JSON/Parquet/Excel)")
     infer.add_argument("--output", type=Path, help="where to write predictions (.csv, .tsv or .jsonl)")
@@ -66,7 +67,15 @@ def run_infer(args: argparse.Namespace) -> int:
         raise UserError("give --text TEXT (repeatable) or --input FILE --output FILE")
     if args.input and not args.output:
         raise UserError("--input needs --output FILE (.csv, .tsv or .jsonl)")
-    predictor = Predictor(args.model_dir)
+    from llm_tool.results.evaluate import resolve_model
+    from llm_tool.sessions import SessionStore
+    from llm_tool.ui.results_view import loading
+
+    if (args.ref is None) == (args.model_dir is None):
+        raise UserError("give the model: a session (number, id or name) or --model-dir models/<session_id>")
+    model_dir = args.model_dir if args.model_dir is not None else resolve_model(SessionStore(), args.ref).model_dir
+    with loading(f"Loading the model in {model_dir}…"):
+        predictor = Predictor(model_dir)
     if args.input:
         count = predict_file(predictor, args.input, args.output, args.text_column)
         success(f"{count} predictions written to {args.output}")

@@ -261,6 +261,8 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
 
     run.stage("evaluating the best model")
     reports: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}  # issue 11: raw predictions for llm_tool.results
+    trainer.args.train_sampling_strategy = "random"  # issue 11: evaluation batches in dataset order, not shuffled
     for name in ("validation", "test"):
         split = data.splits[name]
         if len(split) == 0:
@@ -268,6 +270,7 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
         dataset = trainer.eval_dataset if name == "validation" else tokenize_split(
             split, tokenizer, data.label_names, data.multi_label, max_length, sort_by_length=True)
         output = trainer.predict(dataset)
+        outputs[name] = (output.predictions, output.label_ids, dataset["position"])
         reports[name] = full_report(output.predictions, output.label_ids, data.label_names, data.multi_label)
     state = trainer.state
     history = epoch_history(state.log_history)
@@ -298,7 +301,12 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
                        "max_length": max_length, "threshold": 0.5 if data.multi_label else None})
     for leftover in ("training_args.bin",):
         (run.model_dir / leftover).unlink(missing_ok=True)
-    write_json_atomic(run.model_dir / finalise.METRICS_FILE, metrics)
+    from llm_tool.results.finalize import write_results  # thresholds, per-language metrics, metrics.json last
+
+    run.stage("writing results (predictions, thresholds, model card)")
+    texts = {name: data.splits[name].texts for name in outputs}
+    for problem in write_results(run.model_dir, metrics, outputs, texts, run.meta.to_dict()):
+        run.stage(f"warning: {problem}")
     best = state.best_metric if state.best_metric is not None else reports.get("validation", {}).get("macro_f1")
 
     def apply(meta: SessionMetadata) -> None:

@@ -39,7 +39,8 @@ def tokenize_split(split: Split, tokenizer: Any, label_names: list[str], multi_l
 
     datasets.disable_progress_bars()
     encoded = encode_labels(split.labels, label_names, multi_label)
-    dataset = datasets.Dataset.from_dict({"text": split.texts, "labels": encoded})
+    dataset = datasets.Dataset.from_dict({"text": split.texts, "labels": encoded,
+                                          "position": list(range(len(split.texts)))})  # row in the split
 
     def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
         out = tokenizer(batch["text"], truncation=True, max_length=max_length)

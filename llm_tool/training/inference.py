@@ -21,6 +21,10 @@ class Prediction:
 class Predictor:
     def __init__(self, model_dir: Path, batch_size: int = 32) -> None:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()  # no library progress bars or load reports around our own display
+        hf_logging.disable_progress_bar()
 
         if not (model_dir / "config.json").exists():
             raise ModelError(f"{model_dir} is not a trained model folder (no config.json): give models/<session_id>")
@@ -40,27 +44,35 @@ class Predictor:
         self.multi_label = bool(mapping.get("multi_label", multi_default))
         self.max_length = int(mapping.get("max_length") or 128)
         self.batch_size = batch_size
+        tuned = mapping.get("thresholds") if self.multi_label else None  # per label, tuned on validation
+        self.thresholds = {str(k): float(v) for k, v in tuned.items()} if isinstance(tuned, dict) else {}
 
-    def predict(self, texts: list[str]) -> list[Prediction]:
+    def logits(self, texts: list[str]) -> Any:
+        """Raw model outputs (rows x labels, numpy) for ``texts``, in order."""
+        import numpy as np
         import torch
 
+        parts = [np.zeros((0, len(self.labels)), dtype=np.float32)]
+        for start in range(0, len(texts), self.batch_size):
+            encoded = self.tokenizer(texts[start:start + self.batch_size], truncation=True,
+                                     max_length=self.max_length, padding=True, return_tensors="pt")
+            with torch.inference_mode():
+                parts.append(self.model(**encoded).logits.float().numpy())
+        return np.concatenate(parts)
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
         from llm_tool.training.metrics import probabilities
 
         out: list[Prediction] = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = texts[start:start + self.batch_size]
-            encoded = self.tokenizer(batch, truncation=True, max_length=self.max_length, padding=True,
-                                     return_tensors="pt")
-            with torch.inference_mode():
-                logits = self.model(**encoded).logits.float().numpy()
-            probs = probabilities(logits, self.multi_label)
-            for text, row in zip(batch, probs, strict=False):
-                scores = {name: round(float(p), 6) for name, p in zip(self.labels, row, strict=False)}
-                if self.multi_label:
-                    chosen = [name for name, p in scores.items() if p >= 0.5]
-                else:
-                    chosen = [self.labels[int(row.argmax())]]
-                out.append(Prediction(text, chosen, scores))
+        probs = probabilities(self.logits(texts), self.multi_label)
+        for text, row in zip(texts, probs, strict=False):
+            scores = {name: round(float(p), 6) for name, p in zip(self.labels, row, strict=False)}
+            if self.multi_label:  # the label's tuned threshold (label_mapping.json), else 0.5
+                chosen = [name for name, p in zip(self.labels, row, strict=False)
+                          if p >= self.thresholds.get(name, 0.5)]
+            else:
+                chosen = [self.labels[int(row.argmax())]]
+            out.append(Prediction(text, chosen, scores))
         return out
 
 

@@ -18,17 +18,20 @@ def probabilities(logits: np.ndarray, multi_label: bool) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def predictions(logits: np.ndarray, multi_label: bool) -> np.ndarray:
+def predictions(logits: np.ndarray, multi_label: bool, thresholds: np.ndarray | None = None) -> np.ndarray:
+    """Class indices (single-label) or 0/1 rows (multi-label: probability >= the label's threshold, 0.5 default)."""
     if multi_label:
-        return (probabilities(logits, True) >= MULTI_LABEL_THRESHOLD).astype(int)
+        cut = MULTI_LABEL_THRESHOLD if thresholds is None else thresholds
+        return (probabilities(logits, True) >= cut).astype(int)
     return logits.argmax(axis=1)
 
 
-def summary_metrics(logits: np.ndarray, labels: np.ndarray, multi_label: bool) -> dict[str, float]:
+def summary_metrics(logits: np.ndarray, labels: np.ndarray, multi_label: bool,
+                    thresholds: np.ndarray | None = None) -> dict[str, float]:
     """The few numbers logged at each evaluation (macro-F1 picks the best epoch)."""
     from sklearn.metrics import accuracy_score, f1_score
 
-    preds = predictions(logits, multi_label)
+    preds = predictions(logits, multi_label, thresholds)
     y = labels.astype(int)
     return {
         "accuracy": float(accuracy_score(y, preds)),
@@ -38,13 +41,14 @@ def summary_metrics(logits: np.ndarray, labels: np.ndarray, multi_label: bool) -
     }
 
 
-def full_report(logits: np.ndarray, labels: np.ndarray, label_names: list[str], multi_label: bool) -> dict[str, Any]:
-    """Everything written to metrics.json for one split."""
+def full_report(logits: np.ndarray, labels: np.ndarray, label_names: list[str], multi_label: bool,
+                thresholds: np.ndarray | None = None) -> dict[str, Any]:
+    """Everything written to metrics.json for one split (multi-label: at ``thresholds``, 0.5 by default)."""
     from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix, precision_recall_fscore_support
 
-    preds = predictions(logits, multi_label)
+    preds = predictions(logits, multi_label, thresholds)
     y = labels.astype(int)
-    report: dict[str, Any] = summary_metrics(logits, labels, multi_label)
+    report: dict[str, Any] = summary_metrics(logits, labels, multi_label, thresholds)
     report["num_samples"] = int(len(y))
     index = list(range(len(label_names)))
     if multi_label:

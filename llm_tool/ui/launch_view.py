@@ -69,7 +69,8 @@ def show_outcome(outcome: LaunchOutcome) -> None:
         reason = f" ({outcome.training.reason})" if outcome.training.reason else ""
         success(f"{sid} completed{reason}: model saved in {outcome.training.model_dir}")
         if outcome.training.reason:
-            info(f"  train on:  llm-tool sessions resume {sid} --time-budget 1h   (from its last checkpoint)")
+            info(f"  train on  llm-tool sessions resume {sid} --time-budget 1h   (from its last checkpoint)")
+        info(f"  report    llm-tool report {sid}   (figures + HTML; studio: Test a trained model → Write its report)")
 
 
 def show_started(result: LaunchResult) -> None:

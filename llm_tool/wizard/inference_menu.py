@@ -47,6 +47,13 @@ def inference_menu(ctx: Context) -> None:
         return
     ctx.show(sessions_table(rows, "Trained models (completed sessions)"))
     name = ctx.ask(session_pick_question(rows, "Which model? Pick a session by its number"))
+    from llm_tool.wizard import results_menu  # issue 11: evaluate on a labelled file, write the report
+
+    action = ctx.ask(results_menu.MODEL_ACTION)
+    if action != "type":
+        run = results_menu.evaluate_model if action == "evaluate" else results_menu.write_model_report
+        run(ctx, folders[name], ctx.store.dir / name)
+        return
     with console.status(f"Loading the model in {folders[name]}…"):
         predictor = Predictor(folders[name])
     info(f"labels: {', '.join(predictor.labels)}{' (multi-label)' if predictor.multi_label else ''}")

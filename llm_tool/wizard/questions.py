@@ -64,7 +64,7 @@ MAIN_MENU = Question("main_menu", "select", "Main menu", back=None, choices=(
     Choice("Training Studio", "studio", "start a new training or resume/relaunch one"),
     Choice("Sessions (history)", "history", "the 20 most recent training sessions, their details and actions"),
     Choice("Monitor running trainings", "monitor", "live view of the trainings running now"),
-    Choice("Test a trained model (inference)", "inference", "type texts and see the predicted labels"),
+    Choice("Test a trained model (inference)", "inference", "type texts, evaluate on a labelled file, or a report"),
     Choice("Environment check", "doctor", "tmux, Python, torch, device, disk, memory, offline models"),
     Choice("Exit", "exit"),
 ))

@@ -1,0 +1,57 @@
+"""`llm-tool evaluate`: score a trained model on a labelled file, record it in the session, optionally report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def register(commands: Any) -> None:
+    evaluate = commands.add_parser(
+        "evaluate", help="score a trained model on a labelled file (same metrics as training)",
+        description="Score a trained model on a labelled file: accuracy, macro/micro/weighted F1, per class, "
+                    "confusion matrix, per language; multi-label also at the tuned thresholds. The result is saved "
+                    "in <model>/evaluations/ and recorded in the session.")
+    evaluate.add_argument("ref", metavar="SESSION|MODEL_DIR", help="session number, id or name, or a model folder")
+    evaluate.add_argument("--data", type=Path, required=True, help="labelled file (CSV/TSV/JSONL/JSON/Parquet/Excel)")
+    evaluate.add_argument("--text-column", help="text column (default: the session's, else 'text')")
+    evaluate.add_argument("--label-column", help="label column (default: the session's, else 'label')")
+    evaluate.add_argument("--report", action="store_true", help="also write an HTML report next to the result")
+    evaluate.add_argument("--json", action="store_true", help="print the result (without per-row predictions) as JSON")
+    evaluate.set_defaults(func=run_evaluate)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
+    from llm_tool.results.evaluate import evaluate_file, resolve_model, save_evaluation, session_columns
+    from llm_tool.sessions import SessionStore
+    from llm_tool.ui.console import info, success
+    from llm_tool.ui.results_view import loading, show_evaluation
+
+    store = SessionStore()
+    ref = resolve_model(store, args.ref)
+    columns = session_columns(store, ref)
+    with loading(f"Scoring {ref.model_dir.name} on {args.data.name}…"):
+        text_column = args.text_column or columns.get("text_column", "text")
+        result = evaluate_file(ref.model_dir, args.data, text_column=text_column,
+                               label_column=args.label_column or columns.get("label_column") or "label",
+                               label_columns=None if args.label_column else columns.get("label_columns"),
+                               label_separator=columns.get("label_separator"))
+        path = save_evaluation(store, ref, result)
+    if args.json:  # stdout holds only the JSON
+        summary = {k: v for k, v in result.items() if k != "predictions"}
+        print(json.dumps({**summary, "result_file": str(path)}, ensure_ascii=False, indent=2))
+        return 0
+    show_evaluation(result)
+    success(f"evaluation saved: {escape(str(path))}" + ("" if ref.session_path else " (no session owns this model)"))
+    if args.report:
+        from llm_tool.results.report import write_report
+
+        with loading("Drawing the figures…"):
+            report = write_report(path.with_suffix(""), result, title=f"Evaluation of {ref.model_dir.name} on "
+                                                                      f"{result['data_file']}")
+        info(f"report: {escape(str(report.html))}")
+    return 0

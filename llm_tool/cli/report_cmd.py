@@ -1,0 +1,37 @@
+"""`llm-tool report`: an HTML report with figures of a trained model (training curves, confusion, F1, PR)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(commands: Any) -> None:
+    report = commands.add_parser(
+        "report", help="write an HTML report (with PNG figures) of a trained model",
+        description="Write report.html (self-contained: figures embedded) and the PNG figures of a trained model: "
+                    "training curves, confusion matrix, F1 per class, per language, PR curves (multi-label), "
+                    "settings, data fingerprint and versions.")
+    report.add_argument("ref", metavar="SESSION|MODEL_DIR", help="session number, id or name, or a model folder")
+    report.add_argument("-o", "--output", type=Path, help="folder to write into (default: <model>/report)")
+    report.set_defaults(func=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
+    from llm_tool.results.evaluate import resolve_model
+    from llm_tool.results.report import build_model_report
+    from llm_tool.sessions import SessionStore
+    from llm_tool.ui.console import info, success
+    from llm_tool.ui.results_view import loading
+
+    store = SessionStore()
+    ref = resolve_model(store, args.ref)
+    with loading("Drawing the figures…"):
+        report = build_model_report(store, ref, args.output)
+    success(f"report written: {escape(str(report.html))}")
+    for image in report.images:
+        info(f"  {escape(str(image))}")
+    return 0
