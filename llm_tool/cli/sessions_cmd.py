@@ -24,8 +24,9 @@ def register(commands: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("show", help="every parameter, status, metric and path of one session")
+    p = sub.add_parser("show", help="one session's results (scores, per class, confusion matrix), then its settings")
     p.add_argument("id", help="row number, session id or name")
+    p.add_argument("--all", action="store_true", help="also every recorded parameter")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_show)
 
@@ -54,8 +55,9 @@ def register(commands: Any) -> None:
     p.add_argument("--dataset", type=Path, help="the data file on this machine")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("compare", help="settings and metrics side by side")
+    p = sub.add_parser("compare", help="settings, data and metrics side by side (what differs)")
     p.add_argument("ids", nargs="+")
+    p.add_argument("--all", action="store_true", help="every field, also those that are the same")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_compare)
 
@@ -100,18 +102,17 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2, default=str))
         return 0
     from llm_tool.ui.console import console, info
-    from llm_tool.ui.tables import sessions_table
+    from llm_tool.ui.history import history_table
 
     if not rows:
         info(f"no training sessions in {store.dir}: start one with `llm-tool train CONFIG` or `llm-tool studio`")
         return 0
     title = f"Training sessions ({'all' if limit is None else f'{len(rows)} most recent'})"
-    console.print(sessions_table(rows, title))
+    console.print(history_table(rows, title))
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from llm_tool.sessions.views import flatten
 
     store = _store()
     path = store.resolve(args.id)
@@ -123,10 +124,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         data["execution_status"]["status"] = effective_status(store, meta)
         print(json.dumps(data, indent=2, default=str))
         return 0
-    from llm_tool.ui.console import console
-    from llm_tool.ui.tables import details_table
+    from llm_tool.ui.session_view import show_session
 
-    console.print(details_table(flatten(meta, store), f"Session {meta.session_id}"))
+    show_session(store, meta, everything=args.all)
     return 0
 
 
@@ -245,7 +245,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     store = _store()
     metas = [store.read(store.resolve(ref)) for ref in args.ids]
-    rows = compare_rows(metas, store)
+    rows = compare_rows(metas, store, everything=args.all)
     ids = [m.session_id for m in metas]
     if args.json:
         print(json.dumps({"sessions": ids, "rows": rows}, indent=2, default=str))

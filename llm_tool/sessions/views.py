@@ -26,7 +26,11 @@ def _number(value: Any) -> float | None:
 
 
 def duration_seconds(meta: SessionMetadata) -> float | None:
+    """Training time over every segment of the run (a resumed run counts each part it ran)."""
     status = meta.execution_status
+    segments = status.extra.get("segment_seconds")
+    if isinstance(segments, list) and segments and all(_number(s) is not None for s in segments):
+        return float(sum(segments))
     recorded = _number(status.duration_seconds)
     if recorded is not None:
         return recorded
@@ -64,6 +68,7 @@ def _summary(store: SessionStore, ref: SessionRef, meta: SessionMetadata) -> dic
         "test_f1": _number(meta.execution_status.test_f1),
         "duration_seconds": duration_seconds(meta),
         "sweep_id": _text(meta.training_session.sweep_id),
+        "benchmark": meta.training_session.workflow == "benchmark",  # its F1 is the winner's test score
         "parent_session": _text(meta.training_session.parent_session),
         "file": ref.path.name,
     }
@@ -115,12 +120,16 @@ def flatten(meta: SessionMetadata, store: SessionStore) -> dict[str, Any]:
     return out
 
 
-COMPARE_SECTIONS = ("dataset_config", "model_config", "execution_status")
+COMPARE_SECTIONS = ("dataset_config", "model_config", "execution_status", "language_config")
 COMPARE_SKIP = {"pid", "pid_create_time", "heartbeat", "host", "started_at", "completed_at", "category_distribution",
-                "fingerprint_sha256", "label_names", "primary_file_relative"}
+                "label_names", "primary_file_relative", "language_distribution", "segment_seconds", "resumed_at",
+                "auto_settings", "best_model", "expected_seconds"}
 
 
-def compare_rows(metas: list[SessionMetadata], store: SessionStore) -> dict[str, list[Any]]:
+def compare_rows(metas: list[SessionMetadata], store: SessionStore, *, everything: bool = False
+                 ) -> dict[str, list[Any]]:
+    """Settings, data (file, fingerprint, split, languages) and results side by side; only the rows that differ
+    unless ``everything``."""
     keys: dict[str, None] = {}
     flats = []
     for meta in metas:
@@ -128,4 +137,47 @@ def compare_rows(metas: list[SessionMetadata], store: SessionStore) -> dict[str,
                 if k.split(".")[0] in COMPARE_SECTIONS and k.split(".", 1)[-1] not in COMPARE_SKIP}
         flats.append(flat)
         keys.update(dict.fromkeys(flat))
-    return {key: [flat.get(key) for flat in flats] for key in keys}
+    rows = {key: [flat.get(key) for flat in flats] for key in keys}
+    if everything:
+        return rows
+    return {key: values for key, values in rows.items() if len({json.dumps(v, default=str) for v in values}) > 1}
+
+
+def saved_metrics(meta: SessionMetadata, store: SessionStore) -> dict[str, Any] | None:
+    """The session's ``models/<id>/metrics.json`` (read bounded, as any file), or None when there is none."""
+    from llm_tool import paths
+    from llm_tool.errors import LlmToolError
+    from llm_tool.untrusted import read_json_file
+
+    try:
+        file = paths.session_model_dir(meta.session_id, store.home) / "metrics.json"
+        data = read_json_file(file, SessionError, what="metrics file") if file.is_file() else None
+    except LlmToolError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def headline(meta: SessionMetadata, store: SessionStore, metrics: dict[str, Any] | None) -> dict[str, Any]:
+    """What a researcher looks at first: status, scores (which split), duration, data, model, split, warnings."""
+    status = meta.execution_status
+    found = metrics or {}
+    test: dict[str, Any] = found["test"] if isinstance(found.get("test"), dict) else {}
+    validation: dict[str, Any] = found["validation"] if isinstance(found.get("validation"), dict) else {}
+    dataset, model = meta.dataset_config, meta.model_config
+    sizes = dataset.get("split_sizes") if isinstance(dataset.get("split_sizes"), dict) else {}
+    return {
+        "status": effective_status(store, meta),
+        "reason": _text(status.extra.get("completion_reason") or status.interrupt_reason or status.error_message),
+        "test_macro_f1": _number(test.get("macro_f1", status.test_f1)),
+        "validation_macro_f1": _number(validation.get("macro_f1", status.best_f1)),
+        "test_accuracy": _number(test.get("accuracy")),
+        "duration_seconds": duration_seconds(meta),
+        "segments": len(status.extra.get("segment_seconds") or []) or 1,
+        "data": _text(dataset.get("primary_file")),
+        "fingerprint": (_text(dataset.get("fingerprint_sha256")) or "")[:12] or None,
+        "model": _text(model.get("selected_model")),
+        "split": _text(dataset.get("split_method")),
+        "split_sizes": " / ".join(str(sizes.get(k, "-")) for k in ("train", "validation", "test")) if sizes else None,
+        "languages": ", ".join(map(str, meta.language_config.confirmed_languages or [])) or None,
+        "warnings": [w.get("message") for w in status.extra.get("warnings") or [] if isinstance(w, dict)],
+    }

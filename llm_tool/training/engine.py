@@ -49,6 +49,13 @@ class Run:
         self.sid = self.meta.session_id
         self.config = parse_config(self.meta.to_dict(), source=path.name)
         self.model_dir, self.checkpoints_dir = store.output_dirs(self.meta)  # always inside the home
+        self.started = time.monotonic()
+
+    def end_segment(self, meta: SessionMetadata) -> None:
+        """Record this part of the run's time; the duration is the sum over every part (resumes included)."""
+        segments = meta.execution_status.extra.setdefault("segment_seconds", [])
+        segments.append(round(time.monotonic() - self.started, 2))
+        meta.execution_status.duration_seconds = round(sum(s for s in segments if isinstance(s, (int, float))), 2)
 
     def on_event(self, event: TrainingEvent) -> None:
         """Report progress; a display that cannot be written to any more (a lost pipe, a full disk) never stops
@@ -317,7 +324,7 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
         status.best_model = str(run.model_dir)
         status.best_f1 = best
         status.test_f1 = reports.get("test", {}).get("macro_f1")
-        status.duration_seconds = round(time.monotonic() - started, 2)
+        run.end_segment(meta)
         status.train_samples_per_second = train_stats.get("train_samples_per_second")
         status.current_step, status.total_steps = state.global_step, state.max_steps
         status.last_checkpoint = finalise.existing_checkpoint(run.checkpoints_dir) if keep else None
@@ -363,6 +370,7 @@ def _mark_interrupted(run: Run, reason: str) -> None:
         status.interrupt_reason = reason
         status.last_checkpoint = found
         status.exit_code = EXIT_INTERRUPTED
+        run.end_segment(meta)
     run.update(apply)
 
 
@@ -400,6 +408,7 @@ def _mark_failed(run: Run, exc: BaseException, log_to_file: bool, *, tidy: bool 
         status.error_message = message[:2000]
         status.completed_at = now_iso()
         status.exit_code = EXIT_USER_ERROR if isinstance(exc, LlmToolError) and exc.exit_code == 2 else EXIT_FAILED
+        run.end_segment(meta)
     try:
         run.update(apply)
     except Exception:  # noqa: BLE001 - never hide the original error behind a bookkeeping one

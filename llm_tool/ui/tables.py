@@ -7,7 +7,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rich.console import JustifyMethod
 from rich.table import Table
 
 from llm_tool.ui.console import safe, status_text
@@ -74,26 +73,6 @@ def _safe(value: Any, spec: str = ".4f") -> str:
     return safe(_num(value, spec), 2000)
 
 
-def sessions_table(rows: Iterable[dict[str, Any]], title: str) -> Table:
-    """Rows come from llm_tool.sessions.views.summary_row."""
-    table = Table(title=title, title_style="primary")
-    columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("#", "right"), ("Date", "left"), ("Mode", "left"), ("Dataset", "left"), ("Model", "left"),
-        ("Status", "left"), ("Best F1", "right"), ("Duration", "right"))
-    for column, justify in columns:
-        table.add_column(column, justify=justify, overflow="fold")
-    for row in rows:
-        if row.get("error"):  # the file name, then the reason in full (never hidden, never dropped)
-            reason = str(row["error"]).removeprefix(f"{row['file']} ")
-            table.add_row(str(row["number"]), "-", "-", safe(row["file"]), safe(reason, 300),
-                          status_text("unreadable"), "-", "-")
-            continue
-        table.add_row(str(row["number"]), _safe(format_date(row["timestamp"])), _safe(row["mode"]),
-                      _safe(row["dataset"]), _safe(row["model"]), status_text(_safe(row["status"])),
-                      _safe(row["best_f1"]), format_duration(row["duration_seconds"]))
-    return table
-
-
 def details_table(flat: dict[str, Any], title: str) -> Table:
     table = Table(title=safe(title), title_style="primary", show_lines=False)
     table.add_column("Parameter", style="bold")
@@ -109,15 +88,21 @@ def details_table(flat: dict[str, Any], title: str) -> Table:
 
 def compare_table(ids: list[str], rows: dict[str, list[Any]]) -> Table:
     table = Table(title="Session comparison (differences in yellow, marked *)", title_style="primary")
-    table.add_column("Parameter", style="bold")
+    table.add_column("Parameter", style="bold", no_wrap=True)
     for sid in ids:
-        table.add_column(safe(sid), overflow="fold")
+        table.add_column(safe(sid.removeprefix("train_")), overflow="fold")
     for key, values in rows.items():
         texts = [_safe(v, ".6g") for v in values]
         differs = len(set(texts)) > 1
-        table.add_row(f"[warning]* {safe(key)}[/warning]" if differs else safe(key),
+        section, _, name = key.partition(".")
+        label = f"{SECTION_SHORT.get(section, section)}.{name}" if name else section
+        table.add_row(f"[warning]* {safe(label)}[/warning]" if differs else safe(label),
                       *[f"[warning]{t}[/warning]" if differs else t for t in texts])
     return table
+
+
+SECTION_SHORT = {"dataset_config": "data", "model_config": "model", "execution_status": "status",
+                 "language_config": "language"}
 
 
 def plan_table(plan: dict[str, Any], config_path: Path | None = None) -> Table:

@@ -39,13 +39,13 @@ def completed_models(ctx: Context) -> tuple[list[dict[str, Any]], dict[str, Path
 
 def inference_menu(ctx: Context) -> None:
     from llm_tool.training.inference import Predictor
-    from llm_tool.ui.tables import sessions_table
+    from llm_tool.ui.history import history_table
 
     rows, folders = completed_models(ctx)
     if not rows:
         info("no completed session with a saved model yet: train one in the Training Studio first")
         return
-    ctx.show(sessions_table(rows, "Trained models (completed sessions)"))
+    ctx.show(history_table(rows, "Trained models (completed sessions)"))
     name = ctx.ask(session_pick_question(rows, "Which model? Pick a session by its number"))
     from llm_tool.wizard import results_menu  # issue 11: evaluate on a labelled file, write the report
 

@@ -28,14 +28,14 @@ RECENT = 20
 def history_menu(ctx: Context, title: str = "Training sessions (20 most recent)") -> None:
     """Table, pick by number, details, action. Back from the actions shows the table again."""
     from llm_tool.sessions.views import list_rows
-    from llm_tool.ui.tables import sessions_table
+    from llm_tool.ui.history import history_table
 
     while True:
         rows = list_rows(ctx.store, limit=RECENT)
         if not rows:
             info(f"no training sessions yet in {ctx.store.dir}: start one with New Training Session")
             return
-        ctx.show(sessions_table(rows, title))
+        ctx.show(history_table(rows, title))
         name = ctx.ask(session_pick_question(rows))
         try:
             session_menu(ctx, ctx.store.dir / name)

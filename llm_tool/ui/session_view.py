@@ -1,0 +1,68 @@
+"""`sessions show`: a headline a researcher reads first, the per-class, confusion, language and threshold tables
+from the saved metrics, then (with --all) every recorded parameter."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+from llm_tool.ui.console import console, info, safe, status_text, warning
+from llm_tool.ui.tables import format_duration
+
+if TYPE_CHECKING:
+    from llm_tool.sessions.schema import SessionMetadata
+    from llm_tool.sessions.store import SessionStore
+
+
+def _score(value: Any) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def headline_table(sid: str, head: dict[str, Any]) -> Table:
+    table = Table(title=f"Session {safe(sid)}", title_style="primary", show_header=False)
+    table.add_column("what", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    status = status_text(safe(head["status"]))
+    table.add_row("status", status + (f"  ({safe(head['reason'], 300)})" if head.get("reason") else ""))
+    table.add_row("test macro-F1", f"{_score(head['test_macro_f1'])}   accuracy {_score(head['test_accuracy'])}")
+    table.add_row("validation macro-F1", _score(head["validation_macro_f1"]) + "  (picked the best epoch)")
+    parts = f" over {head['segments']} runs (resumed)" if head["segments"] > 1 else ""
+    table.add_row("training time", format_duration(head["duration_seconds"]) + parts)
+    table.add_row("data", safe(head["data"] or "-", 300) + (f"  [muted]sha256 {head['fingerprint']}…[/muted]"
+                                                            if head.get("fingerprint") else ""))
+    table.add_row("model", safe(head["model"] or "-", 300))
+    split = safe(head["split"] or "-")
+    table.add_row("split", split + (f"  (train / validation / test: {head['split_sizes']})" if head["split_sizes"]
+                                    else ""))
+    if head.get("languages"):
+        table.add_row("languages", safe(head["languages"]))
+    return table
+
+
+def show_session(store: SessionStore, meta: SessionMetadata, *, everything: bool) -> None:
+    from llm_tool.sessions.views import flatten, headline, saved_metrics
+    from llm_tool.ui.results_view import confusion_table, language_table, per_class_table, thresholds_table
+    from llm_tool.ui.tables import details_table
+
+    metrics = saved_metrics(meta, store)
+    head = headline(meta, store, metrics)
+    console.print(headline_table(meta.session_id, head))
+    for message in head["warnings"]:
+        warning(message)
+    if metrics:
+        split = "test" if isinstance(metrics.get("test"), dict) else "validation"
+        report = metrics.get(split)
+        if isinstance(report, dict):
+            console.print(per_class_table(report, f"Per class ({split})"))
+            confusion = confusion_table(report, f"Confusion matrix ({split})")
+            if confusion is not None:
+                console.print(confusion)
+        for extra in (language_table(metrics), thresholds_table(metrics)):
+            if extra is not None:
+                console.print(extra)
+    if everything:
+        console.print(details_table(flatten(meta, store), f"Session {meta.session_id}: every recorded field"))
+    else:
+        info(f"every parameter: llm-tool sessions show {meta.session_id} --all   (report: llm-tool report "
+             f"{meta.session_id})")
