@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
 
-def wait_until(check: Callable[[], T], *, timeout: float = 120.0, what: str = "", interval: float = 0.1) -> T:
+def wait_until(check: Callable[[], T | None], *, timeout: float = 120.0, what: str = "", interval: float = 0.1) -> T:
     """Poll ``check`` until it returns something truthy (returned); fail naming ``what`` and the last value."""
     deadline = time.monotonic() + timeout
     while True:

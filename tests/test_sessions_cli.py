@@ -25,7 +25,7 @@ WIDE = {"COLUMNS": "250"}
 
 
 class Home:
-    """An llm-tool home: commands run in process (`cli`), or as processes of their own (`spawn`)."""
+    """An llm-tool home, its commands run in process."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -37,13 +37,6 @@ class Home:
     def cli(self, *args: str, **env: str) -> CliResult:
         return run_main(*args, env={**self.env(), **env}, cwd=self.path)
 
-    def spawn(self, name: str, *args: str) -> tuple[subprocess.Popen[str], Path, Path]:
-        out, err = self.path / f"{name}.out", self.path / f"{name}.err"
-        with out.open("w") as o, err.open("w") as e:
-            proc = subprocess.Popen([sys.executable, "-m", "llm_tool", *args], stdout=o, stderr=e, text=True,
-                                    env={**os.environ, **self.env()}, cwd=self.path)
-        return proc, out, err
-
     def json(self, *args: str) -> Any:
         result = self.cli(*args, "--json")
         assert result.returncode == 0, result.stderr
@@ -51,13 +44,6 @@ class Home:
 
     def meta(self, ref: str) -> dict[str, Any]:
         return read_json(self.store.resolve(ref))
-
-
-def _finish(proc: subprocess.Popen[str], out: Path, err: Path, expect: int = 0) -> tuple[str, str]:
-    code = proc.wait(timeout=600)
-    stdout, stderr = out.read_text(), err.read_text()
-    assert code == expect, f"exit {code}\n{stderr[-3000:]}\n{stdout[-2000:]}"
-    return stdout, stderr
 
 
 class History:
@@ -111,11 +97,12 @@ def history(tmp_path_factory, tiny_model) -> History:
     assert "warning" not in imported.stderr  # the same data as A's
     h.imported = h.other_home.meta("1")["training_session"]["session_id"]
 
-    # two trainings side by side
-    runs = [h.home.spawn("b", "sessions", "relaunch", h.a, "--set", "model_config.epochs=2"),
-            h.other_home.spawn("d", "sessions", "relaunch", h.imported, "--dataset", str(h.other_local),
-                               "--session-name", "other")]
-    (_, h.b_stderr), (_, h.d_stderr) = (_finish(*run) for run in runs)
+    relaunched = h.home.cli("sessions", "relaunch", h.a, "--set", "model_config.epochs=2")
+    assert relaunched.returncode == 0, relaunched.stderr[-3000:]
+    other = h.other_home.cli("sessions", "relaunch", h.imported, "--dataset", str(h.other_local),
+                             "--session-name", "other")
+    assert other.returncode == 0, other.stderr[-3000:]
+    h.b_stderr, h.d_stderr = relaunched.stderr, other.stderr
     h.b = h.home.meta("1")["training_session"]["session_id"]
     h.d = h.other_home.meta("1")["training_session"]["session_id"]
     return h
