@@ -1,23 +1,40 @@
-"""Shared fixtures: an isolated home per test, offline hub, and a tiny BERT built from a config."""
+"""Shared fixtures: an isolated home and tmux socket per test, offline hub, a tiny BERT built from a config, and
+one trained session of it shared by the tests that only read a finished training."""
 
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import build_tiny_model
+from tests.helpers import (
+    build_tiny_model,
+    read_json,
+    run_main,
+    sample_rows,
+    session_files,
+    write_config,
+    write_csv,
+)
+from tests.tmux_helpers import private_socket, reap_tmux_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_CSV = ROOT / "data" / "sample" / "sentiment_labelled_sentences.csv"
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh LLM_TOOL_HOME (also the working folder), offline, non-interactive, and a tmux socket of its own:
+    a test never reaches the default tmux server, and a server it started is reaped at the end."""
     home = tmp_path / "home"
     home.mkdir()
+    socket = private_socket()
     monkeypatch.setenv("LLM_TOOL_HOME", str(home))
+    monkeypatch.setenv("LLM_TOOL_TMUX_SOCKET", socket)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
@@ -25,13 +42,58 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("TMUX", raising=False)
     monkeypatch.delenv("LLM_TOOL_SUPERVISED", raising=False)
     monkeypatch.chdir(home)
-    return home
+    try:
+        yield home
+    finally:
+        reap_tmux_server(socket)
+
+
+@pytest.fixture
+def tmux_socket(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test's private tmux server (LLM_TOOL_TMUX_SOCKET), with quick retries; skipped without tmux."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    monkeypatch.setenv("LLM_TOOL_RETRY_BACKOFF", "0.2")
+    monkeypatch.setenv("LLM_TOOL_STOP_GRACE", "20")
+    return os.environ["LLM_TOOL_TMUX_SOCKET"]
+
+
+@pytest.fixture
+def interactive(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The studio may prompt (the prompts read the keys a test feeds them)."""
+    monkeypatch.delenv("LLM_TOOL_NON_INTERACTIVE", raising=False)
 
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-layer, 32-wide BERT with a word-level vocabulary of the sample data (random weights)."""
     return build_tiny_model(tmp_path_factory.mktemp("tiny_model"), SAMPLE_CSV)
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A completed training session in a home of its own."""
+
+    home: Path
+    session_file: Path
+    model_dir: Path
+    data: Path
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Trained:
+    """The tiny model trained once per test session (60 sample rows, 1 epoch, `llm-tool train` in process) and
+    shared: tests read it and never change it (copy what you need to change into the test's own home)."""
+    home = tmp_path_factory.mktemp("trained") / "home"
+    home.mkdir()
+    data = write_csv(home / "reviews.csv", sample_rows(SAMPLE_CSV, 60))
+    config = write_config(home / "config.json", data, tiny_model, num_threads=1)
+    result = run_main("train", str(config), "--session-name", "shared", env={"LLM_TOOL_HOME": str(home)}, cwd=home)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (session_file,) = session_files(home)
+    meta = read_json(session_file)
+    assert meta["execution_status"]["status"] == "completed"
+    return Trained(home, session_file, Path(meta["output_paths"]["model_dir"]), data)
 
 
 @pytest.fixture

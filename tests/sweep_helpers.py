@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tests.helpers import read_json
-from tests.tmux_helpers import retry_until, tmux
+from tests.helpers import read_json, wait_until
+from tests.tmux_helpers import tmux
 
 if TYPE_CHECKING:
     from llm_tool.sweeps.state import SweepState
@@ -29,7 +29,7 @@ def state_when(home: Path, name: str, predicate: Any, *, timeout: float = 180.0,
         except (OSError, ValueError):
             return None
         return state if predicate(state) else None
-    return retry_until(check, timeout=timeout, interval=0.3, what=what or f"sweep {name}")
+    return wait_until(check, timeout=timeout, interval=0.3, what=what or f"sweep {name}")
 
 
 def job(state: dict[str, Any], key: str) -> dict[str, Any]:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.helpers import read_json, run_cli
+from tests.helpers import read_json, run_main
 from tests.sweep_helpers import state_of
-from tests.tmux_helpers import make_config, needs_tmux, tmux_socket
-
-__all__ = ["tmux_socket"]  # the fixture, imported for pytest
+from tests.tmux_helpers import make_config, needs_tmux
 
 pytestmark = needs_tmux
 
@@ -18,12 +16,12 @@ def test_benchmark_ranks_candidates_and_records_the_best(tmux_socket: str, isola
                                                          sample_csv: Path, tmp_path: Path) -> None:
     other = shutil.copytree(tiny_model, tmp_path / "tiny_b")
     config = make_config(isolated_home.parent / "cfg", "bench.json", tiny_model, sample_csv, rows=60, epochs=1)
-    proc = run_cli("benchmark", str(config), "--models", str(tiny_model), "--name", "cmp", "--wait")
+    proc = run_main("benchmark", str(config), "--models", str(tiny_model), "--name", "cmp", "--wait")
     assert proc.returncode == 0, proc.stderr
     assert "started benchmark cmp: 1 jobs, at most 1 at once" in proc.stdout
 
     # a second candidate added to the finished benchmark: its scheduler starts again, the parent is updated
-    proc = run_cli("benchmark", str(config), "--models", str(other), "--name", "cmp", "--yes", "--wait",
+    proc = run_main("benchmark", str(config), "--models", str(other), "--name", "cmp", "--yes", "--wait",
                    env={"COLUMNS": "200"})
     assert proc.returncode == 0, proc.stderr
     assert "Leaderboard of cmp (ranked by test macro-F1)" in proc.stdout and "best model:" in proc.stdout
@@ -50,7 +48,7 @@ def test_benchmark_ranks_candidates_and_records_the_best(tmux_socket: str, isola
     metrics = read_json(Path(isolated_home / "models" / status["best_session"] / "metrics.json"))
     assert metrics["test"]["macro_f1"] == status["best_f1"]
 
-    proc = run_cli("sweep", "report", "cmp", "-o", str(isolated_home / "reports"))
+    proc = run_main("sweep", "report", "cmp", "-o", str(isolated_home / "reports"))
     assert proc.returncode == 0, proc.stderr
     text = (isolated_home / "reports" / "cmp.md").read_text(encoding="utf-8")
     assert text.startswith("# Benchmark `cmp`") and state["parent_session"]["session_id"] in text

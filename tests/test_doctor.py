@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from llm_tool.doctor.checks import Check, check_disk, check_tmux, run_checks, worst
-from tests.helpers import run_cli
+from tests.helpers import run_main
 
 NAMES = ["python", "torch", "transformers", "tmux", "device", "disk", "memory", "models"]
 
@@ -46,7 +46,7 @@ def test_worst_status() -> None:
 
 
 def test_doctor_json_and_table(isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_cli("doctor", "--json", timeout=120)
+    result = run_main("doctor", "--json")
     data = json.loads(result.stdout)
     assert [c["name"] for c in data["checks"]] == NAMES
     assert set(data["checks"][0]) == {"name", "status", "detail", "fix"}

@@ -109,9 +109,8 @@ def test_the_model_pointer_fits_the_language_and_missing_models_say_how_to_get_t
     assert default_model(english, ["EN"]) == "all-MiniLM-L6-v2"
 
 
-def test_studio_on_french_data(isolated_home: Path, monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.delenv("LLM_TOOL_NON_INTERACTIVE", raising=False)
+@pytest.mark.usefixtures("interactive")
+def test_studio_on_french_data(isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [{"text": f"{text} ({i})", "label": label} for i in range(4) for text, label in FRENCH]
     write_csv(isolated_home / "avis.csv", rows)
     # file, text, label, task, split; quick, 1 epoch, batch 8; model: Enter on the pointer (camembert-base,

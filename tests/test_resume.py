@@ -7,12 +7,20 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from datetime import datetime
 from pathlib import Path
 
-import pytest
-
-from tests.helpers import read_json, run_cli, sample_rows, session_files, write_config, write_csv
+from llm_tool.sessions import SessionStore
+from tests.helpers import (
+    fake_session,
+    read_json,
+    run_main,
+    sample_rows,
+    session_files,
+    wait_until,
+    write_config,
+    write_csv,
+)
 
 STEPS_PER_EPOCH = 30  # 300 rows -> 240 train rows / batch 8
 
@@ -43,30 +51,26 @@ def _checkpoint_steps(checkpoints: Path) -> list[int]:
 
 
 def _train_and_kill(config: Path, home: Path, kill_after_step: int) -> Path:
-    """Start training in a subprocess; SIGKILL it once a checkpoint past ``kill_after_step`` exists."""
+    """Start training in a process of its own; SIGKILL it once a checkpoint past ``kill_after_step`` exists."""
     proc = subprocess.Popen([sys.executable, "-m", "llm_tool", "train", str(config)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
-    deadline = time.monotonic() + 180
-    path = None
+
+    def checkpointed() -> Path | None:
+        assert proc.poll() is None, "training finished before it could be killed"
+        files = session_files(home)
+        folder = read_json(files[-1])["output_paths"].get("checkpoints_dir") if files else None
+        if folder and any(step >= kill_after_step for step in _checkpoint_steps(Path(folder))):
+            return files[-1]
+        return None
     try:
-        while time.monotonic() < deadline:
-            files = session_files(home)
-            if files:
-                path = files[-1]
-                folder = read_json(path)["output_paths"].get("checkpoints_dir")
-                if folder and any(step >= kill_after_step for step in _checkpoint_steps(Path(folder))):
-                    break
-            if proc.poll() is not None:
-                pytest.fail("training finished before it could be killed")
-            time.sleep(0.02)
-        else:
-            pytest.fail("no checkpoint appeared in time")
+        path = wait_until(checkpointed, timeout=300, what=f"a checkpoint past step {kill_after_step}",
+                          interval=0.02)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert path is not None
+            proc.wait()
     return path
 
 
@@ -85,14 +89,14 @@ def _comparable(metrics: dict) -> dict:
 def _run_case(tmp_path: Path, home: Path, sample_csv: Path, tiny_model: Path, *, corrupt_newest: bool,
               **extra: object) -> None:
     baseline_cfg = _config(tmp_path, sample_csv, tiny_model, "baseline", **extra)
-    done = run_cli("train", str(baseline_cfg))
+    done = run_main("train", str(baseline_cfg))
     assert done.returncode == 0, done.stderr[-2000:]
     baseline_path = session_files(home)[-1]
 
     killed_path = _train_and_kill(_config(tmp_path, sample_csv, tiny_model, "killed", **extra), home,
                                   kill_after_step=STEPS_PER_EPOCH + 5)
     assert killed_path != baseline_path
-    listed = run_cli("sessions", "list", "--json")
+    listed = run_main("sessions", "list", "--json")
     status = {row["session_id"]: row["status"] for row in json.loads(listed.stdout)}
     killed_id = read_json(killed_path)["training_session"]["session_id"]
     assert status[killed_id] == "interrupted"  # the dead process is never shown as running
@@ -102,7 +106,7 @@ def _run_case(tmp_path: Path, home: Path, sample_csv: Path, tiny_model: Path, *,
         (newest / "llm_tool_checkpoint_complete").unlink()
         (newest / "trainer_state.json").unlink()
 
-    resumed = run_cli("sessions", "resume", killed_id)
+    resumed = run_main("sessions", "resume", killed_id)
     assert resumed.returncode == 0, resumed.stderr[-3000:] + resumed.stdout[-3000:]
     if corrupt_newest:
         assert "skipping checkpoint-" in resumed.stdout
@@ -128,9 +132,8 @@ def test_resume_skips_checkpoint_cut_short_by_kill(tmp_path, isolated_home, samp
     _run_case(tmp_path, isolated_home, sample_csv, tiny_model, corrupt_newest=True)
 
 
-def test_resume_refuses_completed_session(tmp_path, isolated_home, sample_csv, tiny_model):
-    data = write_csv(tmp_path / "d.csv", sample_rows(sample_csv, 40))
-    assert run_cli("train", str(write_config(tmp_path / "c.json", data, tiny_model))).returncode == 0
-    result = run_cli("sessions", "resume", "1")
+def test_resume_refuses_completed_session(isolated_home):
+    fake_session(SessionStore(), datetime(2025, 1, 2, 3, 4, 5), status="completed")
+    result = run_main("sessions", "resume", "1")
     assert result.returncode == 2
     assert "already completed" in result.stderr and "relaunch" in result.stderr

@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,7 +20,16 @@ import pytest
 from llm_tool.sessions import SessionMetadata, SessionStore
 from llm_tool.sessions.lifecycle import effective_status, parse_iso
 from llm_tool.training.checkpoints import incomplete_reason
-from tests.helpers import read_json, run_cli, sample_rows, session_files, write_config, write_csv
+from tests.helpers import (
+    CliResult,
+    read_json,
+    run_main,
+    sample_rows,
+    session_files,
+    wait_until,
+    write_config,
+    write_csv,
+)
 
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 TOTAL_EPOCHS = 5  # 600 rows -> 480 train rows / batch 8 = 60 steps an epoch, 300 steps: seconds of training
@@ -56,8 +64,8 @@ class Training:
     def stderr(self) -> str:
         return self.err_path.read_text()
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run_cli(*args, env={**OFFLINE, "LLM_TOOL_HOME": str(self.home), "COLUMNS": "200"}, cwd=self.home)
+    def cli(self, *args: str) -> CliResult:
+        return run_main(*args, env={**OFFLINE, "LLM_TOOL_HOME": str(self.home), "COLUMNS": "200"}, cwd=self.home)
 
 
 def _training_started(data: dict[str, Any] | None) -> bool:
@@ -116,22 +124,19 @@ def stopped_trainings(tmp_path_factory, sample_csv_path, tiny_model) -> dict[str
         home = root / name
         home.mkdir()
         runs[name] = Training(name, crash_config if name == "crash" else config, home, root)
-    pending = dict(runs)
-    deadline = time.monotonic() + 240
+    pending = {name: training for name, training in runs.items() if name != "crash"}
+
+    def all_stopped() -> bool:
+        for name, training in list(pending.items()):
+            if training.proc.poll() is not None:
+                pytest.fail(f"{name}: training ended (exit {training.proc.returncode}) before it was stopped:"
+                            f"\n{training.stderr()[-3000:]}")
+            data = training.session()
+            if _training_started(data) and STOPS[name](training, data):
+                del pending[name]
+        return not pending
     try:
-        while pending and time.monotonic() < deadline:
-            for name, training in list(pending.items()):
-                if name == "crash":
-                    del pending[name]
-                    continue
-                if training.proc.poll() is not None:
-                    pytest.fail(f"{name}: training ended (exit {training.proc.returncode}) before it was stopped:"
-                                f"\n{training.stderr()[-3000:]}")
-                data = training.session()
-                if _training_started(data) and STOPS[name](training, data):
-                    del pending[name]
-            time.sleep(0.02)
-        assert not pending, f"never started training: {sorted(pending)}"
+        wait_until(all_stopped, timeout=300, what="every training to start, then be stopped", interval=0.02)
         for training in runs.values():
             training.returncode = training.proc.wait(timeout=120)
     finally:

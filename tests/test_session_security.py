@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.sessions import SessionMetadata, SessionStore
-from tests.helpers import read_json, run_cli, sample_rows, write_csv
+from tests.helpers import read_json, run_main, sample_rows, write_csv
 
 
 class _OpensAFile:
@@ -69,13 +69,13 @@ def test_hostile_import_is_confined_to_the_home_and_never_loads_a_pickle(tmp_pat
     data = write_csv(isolated_home / "reviews.csv", sample_rows(sample_csv, 40))
     before = _snapshot(tmp_path, isolated_home)
 
-    refused = run_cli("sessions", "import", str(hostile))  # its data path climbs out of the home
+    refused = run_main("sessions", "import", str(hostile))  # its data path climbs out of the home
     assert refused.returncode == 2
     assert "points outside" in refused.stderr and "--dataset" in refused.stderr
     store = SessionStore()
     assert store.files_newest_first() == []
 
-    result = run_cli("sessions", "import", str(hostile), "--dataset", str(data))
+    result = run_main("sessions", "import", str(hostile), "--dataset", str(data))
     assert result.returncode == 0, result.stderr
     [path] = store.files_newest_first()
     raw = read_json(path)
@@ -95,7 +95,7 @@ def test_hostile_import_is_confined_to_the_home_and_never_loads_a_pickle(tmp_pat
         assert key not in text, key
     assert raw["execution_status"]["status"] == "pending" and raw["execution_status"]["pid"] is None
 
-    run = run_cli("sessions", "relaunch", sid)
+    run = run_main("sessions", "relaunch", sid)
     assert run.returncode == 2, run.stderr[-3000:]
     errors = [line for line in run.stderr.splitlines() if line.strip()]
     assert len(errors) == 1, run.stderr
@@ -143,14 +143,14 @@ def test_session_file_copied_in_by_hand_cannot_write_or_read_outside_the_home(tm
     model_dir, checkpoints_dir = store.output_dirs(meta)
     assert model_dir == isolated_home / "models" / "train_20250101_120000"
     assert checkpoints_dir == model_dir / "checkpoints"
-    rows = json.loads(run_cli("sessions", "list", "--json").stdout)
+    rows = json.loads(run_main("sessions", "list", "--json").stdout)
     assert rows[0]["session_id"] == "train_20250101_120000"
 
-    resumed = run_cli("sessions", "resume", "1")  # would load the outside 'checkpoint' if paths were trusted
+    resumed = run_main("sessions", "resume", "1")  # would load the outside 'checkpoint' if paths were trusted
     assert resumed.returncode == 0, resumed.stderr  # it never trained: it starts, writing only under models/<id>
     assert "starting from the beginning" in resumed.stdout
     assert (model_dir / "model.safetensors").is_file() and not checkpoints_dir.exists()
-    deleted = run_cli("sessions", "delete", "1", "--yes", "--with-model")
+    deleted = run_main("sessions", "delete", "1", "--yes", "--with-model")
     assert deleted.returncode == 0, deleted.stderr
     assert not path.exists() and not model_dir.exists()
     assert (model_outside / "keep.txt").read_text() == "precious"  # --with-model only deletes models/<id>

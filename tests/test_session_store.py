@@ -18,7 +18,7 @@ import pytest
 from llm_tool.errors import SessionError
 from llm_tool.sessions import SessionMetadata, SessionStore
 from llm_tool.sessions.atomic import write_json_atomic
-from tests.helpers import ROOT, read_json, run_cli, sample_rows, write_csv
+from tests.helpers import ROOT, read_json, run_main, sample_rows, wait_until, write_csv
 
 REFERENCE = ROOT / "tests" / "data" / "reference_training_metadata.json"
 REFERENCE_ID = "train_20251005_234530"
@@ -93,7 +93,7 @@ i = 0
 while True:
     write_json_atomic(target, {"i": i, "payload": ["x" * 100] * 2000})
     i += 1
-    if i == 3:
+    if i == 20:
         Path(sys.argv[2]).touch()
 """
 
@@ -104,13 +104,9 @@ def test_writer_killed_mid_write_leaves_valid_file_and_no_listed_temp(isolated_h
     started = folder.parent / "started"
     proc = _python(KILLED_WRITER, str(target), str(started))
     try:
-        deadline = time.monotonic() + 30
-        while not started.exists():
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGKILL)
+        wait_until(lambda: started.exists() or proc.poll() is not None, timeout=60, what="20 writes")
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        proc.send_signal(signal.SIGKILL)  # at whatever point of a write it is
         proc.wait(timeout=10)
     finally:
         if proc.poll() is None:
@@ -129,6 +125,7 @@ from pathlib import Path
 from llm_tool.sessions.store import SessionStore
 home, path, name, count, go = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), Path(sys.argv[5])
 store = SessionStore(home)
+Path(str(go) + "." + name).touch()  # ready
 while not go.exists():
     time.sleep(0.005)
 for i in range(count):
@@ -151,7 +148,7 @@ def test_two_processes_500_updates_each_lose_nothing_and_readers_always_parse(is
     writers = [_python(WRITER, str(isolated_home), str(path), name, "500", str(go)) for name in ("a", "b")]
     reads, bad = 0, []
     try:
-        time.sleep(0.3)
+        wait_until(lambda: all(Path(f"{go}.{name}").exists() for name in "ab"), timeout=60, what="both writers")
         go.touch()
         deadline = time.monotonic() + 120
         while any(w.poll() is None for w in writers):
@@ -205,6 +202,7 @@ from datetime import datetime
 from pathlib import Path
 from llm_tool.sessions import SessionMetadata, SessionStore
 store, go = SessionStore(Path(sys.argv[1])), Path(sys.argv[2])
+Path(str(go) + "." + sys.argv[3]).touch()  # ready
 while not go.exists():
     time.sleep(0.002)
 for n in range(15):
@@ -215,7 +213,7 @@ for n in range(15):
 def test_two_processes_creating_in_the_same_second_never_share_a_file(isolated_home):
     go = isolated_home / "go"
     creators = [_python(CREATOR, str(isolated_home), str(go), who) for who in ("a", "b")]
-    time.sleep(0.3)
+    wait_until(lambda: all(Path(f"{go}.{who}").exists() for who in "ab"), timeout=60, what="both creators")
     go.touch()
     for proc in creators:
         assert proc.wait(timeout=60) == 0, proc.stderr.read().decode() if proc.stderr else ""
@@ -263,7 +261,7 @@ def _install_reference(home: Path) -> Path:
 
 def test_reference_file_is_listed_and_shown(isolated_home):
     _install_reference(isolated_home)
-    rows = json.loads(run_cli("sessions", "list", "--json").stdout)
+    rows = json.loads(run_main("sessions", "list", "--json").stdout)
     assert len(rows) == 1
     row = rows[0]
     assert (row["number"], row["session_id"], row["status"]) == (1, REFERENCE_ID, "completed")
@@ -271,25 +269,25 @@ def test_reference_file_is_listed_and_shown(isolated_home):
                                                                           "annotated_data.csv")
     assert row["duration_seconds"] == pytest.approx(612.67, abs=0.01)
 
-    table = run_cli("sessions", "list", env={"COLUMNS": "200"})
+    table = run_main("sessions", "list", env={"COLUMNS": "200"})
     assert table.returncode == 0, table.stderr
     for text in ("2025-10-05 23:45", "quick", "annotated_data.csv", "camembert-base", "completed", "0.8900",
                  "10m12s"):
         assert text in table.stdout
 
-    shown = run_cli("sessions", "show", REFERENCE_ID, "--json")
+    shown = run_main("sessions", "show", REFERENCE_ID, "--json")
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)
     assert data["execution_status"]["best_f1"] == 0.89
     assert data["language_config"]["language_model_mapping"] == {}
-    details = run_cli("sessions", "show", "1", env={"COLUMNS": "200"})
+    details = run_main("sessions", "show", "1", env={"COLUMNS": "200"})
     assert details.returncode == 0, details.stderr
     assert "model_config.selected_model" in details.stdout and "camembert-base" in details.stdout
 
 
 def test_update_of_reference_file_keeps_unknown_fields(isolated_home):
     path = _install_reference(isolated_home)
-    result = run_cli("sessions", "note", "1", "checked by hand")
+    result = run_main("sessions", "note", "1", "checked by hand")
     assert result.returncode == 0, result.stderr
     data = read_json(path)
     original = read_json(REFERENCE)
@@ -308,12 +306,12 @@ def test_update_of_reference_file_keeps_unknown_fields(isolated_home):
 def test_relaunch_reference_offline_fails_with_one_line_and_marks_failed(isolated_home, sample_csv):
     _install_reference(isolated_home)
     data = write_csv(isolated_home / "annotated.csv", sample_rows(sample_csv, 40))
-    moved = run_cli("sessions", "relaunch", REFERENCE_ID)
+    moved = run_main("sessions", "relaunch", REFERENCE_ID)
     assert moved.returncode == 2
     assert "annotated_data.csv" in moved.stderr and "--dataset" in moved.stderr
     assert len(SessionStore().files_newest_first()) == 1  # nothing created
 
-    result = run_cli("sessions", "relaunch", REFERENCE_ID, "--dataset", str(data), env={"HF_HUB_OFFLINE": "1"})
+    result = run_main("sessions", "relaunch", REFERENCE_ID, "--dataset", str(data), env={"HF_HUB_OFFLINE": "1"})
     assert result.returncode == 2, result.stderr[-2000:]
     errors = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and errors[0].startswith("error: cannot load model 'camembert-base'"), result.stderr
@@ -344,26 +342,26 @@ def test_invalid_json_is_listed_as_unreadable_with_reason_and_never_deleted(isol
                                "execution_status": {"status": "completed", "best_f1": "high",
                                                     "duration_seconds": "long", "started_at": 3}}))
 
-    rows = json.loads(run_cli("sessions", "list", "--json").stdout)
+    rows = json.loads(run_main("sessions", "list", "--json").stdout)
     assert [r["number"] for r in rows] == [1, 2, 3]
     assert rows[0]["file"] == broken.name and rows[0]["status"] == "unreadable"
     assert "not valid JSON" in rows[0]["error"] and "line 1" in rows[0]["error"]
     assert rows[1]["session_id"] == REFERENCE_ID and rows[1]["status"] == "completed"
     assert rows[2]["status"] == "completed" and rows[2]["best_f1"] is None
 
-    table = run_cli("sessions", "list", env={"COLUMNS": "250"})
+    table = run_main("sessions", "list", env={"COLUMNS": "250"})
     assert table.returncode == 0, table.stderr
     assert "unreadable" in table.stdout and broken.name in table.stdout
     assert "not valid JSON" in table.stdout  # the reason is shown, not cut off
-    only = json.loads(run_cli("sessions", "list", "--status", "unreadable", "--json").stdout)
+    only = json.loads(run_main("sessions", "list", "--status", "unreadable", "--json").stdout)
     assert [r["number"] for r in only] == [1]
 
-    shown = run_cli("sessions", "show", "1")
+    shown = run_main("sessions", "show", "1")
     assert shown.returncode == 2 and "not valid JSON" in shown.stderr and "Traceback" not in shown.stderr
-    relaunch = run_cli("sessions", "relaunch", "1")
+    relaunch = run_main("sessions", "relaunch", "1")
     assert relaunch.returncode == 2 and "not valid JSON" in relaunch.stderr
 
-    noted = run_cli("sessions", "note", "3", "odd but readable")
+    noted = run_main("sessions", "note", "3", "odd but readable")
     assert noted.returncode == 0, noted.stderr
     notes = read_json(odd)["training_session"]["notes"]
     assert notes[0] == "legacy text" and notes[1].endswith("odd but readable")
@@ -371,7 +369,7 @@ def test_invalid_json_is_listed_as_unreadable_with_reason_and_never_deleted(isol
     old = time.time() - 400 * 86400
     for path in (broken, odd):
         os.utime(path, (old, old))
-    cleaned = run_cli("sessions", "clean", "--older-than", "30", "--yes")
+    cleaned = run_main("sessions", "clean", "--older-than", "30", "--yes")
     assert cleaned.returncode == 0, cleaned.stderr
     assert broken.exists()  # never dropped by a clean
     assert "kept" in cleaned.stderr and broken.name in cleaned.stderr

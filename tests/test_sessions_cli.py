@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 
 from llm_tool.data.hashing import file_sha256
-from llm_tool.sessions import SessionMetadata, SessionStore
+from llm_tool.sessions import SessionStore
 from llm_tool.sessions.atomic import HeldLock
-from tests.helpers import read_json, run_cli, sample_rows, write_config, write_csv
+from tests.helpers import CliResult, fake_session, read_json, run_main, sample_rows, write_config, write_csv
 
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 WIDE = {"COLUMNS": "250"}
 
 
 class Home:
-    """An llm-tool home used by CLI subprocesses."""
+    """An llm-tool home, its commands run in process."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -34,15 +34,8 @@ class Home:
     def env(self) -> dict[str, str]:
         return {**OFFLINE, **WIDE, "LLM_TOOL_HOME": str(self.path), "LLM_TOOL_NON_INTERACTIVE": "1"}
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run_cli(*args, env=self.env(), cwd=self.path)
-
-    def spawn(self, name: str, *args: str) -> tuple[subprocess.Popen[str], Path, Path]:
-        out, err = self.path / f"{name}.out", self.path / f"{name}.err"
-        with out.open("w") as o, err.open("w") as e:
-            proc = subprocess.Popen([sys.executable, "-m", "llm_tool", *args], stdout=o, stderr=e, text=True,
-                                    env={**os.environ, **self.env()}, cwd=self.path)
-        return proc, out, err
+    def cli(self, *args: str, **env: str) -> CliResult:
+        return run_main(*args, env={**self.env(), **env}, cwd=self.path)
 
     def json(self, *args: str) -> Any:
         result = self.cli(*args, "--json")
@@ -51,13 +44,6 @@ class Home:
 
     def meta(self, ref: str) -> dict[str, Any]:
         return read_json(self.store.resolve(ref))
-
-
-def _finish(proc: subprocess.Popen[str], out: Path, err: Path, expect: int = 0) -> tuple[str, str]:
-    code = proc.wait(timeout=600)
-    stdout, stderr = out.read_text(), err.read_text()
-    assert code == expect, f"exit {code}\n{stderr[-3000:]}\n{stdout[-2000:]}"
-    return stdout, stderr
 
 
 class History:
@@ -92,7 +78,8 @@ def history(tmp_path_factory, tiny_model) -> History:
     h.other = write_csv(h.home.path / "data" / "other.csv", rows[20:40] + rows[60:80])
     config = write_config(h.home.path / "config.json", h.reviews, h.home.path / "base_model", num_threads=1)
 
-    _finish(*h.home.spawn("a", "train", str(config), "--session-name", "baseline"))
+    trained = h.home.cli("train", str(config), "--session-name", "baseline")
+    assert trained.returncode == 0, trained.stderr[-3000:]
     h.a = h.home.meta("1")["training_session"]["session_id"]
     h.other_home = Home(root / "elsewhere")  # another machine: the same data and model inside its own home
     (h.other_home.path / "data").mkdir(parents=True)
@@ -110,11 +97,12 @@ def history(tmp_path_factory, tiny_model) -> History:
     assert "warning" not in imported.stderr  # the same data as A's
     h.imported = h.other_home.meta("1")["training_session"]["session_id"]
 
-    # two trainings side by side
-    runs = [h.home.spawn("b", "sessions", "relaunch", h.a, "--set", "model_config.epochs=2"),
-            h.other_home.spawn("d", "sessions", "relaunch", h.imported, "--dataset", str(h.other_local),
-                               "--session-name", "other")]
-    (_, h.b_stderr), (_, h.d_stderr) = (_finish(*run) for run in runs)
+    relaunched = h.home.cli("sessions", "relaunch", h.a, "--set", "model_config.epochs=2")
+    assert relaunched.returncode == 0, relaunched.stderr[-3000:]
+    other = h.other_home.cli("sessions", "relaunch", h.imported, "--dataset", str(h.other_local),
+                             "--session-name", "other")
+    assert other.returncode == 0, other.stderr[-3000:]
+    h.b_stderr, h.d_stderr = relaunched.stderr, other.stderr
     h.b = h.home.meta("1")["training_session"]["session_id"]
     h.d = h.other_home.meta("1")["training_session"]["session_id"]
     return h
@@ -127,39 +115,17 @@ def _dead_pid() -> int:
                               text=True).stdout)
 
 
-def make_session(store: SessionStore, when: datetime, *, status: str = "completed", model: str = "bert-base-uncased",
-                 dataset: str = "/data/reviews.csv", best_f1: float | None = 0.8, **status_fields: Any) -> Path:
-    """A finished-looking session file as the tool writes them (all sections filled)."""
-    meta = SessionMetadata(
-        dataset_config={"primary_file": dataset, "text_column": "text", "label_column": "label",
-                        "strategy": "single-label", "format": "auto", "total_samples": 500, "num_categories": 2,
-                        "category_distribution": {"positive": 250, "negative": 250}},
-        model_config={"selected_model": model, "training_mode": "custom", "epochs": 3, "batch_size": 16,
-                      "learning_rate": 5e-5, "early_stopping": True, "seed": 42})
-    info = meta.training_session
-    info.tool_version, info.workflow, info.schema_version = "llm-tool 0.1.0", "Training Studio - Custom", 2
-    run = meta.execution_status
-    run.status, run.best_f1, run.models_trained = status, best_f1, [model]
-    run.started_at = when.isoformat()
-    run.duration_seconds = 95.0
-    for key, value in status_fields.items():
-        setattr(run, key, value)
-    meta.language_config.confirmed_languages = ["EN"]
-    meta.environment.python = "3.11.7"
-    return store.create(meta, now=when)
-
-
 @pytest.fixture
 def busy_history(history) -> Home:
     """The shared history plus 22 older sessions written for the case (added once)."""
     store = history.home.store
     if len(store.files_newest_first()) == 2:
-        make_session(store, datetime(2024, 3, 1, 9, 0, 0), model="distilbert-base", dataset="/data/news.csv")
+        fake_session(store, datetime(2024, 3, 1, 9, 0, 0), model="distilbert-base", dataset="/data/news.csv")
         for day in range(1, 21):
-            make_session(store, datetime(2024, 1, day, 10, 0, 0), best_f1=day / 100)
-        make_session(store, datetime(2024, 2, 1, 9, 0, 0), status="failed", model="roberta-large",
+            fake_session(store, datetime(2024, 1, day, 10, 0, 0), best_f1=day / 100)
+        fake_session(store, datetime(2024, 2, 1, 9, 0, 0), status="failed", model="roberta-large",
                      dataset="/data/tweets.csv", best_f1=None, error_message="CUDA out of memory")
-        make_session(store, datetime(2024, 2, 2, 9, 0, 0), status="running", model="roberta-large",
+        fake_session(store, datetime(2024, 2, 2, 9, 0, 0), status="running", model="roberta-large",
                      pid=_dead_pid(), pid_create_time=1.0, host=os.uname().nodename)  # its process is gone
     assert len(store.files_newest_first()) == 25
     return history.home
@@ -279,16 +245,16 @@ def test_relaunch_with_dataset_uses_the_new_file(history):
 def test_relaunch_when_the_data_moved_says_so_and_accepts_dataset(isolated_home, sample_csv):
     data = write_csv(isolated_home / "old.csv", sample_rows(sample_csv, 40))
     store = SessionStore()
-    path = make_session(store, datetime(2025, 5, 5, 5, 5, 5), dataset=str(data))
+    path = fake_session(store, datetime(2025, 5, 5, 5, 5, 5), dataset=str(data))
     store.update(path, lambda m: m.dataset_config.update(fingerprint_sha256=file_sha256(data)))
     moved = data.rename(isolated_home / "new.csv")
-    result = run_cli("sessions", "relaunch", "1")
+    result = run_main("sessions", "relaunch", "1")
     assert result.returncode == 2
     assert "old.csv" in result.stderr and "not there any more" in result.stderr and "--dataset" in result.stderr
     assert len(store.files_newest_first()) == 1  # nothing created
-    missing = run_cli("sessions", "relaunch", "1", "--dataset", str(isolated_home / "nope.csv"))
+    missing = run_main("sessions", "relaunch", "1", "--dataset", str(isolated_home / "nope.csv"))
     assert missing.returncode == 2 and "nope.csv" in missing.stderr
-    bad_key = run_cli("sessions", "relaunch", "1", "--dataset", str(moved), "--set", "model_config.epoch=2")
+    bad_key = run_main("sessions", "relaunch", "1", "--dataset", str(moved), "--set", "model_config.epoch=2")
     assert bad_key.returncode == 2 and "model_config.epoch" in bad_key.stderr and "epochs" in bad_key.stderr
     assert len(store.files_newest_first()) == 1
     from llm_tool.sessions.operations import relaunch_config
@@ -350,16 +316,16 @@ def test_import_adds_a_session_that_relaunch_runs(history):
 
 def test_import_with_a_different_data_file_warns(isolated_home, history):
     local = shutil.copy(history.other, isolated_home / "mine.csv")  # not the data A was trained on
-    result = run_cli("sessions", "import", str(history.export_file), "--dataset", str(local))
+    result = run_main("sessions", "import", str(history.export_file), "--dataset", str(local))
     assert result.returncode == 0, result.stderr
     assert "not the data" in result.stderr and "sha256" in result.stderr
-    missing = run_cli("sessions", "import", str(history.export_file))  # data/reviews.csv is not in this home
+    missing = run_main("sessions", "import", str(history.export_file))  # data/reviews.csv is not in this home
     assert missing.returncode == 0  # added; relaunch will ask for the file
-    relaunch = run_cli("sessions", "relaunch", "1")
+    relaunch = run_main("sessions", "relaunch", "1")
     assert relaunch.returncode == 2 and "--dataset" in relaunch.stderr
     not_json = isolated_home / "x.json"
     not_json.write_text("{oops")
-    bad = run_cli("sessions", "import", str(not_json))
+    bad = run_main("sessions", "import", str(not_json))
     assert bad.returncode == 2 and "not valid JSON" in bad.stderr
 
 
@@ -382,8 +348,7 @@ def test_compare_shows_differences(history):
     primary = next(line for line in lines if "dataset_config.primary_file" in line)
     assert "* model_config.epochs" in epochs and "*" not in seed  # differences are marked (and coloured)
     assert "* dataset_config.primary_file" in primary
-    coloured = run_cli("sessions", "compare", history.a, history.b, env={**home.env(), "FORCE_COLOR": "1",
-                                                                           "TERM": "xterm"}, cwd=home.path)
+    coloured = home.cli("sessions", "compare", history.a, history.b, FORCE_COLOR="1", TERM="xterm")
     coloured_lines = coloured.stdout.splitlines()
     epochs_line = next(line for line in coloured_lines if "model_config.epochs" in line)
     batch_line = next(line for line in coloured_lines if "model_config.batch_size" in line)
@@ -405,13 +370,13 @@ def test_note_is_kept(history):
 
 def test_delete_asks_and_refuses_without_a_terminal(isolated_home):
     store = SessionStore()
-    paths = [make_session(store, datetime(2025, 1, d, 8, 0, 0)) for d in (1, 2, 3)]
+    paths = [fake_session(store, datetime(2025, 1, d, 8, 0, 0)) for d in (1, 2, 3)]
     log = store.log_path(store.read(paths[2]).session_id)
     log.write_text("training log\n")
-    refused = run_cli("sessions", "delete", "1")  # stdin is not a terminal: nobody to ask
+    refused = run_main("sessions", "delete", "1")  # stdin is not a terminal: nobody to ask
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert all(p.exists() for p in paths) and log.exists()
-    done = run_cli("sessions", "delete", "1", "--yes")
+    done = run_main("sessions", "delete", "1", "--yes")
     assert done.returncode == 0, done.stderr
     assert not paths[2].exists() and not log.exists() and paths[0].exists() and paths[1].exists()
     # a running session is not deleted
@@ -420,38 +385,38 @@ def test_delete_asks_and_refuses_without_a_terminal(isolated_home):
     assert lock.acquire()
     try:
         store.update(paths[1], lambda m: setattr(m.execution_status, "status", "running"))
-        busy = run_cli("sessions", "delete", running.session_id, "--yes")
+        busy = run_main("sessions", "delete", running.session_id, "--yes")
         assert busy.returncode == 2 and "running" in busy.stderr and paths[1].exists()
     finally:
         lock.release()
     # an unreadable file can be deleted on purpose
     paths[0].write_text("not json")
-    listed = json.loads(run_cli("sessions", "list", "--json").stdout)
+    listed = json.loads(run_main("sessions", "list", "--json").stdout)
     assert listed[-1]["status"] == "unreadable"
-    gone = run_cli("sessions", "delete", listed[-1]["session_id"], "--yes")
+    gone = run_main("sessions", "delete", listed[-1]["session_id"], "--yes")
     assert gone.returncode == 0, gone.stderr
     assert not paths[0].exists()
 
 
 def test_clean_older_than(isolated_home):
     store = SessionStore()
-    old_a = make_session(store, datetime(2024, 1, 1, 8, 0, 0))
-    old_b = make_session(store, datetime(2024, 1, 2, 8, 0, 0), status="failed")
-    old_running = make_session(store, datetime(2024, 1, 3, 8, 0, 0), status="running", pid=os.getpid(),
+    old_a = fake_session(store, datetime(2024, 1, 1, 8, 0, 0))
+    old_b = fake_session(store, datetime(2024, 1, 2, 8, 0, 0), status="failed")
+    old_running = fake_session(store, datetime(2024, 1, 3, 8, 0, 0), status="running", pid=os.getpid(),
                                host=os.uname().nodename)
-    recent = make_session(store, datetime(2025, 1, 1, 8, 0, 0))
+    recent = fake_session(store, datetime(2025, 1, 1, 8, 0, 0))
     long_ago = time.time() - 90 * 86400
     for path in (old_a, old_b, old_running):
         os.utime(path, (long_ago, long_ago))
     lock = HeldLock(store.run_lock_path(store.read(old_running).session_id))
     assert lock.acquire()
     try:
-        asked = run_cli("sessions", "clean", "--older-than", "30")
+        asked = run_main("sessions", "clean", "--older-than", "30")
         assert asked.returncode == 2 and "--yes" in asked.stderr
         assert old_a.exists() and old_b.exists()
-        none = run_cli("sessions", "clean", "--older-than", "120", "--yes")
+        none = run_main("sessions", "clean", "--older-than", "120", "--yes")
         assert none.returncode == 0 and "no session" in none.stdout
-        done = run_cli("sessions", "clean", "--older-than", "30", "--yes")
+        done = run_main("sessions", "clean", "--older-than", "30", "--yes")
         assert done.returncode == 0, done.stderr
         assert "deleted 2 sessions" in done.stdout
         assert "is running" in done.stderr

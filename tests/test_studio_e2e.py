@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,21 +13,21 @@ from typing import Any
 import pytest
 
 from tests.helpers import ROOT, read_json, session_files
-from tests.wizard_helpers import TmuxScreen, kill_tmux_server, write_sample
+from tests.tmux_helpers import needs_tmux, private_socket, reap_tmux_server
+from tests.wizard_helpers import TmuxScreen, write_sample
 
-needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 TRAINING_TIMEOUT = 240.0
 
 
 @pytest.fixture
 def tmux_server() -> Iterator[Any]:
     libtmux = pytest.importorskip("libtmux")
-    server = libtmux.Server(socket_name=f"llm-tool-e2e-{uuid.uuid4().hex[:8]}")
+    server = libtmux.Server(socket_name=private_socket())
     try:
         yield server
     finally:
-        kill_tmux_server(server.socket_name)
-        kill_tmux_server(f"{server.socket_name}-jobs")
+        reap_tmux_server(server.socket_name)
+        reap_tmux_server(f"{server.socket_name}-jobs")
 
 
 def studio_pane(server: Any, home: Path) -> TmuxScreen:

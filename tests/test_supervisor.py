@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import read_json
-from tests.tmux_helpers import new_session, retry_until
+from tests.helpers import read_json, wait_until
+from tests.tmux_helpers import new_session
 
 SUPERVISOR = [sys.executable, "-m", "llm_tool.dispatch.supervisor"]
 
@@ -96,7 +96,7 @@ def test_stop_signal_is_forwarded_and_never_retried(isolated_home: Path, sample_
     argv = [*SUPERVISOR, "--session", str(session), "--max-retries", "3", "--log", str(log), "--", *job]
     sup = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        retry_until(lambda: log.exists() and "ready" in log.read_text(), timeout=30, what="the job to start")
+        wait_until(lambda: log.exists() and "ready" in log.read_text(), timeout=30, what="the job to start")
         sup.send_signal(signal.SIGHUP)  # what a closed tmux pane sends
         assert sup.wait(timeout=30) == 130
     finally:

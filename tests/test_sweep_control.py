@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers import run_cli
+from tests.helpers import run_main, wait_until
 from tests.sweep_helpers import capture, display, job, session_status, state_of, state_when, write_sweep
-from tests.tmux_helpers import make_config, needs_tmux, retry_until, session_names, tmux, tmux_socket
-
-__all__ = ["tmux_socket"]  # the fixture, imported for pytest
+from tests.tmux_helpers import make_config, needs_tmux, session_names, tmux
 
 pytestmark = needs_tmux
 NAME, TMUX_NAME = "ctl", "llmtool-sweep-ctl"
@@ -29,23 +27,23 @@ def test_k_in_the_control_window_stops_only_the_selected_job(tmux_socket: str, i
     make_config(folder, "base.json", tiny_model, sample_csv, rows=200, epochs=30)  # long enough to be stopped
     sweep = write_sweep(folder / "two.json", "base.json",
                         jobs=[{"model_config.learning_rate": 1e-3}, {"model_config.learning_rate": 2e-3}])
-    proc = run_cli("sweep", "start", str(sweep), "--name", NAME, "--max-parallel", "2")
+    proc = run_main("sweep", "start", str(sweep), "--name", NAME, "--max-parallel", "2")
     assert proc.returncode == 0, proc.stderr
     state = state_when(isolated_home, NAME, lambda s: all(j["status"] == "running" for j in s["jobs"]))
     first, second = job(state, "j001"), job(state, "j002")
-    retry_until(lambda: training(first) and training(second), timeout=180, what="both trainings to run")
+    wait_until(lambda: training(first) and training(second), timeout=180, what="both trainings to run")
 
     control = state["control"]["pane_id"]
-    retry_until(lambda: "lr1e-3" in selected_line(tmux_socket, control), timeout=60, what="the control view")
+    wait_until(lambda: "lr1e-3" in selected_line(tmux_socket, control), timeout=60, what="the control view")
     tmux(tmux_socket, "send-keys", "-t", control, "Down")
-    retry_until(lambda: "lr2e-3" in selected_line(tmux_socket, control), timeout=30, what="the selection to move")
+    wait_until(lambda: "lr2e-3" in selected_line(tmux_socket, control), timeout=30, what="the selection to move")
 
     # Enter shows the selected job's pane (by its ids); `0` comes back to the control window
     tmux(tmux_socket, "send-keys", "-t", control, "Enter")
-    retry_until(lambda: display(tmux_socket, f"={TMUX_NAME}:", "#{pane_id}") == second["pane_id"], timeout=30,
+    wait_until(lambda: display(tmux_socket, f"={TMUX_NAME}:", "#{pane_id}") == second["pane_id"], timeout=30,
                 what="Enter to select the job's pane")
     tmux(tmux_socket, "send-keys", "-t", control, "0")
-    retry_until(lambda: display(tmux_socket, f"={TMUX_NAME}:", "#{window_index}") == "0", timeout=30,
+    wait_until(lambda: display(tmux_socket, f"={TMUX_NAME}:", "#{window_index}") == "0", timeout=30,
                 what="0 to select the control window")
 
     tmux(tmux_socket, "send-keys", "-t", control, "k")
@@ -55,27 +53,27 @@ def test_k_in_the_control_window_stops_only_the_selected_job(tmux_socket: str, i
     assert stopped["status"] == "interrupted" and stopped["exit_code"] == 130
     assert stopped["last_checkpoint"] and Path(stopped["last_checkpoint"]).is_dir()  # resumable
     assert job(state, "j001")["status"] == "running" and session_status(first)["status"] == "running"
-    assert retry_until(lambda: "interrupted" in capture(tmux_socket, control), timeout=30, what="the view")
+    assert wait_until(lambda: "interrupted" in capture(tmux_socket, control), timeout=30, what="the view")
 
     # `sweep resume` runs it again in its own pane, from its checkpoint
-    proc = run_cli("sweep", "resume", NAME)
+    proc = run_main("sweep", "resume", NAME)
     assert proc.returncode == 0 and "queued 1 jobs of ctl again (1 from their last checkpoint)" in proc.stdout
     state = state_when(isolated_home, NAME, lambda s: job(s, "j002")["status"] == "running")
     assert job(state, "j002")["pane_id"] == second["pane_id"]
-    resumed_from = retry_until(lambda: next(iter(session_status(second).get("supervisor", {}).get("attempts") or []),
+    resumed_from = wait_until(lambda: next(iter(session_status(second).get("supervisor", {}).get("attempts") or []),
                                             {}).get("resumed_from"), timeout=60, what="the resumed attempt")
     assert resumed_from == stopped["last_checkpoint"]
 
     # adding to a running sweep appends; with both slots busy the new job waits
     extra = write_sweep(folder / "extra.json", "base.json", jobs=[{"model_config.learning_rate": 4e-3}])
-    proc = run_cli("sweep", "start", str(extra), "--name", NAME)
+    proc = run_main("sweep", "start", str(extra), "--name", NAME)
     assert proc.returncode == 2 and "--yes" in proc.stderr  # no terminal: never asks, never guesses
-    proc = run_cli("sweep", "start", str(extra), "--name", NAME, "--yes")
+    proc = run_main("sweep", "start", str(extra), "--name", NAME, "--yes")
     assert proc.returncode == 0, proc.stderr
     state = state_of(isolated_home, NAME)
     assert [j["key"] for j in state["jobs"]] == ["j001", "j002", "j003"] and job(state, "j003")["title"] == "lr4e-3"
 
-    proc = run_cli("sweep", "kill", NAME, "--grace", "60")
+    proc = run_main("sweep", "kill", NAME, "--grace", "60")
     assert proc.returncode == 0, proc.stderr
     assert TMUX_NAME not in session_names(tmux_socket)
     state = state_of(isolated_home, NAME)

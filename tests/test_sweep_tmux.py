@@ -7,11 +7,9 @@ from datetime import datetime
 from pathlib import Path
 
 from llm_tool.sweeps.queue import max_concurrency
-from tests.helpers import read_json, run_cli, session_files
+from tests.helpers import read_json, run_main, session_files
 from tests.sweep_helpers import panes, state_when, write_sweep
-from tests.tmux_helpers import make_config, needs_tmux, session_names, tmux_socket
-
-__all__ = ["tmux_socket"]  # the fixture, imported for pytest
+from tests.tmux_helpers import make_config, needs_tmux, session_names
 
 pytestmark = needs_tmux
 
@@ -22,7 +20,7 @@ def test_grid_2x2_runs_at_most_two_at_once_in_planned_panes(tmux_socket: str, is
     make_config(folder, "base.json", tiny_model, sample_csv, rows=60, epochs=1)
     sweep = write_sweep(folder / "grid.json", "base.json", max_panes_per_window=2,
                         grid={"model_config.learning_rate": [2e-5, 3e-3], "model_config.batch_size": [8, 16]})
-    proc = run_cli("sweep", "start", str(sweep), "--max-parallel", "2")
+    proc = run_main("sweep", "start", str(sweep), "--max-parallel", "2")
     assert proc.returncode == 0, proc.stderr
     assert "started sweep grid: 4 jobs, at most 2 at once" in proc.stdout
     assert f"tmux -L {tmux_socket} attach -t '=llmtool-sweep-grid'" in proc.stdout
@@ -55,7 +53,7 @@ def test_grid_2x2_runs_at_most_two_at_once_in_planned_panes(tmux_socket: str, is
                       ("2", f"{group}-2", "lr3e-3_bs8"), ("2", f"{group}-2", "lr3e-3_bs16")}
     assert all(by_pane[j["pane_id"]]["window_id"] == j["window_id"] for j in jobs)
 
-    proc = run_cli("sweep", "status", "grid", "--json")
+    proc = run_main("sweep", "status", "grid", "--json")
     assert proc.returncode == 0, proc.stderr
     status = json.loads(proc.stdout)
     assert status["sweep"]["counts"] == {"completed": 4} and not status["sweep"]["scheduler_alive"]

@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from tests.helpers import read_json, run_cli, session_files
+from tests.helpers import read_json, run_main, session_files
 from tests.tmux_helpers import (
     env_without_tmux,
     finished,
@@ -18,10 +18,7 @@ from tests.tmux_helpers import (
     new_session,
     session_names,
     tmux,
-    tmux_socket,
 )
-
-__all__ = ["tmux_socket"]  # the fixture, imported for pytest
 
 pytestmark = needs_tmux
 CRASH = [sys.executable, "-c", "import os, signal; print('attempt', flush=True); os.kill(os.getpid(), signal.SIGKILL)"]
@@ -42,7 +39,7 @@ def test_failing_job_is_retried_exactly_n_times_then_failed(tmux_socket: str, is
     attempts = metadata(job)["execution_status"]["supervisor"]["attempts"]
     assert [(a["attempt"], a["signal"]) for a in attempts] == [(1, "SIGKILL"), (2, "SIGKILL"), (3, "SIGKILL")]
     assert result.log_file.read_text().count("attempt\n") == 3
-    row = next(r for r in json.loads(run_cli("tmux", "list", "--json").stdout) if r["name"] == result.name)
+    row = next(r for r in json.loads(run_main("tmux", "list", "--json").stdout) if r["name"] == result.name)
     assert (row["status"], row["exit_code"], row["attempt"], row["max_retries"]) == ("failed", 137, 3, 2)
 
 
@@ -54,13 +51,13 @@ def test_kill_matches_exact_names_and_all_spares_foreign_sessions(tmux_socket: s
         assert tmux(tmux_socket, "new-session", "-d", "-s", foreign, "sleep", "300").returncode == 0
     job_when(first.name, lambda j: j.status == "running")
 
-    proc = run_cli("tmux", "kill", "llmtool-sleepy")  # a prefix of a real name: never matched
+    proc = run_main("tmux", "kill", "llmtool-sleepy")  # a prefix of a real name: never matched
     assert proc.returncode == 2 and "exactly" in proc.stderr
-    proc = run_cli("tmux", "kill", "scratch")
+    proc = run_main("tmux", "kill", "scratch")
     assert proc.returncode == 2 and "not created by llm-tool" in proc.stderr
     assert set(session_names(tmux_socket)) == {"scratch", "llmtool", first.name, second.name}
 
-    proc = run_cli("tmux", "kill", "--all", "--grace", "20")
+    proc = run_main("tmux", "kill", "--all", "--grace", "20")
     assert proc.returncode == 0, proc.stderr
     assert set(session_names(tmux_socket)) == {"scratch", "llmtool"}
     for result in (first, second):
@@ -75,7 +72,7 @@ def test_monitor_once_shows_every_session(tmux_socket: str, isolated_home: Path,
     job_when(done.name, finished)
     job_when(running.name, lambda j: j.status == "running")
     for args in (["--once"], []):  # without --once, a pipe gets one snapshot too
-        proc = run_cli("tmux", "monitor", *args, timeout=60)
+        proc = run_main("tmux", "monitor", *args)
         assert proc.returncode == 0, proc.stderr
         for expected in (done.name, running.name, done.session_id, running.session_id, "hello from the job",
                          "completed", "running", "CPU"):
@@ -109,7 +106,7 @@ def test_the_job_gets_the_starters_environment(tmux_socket: str, isolated_home: 
 
 def test_dry_run_starts_nothing(tmux_socket: str, isolated_home: Path, tiny_model: Path, sample_csv: Path) -> None:
     config = make_config(isolated_home.parent / "dry run", "dry.json", tiny_model, sample_csv)
-    proc = run_cli("tmux", "start", "--config", str(config), "--dry-run", "--max-retries", "1", "--timeout", "2")
+    proc = run_main("tmux", "start", "--config", str(config), "--dry-run", "--max-retries", "1", "--timeout", "2")
     assert proc.returncode == 0, proc.stderr
     out = " ".join(proc.stdout.split())
     assert "would start" in out and "llmtool-dry-" in out and "llm_tool.dispatch.supervisor" in out
@@ -119,7 +116,7 @@ def test_dry_run_starts_nothing(tmux_socket: str, isolated_home: Path, tiny_mode
 
 def test_without_tmux_it_says_how_to_install(isolated_home: Path, tiny_model: Path, sample_csv: Path) -> None:
     config = make_config(isolated_home / "cfg", "c.json", tiny_model, sample_csv)
-    proc = run_cli("tmux", "start", "--config", str(config), env=env_without_tmux())
+    proc = run_main("tmux", "start", "--config", str(config), env=env_without_tmux())
     assert proc.returncode == 2
     assert "apt-get install tmux" in proc.stderr and "brew install tmux" in proc.stderr
     assert "llm-tool train CONFIG" in proc.stderr
@@ -132,9 +129,9 @@ def test_attach_without_a_terminal_lists_the_names(tmux_socket: str, isolated_ho
     assert result.name.startswith("llmtool-same_cfg-")
     if twin.name[-9:] == result.name[-9:] or twin.name.endswith("-2"):  # unless the minute changed in between
         assert twin.name == f"{result.name}-2"
-    proc = run_cli("tmux", "attach")
+    proc = run_main("tmux", "attach")
     assert proc.returncode == 2 and result.name in proc.stderr
-    proc = run_cli("tmux", "attach", result.name)
+    proc = run_main("tmux", "attach", result.name)
     assert proc.returncode == 2 and f"attach -t '={result.name}'" in proc.stderr
-    proc = run_cli("tmux", "attach", "llmtool-nope")
+    proc = run_main("tmux", "attach", "llmtool-nope")
     assert proc.returncode == 2 and "exactly" in proc.stderr

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.helpers import run_cli
-from tests.tmux_helpers import needs_tmux, new_session, tmux, tmux_socket
-
-__all__ = ["tmux_socket"]  # the fixture, imported for pytest
+from tests.helpers import run_main, wait_until
+from tests.tmux_helpers import needs_tmux, new_session, tmux
 
 pytestmark = needs_tmux
 SWEEP = "llmtool-sweep-roles"
@@ -46,6 +44,8 @@ def test_sweep_control_and_scheduler_panes_are_not_jobs(tmux_socket: str, isolat
     _tag(tmux_socket, scheduler, "scheduler")
     _tag(tmux_socket, job, "job", session_file)
     _tag(tmux_socket, plain, "", session_file)  # an empty role counts as none
+    wait_until(lambda: tmux(tmux_socket, "display-message", "-p", "-t", scheduler, "#{pane_dead}").stdout.strip()
+               == "1", timeout=60, what="the scheduler pane's command to end")
 
     server = TmuxServer()
     roles = {p.pane_id: p.role for p in server.list_panes()}
@@ -59,6 +59,6 @@ def test_sweep_control_and_scheduler_panes_are_not_jobs(tmux_socket: str, isolat
     assert set(everything) == {control, scheduler, job, untagged, plain}
     assert (everything[scheduler].status, everything[scheduler].exit_code) == ("exited", 3)
 
-    proc = run_cli("tmux", "list", "--json")  # the command itself (the monitor reads the same collect_jobs)
+    proc = run_main("tmux", "list", "--json")  # the command itself (the monitor reads the same collect_jobs)
     assert proc.returncode == 0, proc.stderr
     assert sorted(row["pane_id"] for row in json.loads(proc.stdout)) == sorted([job, untagged, plain])

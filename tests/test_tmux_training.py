@@ -8,7 +8,7 @@ import re
 import signal
 from pathlib import Path
 
-from tests.helpers import read_json, run_cli, session_files
+from tests.helpers import read_json, run_main, session_files
 from tests.tmux_helpers import (
     finished,
     job_when,
@@ -17,10 +17,7 @@ from tests.tmux_helpers import (
     needs_tmux,
     new_session,
     session_names,
-    tmux_socket,
 )
-
-__all__ = ["tmux_socket"]  # the fixture, imported for pytest
 
 pytestmark = needs_tmux
 
@@ -32,7 +29,7 @@ def started_name(stdout: str) -> str:
 
 
 def listed(name: str) -> dict:
-    proc = run_cli("tmux", "list", "--json")
+    proc = run_main("tmux", "list", "--json")
     assert proc.returncode == 0, proc.stderr
     return next(row for row in json.loads(proc.stdout) if row["name"] == name)
 
@@ -41,7 +38,7 @@ def test_start_runs_to_completion_and_list_follows(tmux_socket: str, isolated_ho
                                                    sample_csv: Path) -> None:
     folder = isolated_home.parent / "we ird 'q\";$x;"  # spaces, quotes, `;` and `$`, and a trailing `;`
     config = make_config(folder, "c;f$g.v2.json", tiny_model, sample_csv, rows=40, epochs=1)
-    proc = run_cli("tmux", "start", "--config", str(config), "--auto-confirm")
+    proc = run_main("tmux", "start", "--config", str(config), "--auto-confirm")
     assert proc.returncode == 0, proc.stderr
     name = started_name(proc.stdout)
     assert re.fullmatch(r"llmtool-c_f_g_v2-\d{4}_\d{4}", name)
@@ -61,7 +58,7 @@ def test_start_runs_to_completion_and_list_follows(tmux_socket: str, isolated_ho
     assert meta["training_session"]["session_name"] == name
     log = Path(meta["output_paths"]["log_file"]).read_text()
     assert log.startswith("[llm-tool supervisor ") and "finished: completed (exit code 0)" in log
-    status = run_cli("tmux", "status")  # the alias, as a table
+    status = run_main("tmux", "status")  # the alias, as a table
     assert status.returncode == 0 and name in status.stdout and "completed" in status.stdout
 
 
@@ -69,7 +66,7 @@ def test_crash_retry_resumes_kill_interrupts_and_resume_finishes(tmux_socket: st
                                                                  tiny_model: Path, sample_csv: Path) -> None:
     config = make_config(isolated_home.parent / "long", "long.json", tiny_model, sample_csv, rows=200, epochs=3,
                          save_steps=3)
-    proc = run_cli("tmux", "start", "--config", str(config), "--name", "kill me", "--max-retries", "2")
+    proc = run_main("tmux", "start", "--config", str(config), "--name", "kill me", "--max-retries", "2")
     assert proc.returncode == 0, proc.stderr
     name = started_name(proc.stdout)
     assert name == "llmtool-kill_me"
@@ -86,7 +83,7 @@ def test_crash_retry_resumes_kill_interrupts_and_resume_finishes(tmux_socket: st
     job = job_when(name, lambda j: (j.step or 0) > int(resumed_at.group(1)))  # training again, past the checkpoint
 
     # 2. `tmux kill`: graceful stop, checkpoint, interrupted, never retried, session removed
-    proc = run_cli("tmux", "kill", name, "--grace", "60")
+    proc = run_main("tmux", "kill", name, "--grace", "60")
     assert proc.returncode == 0, proc.stderr
     assert "interrupted" in proc.stdout and name not in session_names(tmux_socket)
     status = read_json(Path(job.session_file))["execution_status"]
@@ -94,7 +91,7 @@ def test_crash_retry_resumes_kill_interrupts_and_resume_finishes(tmux_socket: st
     assert Path(status["last_checkpoint"]).is_dir() and status["current_step"] < status["total_steps"]
 
     # 3. `sessions resume --tmux` finishes it
-    proc = run_cli("sessions", "resume", job.session_id, "--tmux")
+    proc = run_main("sessions", "resume", job.session_id, "--tmux")
     assert proc.returncode == 0, proc.stderr
     assert started_name(proc.stdout) == name  # the session's tmux name is free again: reused
     resumed = job_when(name, finished)
@@ -121,7 +118,7 @@ def test_deterministic_error_is_not_retried(tmux_socket: str, isolated_home: Pat
     missing = make_config(isolated_home.parent / "gone", "gone.json", tiny_model, sample_csv)
     (missing.parent / "data.csv").unlink()
     before = session_files(isolated_home)
-    proc = run_cli("tmux", "start", "--config", str(missing))
+    proc = run_main("tmux", "start", "--config", str(missing))
     assert proc.returncode == 2 and "does not exist" in proc.stderr
     assert session_files(isolated_home) == before  # refused before creating anything
 
@@ -129,7 +126,7 @@ def test_deterministic_error_is_not_retried(tmux_socket: str, isolated_home: Pat
 def test_timeout_stops_the_run_as_interrupted(tmux_socket: str, isolated_home: Path, tiny_model: Path,
                                               sample_csv: Path) -> None:
     config = make_config(isolated_home.parent / "slow", "slow.json", tiny_model, sample_csv, rows=200, epochs=5)
-    proc = run_cli("tmux", "start", "--config", str(config), "--timeout", "0.002", "--max-retries", "2")
+    proc = run_main("tmux", "start", "--config", str(config), "--timeout", "0.002", "--max-retries", "2")
     assert proc.returncode == 0, proc.stderr
     job = job_when(started_name(proc.stdout), finished)
     assert job.status == "interrupted" and job.reason == "timeout after 0.002 h"

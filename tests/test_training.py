@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import read_json, run_cli, sample_rows, session_files, write_config, write_csv
+from tests.helpers import read_json, run_main, sample_rows, session_files, write_config, write_csv
 
 
 def _train(tmp_path: Path, data: Path, model: Path, *args: str, **settings: object) -> tuple[dict, Path]:
     cfg = write_config(tmp_path / "config.json", data, model, **settings)
-    result = run_cli("train", str(cfg), *args)
+    result = run_main("train", str(cfg), *args)
     assert result.returncode == 0, result.stderr[-3000:]
     meta = read_json(session_files(Path.cwd())[-1])
     return meta, Path(meta["output_paths"]["model_dir"])
@@ -22,7 +22,7 @@ def _train(tmp_path: Path, data: Path, model: Path, *args: str, **settings: obje
 def test_single_label_end_to_end(tmp_path, isolated_home, sample_csv, tiny_model):
     data = write_csv(tmp_path / "reviews.csv", sample_rows(sample_csv, 200))
     cfg = write_config(tmp_path / "config.json", data, tiny_model, epochs=2, class_weights="balanced")
-    result = run_cli("train", str(cfg), "--session-name", "first try")
+    result = run_main("train", str(cfg), "--session-name", "first try")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Results (best model)" in result.stdout and "Confusion matrix" in result.stdout
     meta = read_json(session_files(isolated_home)[-1])
@@ -75,7 +75,7 @@ def test_multi_label_end_to_end(tmp_path, isolated_home, tiny_model):
     assert set(metrics["test"]["per_class"]) == {"economy", "politics", "sport"}
     assert set(metrics["test"]["confusion_matrix"]["sport"]) == {"tn", "fp", "fn", "tp"}
 
-    predictions = run_cli("infer", "--model-dir", str(model_dir), "--text", "match goal team", "--json")
+    predictions = run_main("infer", "--model-dir", str(model_dir), "--text", "match goal team", "--json")
     assert predictions.returncode == 0, predictions.stderr
     first = json.loads(predictions.stdout)[0]
     assert set(first["probabilities"]) == {"economy", "politics", "sport"}
@@ -85,20 +85,19 @@ def test_multi_label_end_to_end(tmp_path, isolated_home, tiny_model):
 def test_dry_run_trains_nothing(tmp_path, isolated_home, sample_csv, tiny_model):
     data = write_csv(tmp_path / "reviews.csv", sample_rows(sample_csv, 100))
     cfg = write_config(tmp_path / "config.json", data, tiny_model, epochs=3, batch_size=8)
-    result = run_cli("train", str(cfg), "--dry-run")
+    result = run_main("train", str(cfg), "--dry-run")
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())
     assert "80 / 10 / 10" in text and "10 / 30" in text and "max_length" in text and "estimated memory" in text
     assert not session_files(isolated_home) and not (isolated_home / "models").exists()
 
 
-def test_infer_batch_keeps_rows_and_order(tmp_path, isolated_home, sample_csv, tiny_model):
-    data = write_csv(tmp_path / "reviews.csv", sample_rows(sample_csv, 60))
-    _, model_dir = _train(tmp_path, data, tiny_model)
+def test_infer_batch_keeps_rows_and_order(tmp_path, trained):
+    model_dir = trained.model_dir
     texts = [{"id": str(i), "text": t} for i, t in enumerate(["great phone", "awful food", "ok", "the worst"] * 5)]
     source = write_csv(tmp_path / "new.csv", texts)
     for out in (tmp_path / "pred.csv", tmp_path / "pred.jsonl"):
-        result = run_cli("infer", "--model-dir", str(model_dir), "--input", str(source), "--output", str(out))
+        result = run_main("infer", "--model-dir", str(model_dir), "--input", str(source), "--output", str(out))
         assert result.returncode == 0, result.stderr
         if out.suffix == ".csv":
             rows = list(csv.DictReader(out.open()))
@@ -115,7 +114,7 @@ def test_infer_rejects_folder_without_safetensors(tmp_path):
     folder.mkdir()
     (folder / "config.json").write_text("{}")
     (folder / "pytorch_model.bin").write_bytes(b"pickle")
-    result = run_cli("infer", "--model-dir", str(folder), "--text", "hi")
+    result = run_main("infer", "--model-dir", str(folder), "--text", "hi")
     assert result.returncode == 2 and "only safetensors" in result.stderr
 
 

@@ -7,20 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import read_json, session_files
+from tests.helpers import read_json, session_files, wait_until
 from tests.sweep_helpers import state_when
-from tests.tmux_helpers import needs_tmux, retry_until, tmux_socket
+from tests.tmux_helpers import needs_tmux
 from tests.wizard_helpers import Keys, pick, replace, run_studio, to_data_file, write_sample
-
-__all__ = ["tmux_socket"]  # the fixture, imported for pytest
 
 STUDIO_TO_EXIT = [pick(3), pick(6)]
 TO_MODE = ["main_menu", "studio_menu", "data_file", "text_column", "label_column", "task", "split", "mode"]
 
 
-@pytest.fixture(autouse=True)
-def interactive(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LLM_TOOL_NON_INTERACTIVE", raising=False)
+pytestmark = pytest.mark.usefixtures("interactive")
 
 
 @pytest.fixture
@@ -68,7 +64,7 @@ def test_benchmark_from_the_wizard_runs_a_sweep_and_records_the_best(
     assert {c["model_config"]["training_mode"] for c in children} == {"benchmark"}
     assert {c["model_config"]["epochs"] for c in children} == {1}
     assert children[0]["dataset_config"]["split_sizes"] == children[1]["dataset_config"]["split_sizes"]
-    status = retry_until(lambda: (read_json(parent_file)["execution_status"] or {}).get("best_model")
+    status = wait_until(lambda: (read_json(parent_file)["execution_status"] or {}).get("best_model")
                          and read_json(parent_file)["execution_status"], timeout=30, what="the best model")
     assert status["status"] == "completed"
     assert status["best_model"] in (str(tiny_model), str(other))

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from llm_tool.sessions import SessionStore
-from tests.helpers import read_json, session_files, write_csv
+from tests.helpers import read_json, session_files, wait_until, write_csv
+from tests.tmux_helpers import needs_tmux
 from tests.wizard_helpers import (
     NEW_SESSION_QUESTIONS,
     Keys,
-    kill_tmux_server,
     pick,
     replace,
     run_studio,
@@ -28,10 +25,7 @@ EXIT = [pick(6)]  # from the main menu
 STUDIO_TO_EXIT = [pick(3), *EXIT]  # from the Training Studio menu
 
 
-@pytest.fixture(autouse=True)
-def interactive(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LLM_TOOL_NON_INTERACTIVE", raising=False)
-    monkeypatch.setenv("LLM_TOOL_TMUX_SOCKET", f"llm-tool-wizard-{uuid.uuid4().hex[:8]}")  # never the real job server
+pytestmark = pytest.mark.usefixtures("interactive")
 
 
 @pytest.fixture
@@ -222,33 +216,27 @@ def test_relaunch_with_changed_settings_and_another_file(data: Path, isolated_ho
     assert moved.model_config["epochs"] == 5
 
 
-def test_run_in_tmux_from_the_wizard(data: Path, tiny_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("llm_tool.dispatch.launcher", reason="tmux dispatch is not installed")
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed")
-    socket = os.environ["LLM_TOOL_TMUX_SOCKET"]  # private to this test (see the autouse fixture)
-    try:
-        # where: 1 foreground, 2 tmux, 3 save only
-        run_studio(*to_where(tiny_model), pick(2), *STUDIO_TO_EXIT)
-        out = capsys.readouterr().out
-        assert "started tmux session" in out and "keeps running if you close this terminal" in out
-        assert f"-L {socket}" in out
-        (path,) = session_files(data.parent)
-        deadline = time.monotonic() + 240
-        while read_json(path)["execution_status"]["status"] not in ("completed", "failed"):
-            assert time.monotonic() < deadline, "the tmux job did not finish"
-            time.sleep(0.5)
-        assert read_json(path)["execution_status"]["status"] == "completed"
-    finally:
-        kill_tmux_server(socket)
+@needs_tmux
+def test_run_in_tmux_from_the_wizard(tmux_socket: str, data: Path, tiny_model: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # where: 1 foreground, 2 tmux, 3 save only
+    run_studio(*to_where(tiny_model), pick(2), *STUDIO_TO_EXIT)
+    out = capsys.readouterr().out
+    assert "started tmux session" in out and "keeps running if you close this terminal" in out
+    assert f"-L {tmux_socket}" in out
+    (path,) = session_files(data.parent)
+    status = wait_until(lambda: read_json(path)["execution_status"]["status"] in ("completed", "failed")
+                        and read_json(path)["execution_status"]["status"], timeout=240, what="the tmux job to end")
+    assert status == "completed"
 
 
 def test_monitor_shows_what_runs(isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ctx = run_studio(pick(3), *EXIT)
     assert ctx.prompter.asked == ["main_menu", "main_menu"]
-    out = capsys.readouterr().out
-    # the tmux dashboard (one snapshot, as stdout is not a terminal), or the fallback table
-    assert "trainings in tmux" in out or "no training is running now" in out
+    out = " ".join(capsys.readouterr().out.split())
+    # the tmux dashboard, one snapshot (stdout is not a terminal), of the test's own empty tmux server
+    assert "llm-tool trainings in tmux" in out and "0 job(s)" in out
+    assert "no trainings in tmux: start one with `llm-tool tmux start --config CFG`" in out
 
 
 def test_multi_label_is_detected_and_saved(isolated_home: Path, sample_csv: Path, tiny_model: Path,

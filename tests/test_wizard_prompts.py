@@ -12,10 +12,7 @@ from llm_tool.wizard.questions import Choice, GoBack, Question, select, setting_
 from tests.helpers import write_csv
 from tests.wizard_helpers import Keys, feed_wizard, replace
 
-
-@pytest.fixture(autouse=True)
-def interactive(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LLM_TOOL_NON_INTERACTIVE", raising=False)
+pytestmark = pytest.mark.usefixtures("interactive")
 
 
 MENU = select("menu", "Pick", [Choice(f"item {i}", f"v{i}") for i in range(1, 13)], "v1")

@@ -15,9 +15,7 @@ from tests.wizard_helpers import NEW_SESSION_QUESTIONS, Keys, pick, replace, run
 STUDIO_TO_EXIT = [pick(3), pick(6)]
 
 
-@pytest.fixture(autouse=True)
-def interactive(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LLM_TOOL_NON_INTERACTIVE", raising=False)
+pytestmark = pytest.mark.usefixtures("interactive")
 
 
 def _keys_after_split(model: Path) -> list[str]:

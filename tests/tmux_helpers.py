@@ -1,4 +1,4 @@
-"""tmux test helpers: a private tmux server per test (reaped afterwards), polling, and job lookups."""
+"""tmux test helpers: private servers (reaped afterwards), tmux queries, job lookups and test sessions."""
 
 from __future__ import annotations
 
@@ -7,34 +7,31 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
-from tests.helpers import read_json, sample_rows, write_config, write_csv
+from tests.helpers import read_json, sample_rows, wait_until, write_config, write_csv
 
-T = TypeVar("T")
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
-def retry_until(check: Callable[[], T], *, timeout: float = 120.0, interval: float = 0.25, what: str = "") -> T:
-    """Poll ``check`` until it returns something truthy; fail with ``what`` (and the last value) on timeout."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what or check}: last value {last!r}")
+def socket_file(socket: str) -> Path:
+    return Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}" / socket
 
 
-def _reap(socket: str) -> None:
-    """SIGKILL every process tree started in the test server's panes, then stop the server."""
+def private_socket() -> str:
+    """A tmux socket name of its own (never the default server, never another test's)."""
+    return f"llmtool-test-{uuid.uuid4().hex[:10]}"
+
+
+def reap_tmux_server(socket: str) -> None:
+    """SIGKILL every process tree started in the server's panes, stop the server, remove its socket file."""
+    if shutil.which("tmux") is None or not socket_file(socket).exists():
+        return  # never started
     proc = subprocess.run(["tmux", "-L", socket, "list-panes", "-a", "-F", "#{pane_pid}"], capture_output=True,
                           text=True, check=False)
     import psutil
@@ -46,23 +43,7 @@ def _reap(socket: str) -> None:
                 with contextlib.suppress(Exception):
                     child.send_signal(signal.SIGKILL)
     subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
-    folder = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
-    (folder / socket).unlink(missing_ok=True)  # tmux leaves the socket file behind
-
-
-@pytest.fixture
-def tmux_socket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A private tmux server socket for this test (LLM_TOOL_TMUX_SOCKET), killed with its jobs at the end."""
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed")
-    socket = f"llmtool-test-{uuid.uuid4().hex[:10]}"
-    monkeypatch.setenv("LLM_TOOL_TMUX_SOCKET", socket)
-    monkeypatch.setenv("LLM_TOOL_RETRY_BACKOFF", "0.2")
-    monkeypatch.setenv("LLM_TOOL_STOP_GRACE", "20")
-    try:
-        yield socket
-    finally:
-        _reap(socket)
+    socket_file(socket).unlink(missing_ok=True)  # tmux leaves the socket file behind
 
 
 def tmux(socket: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -84,7 +65,7 @@ def job_when(name: str, predicate: Callable[[Any], bool], *, timeout: float = 12
     def check() -> Any:
         job = jobs_by_name().get(name)
         return job if job is not None and predicate(job) else None
-    return retry_until(check, timeout=timeout, what=f"job {name}")
+    return wait_until(check, timeout=timeout, what=f"job {name}", interval=0.25)
 
 
 def finished(job: Any) -> bool:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,14 +12,7 @@ from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from tests.helpers import sample_rows, write_csv
-
-
-def kill_tmux_server(socket: str) -> None:
-    """Stop a private tmux server and remove its socket file (tmux leaves it behind)."""
-    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
-    folder = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
-    (folder / socket).unlink(missing_ok=True)
+from tests.helpers import sample_rows, wait_until, write_csv
 
 
 class Keys:
@@ -99,30 +89,28 @@ class TmuxScreen:
         return list(self.pane.capture_pane(start="-"))
 
     def expect(self, text: str, timeout: float = 60.0) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
+        def found() -> tuple[int, str] | None:
             lines = self.lines()
-            for index in range(self.line, len(lines)):
-                if text in lines[index]:
-                    self.line = index + 1
-                    return lines[index]
-            if time.monotonic() > deadline:
-                tail = "\n".join(lines[-70:])
-                raise AssertionError(f"{text!r} not shown within {timeout:g}s; the pane ends with:\n{tail}")
-            time.sleep(0.1)
+            return next(((i, line) for i, line in enumerate(lines) if i >= self.line and text in line), None)
+        try:
+            index, line = wait_until(found, timeout=timeout, what=repr(text))
+        except AssertionError:
+            tail = "\n".join(self.lines()[-70:])
+            raise AssertionError(f"{text!r} not shown within {timeout:g}s; the pane ends with:\n{tail}") from None
+        self.line = index + 1
+        return line
 
     def number_of(self, title: str, timeout: float = 10.0) -> str:
         """The number shown before ``title`` in the menu being asked now."""
         pattern = re.compile(r"(\d+)\. " + re.escape(title))
-        deadline = time.monotonic() + timeout
-        while True:
-            for line in self.lines()[self.line:]:
-                match = pattern.search(line)
-                if match:
-                    return match.group(1)
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no choice {title!r} in the menu; pane:\n" + "\n".join(self.lines()[-40:]))
-            time.sleep(0.1)
+
+        def found() -> str | None:
+            return next((m.group(1) for line in self.lines()[self.line:] if (m := pattern.search(line))), None)
+        try:
+            return wait_until(found, timeout=timeout, what=f"choice {title!r}")
+        except AssertionError:
+            tail = "\n".join(self.lines()[-40:])
+            raise AssertionError(f"no choice {title!r} in the menu; pane:\n{tail}") from None
 
     def press(self, *keys: str) -> None:
         for key in keys:
