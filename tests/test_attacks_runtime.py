@@ -17,8 +17,7 @@ from llm_tool import paths
 from llm_tool.cli import main
 from llm_tool.errors import UnsafePathError
 from llm_tool.sessions import SessionStore
-from tests.helpers import read_json, sample_rows, session_files, write_config, write_csv
-from tests.tmux_helpers import retry_until
+from tests.helpers import read_json, sample_rows, session_files, wait_until, write_config, write_csv
 
 OTHER = "train_20250101_000000"
 
@@ -54,7 +53,7 @@ def _train(config: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def _first_session(home: Path) -> Path:
-    return retry_until(lambda: (session_files(home) or [None])[0], timeout=60, what="a session file")
+    return wait_until(lambda: (session_files(home) or [None])[0], timeout=60, what="a session file")
 
 
 def _kill(proc: subprocess.Popen[str]) -> None:
@@ -118,7 +117,7 @@ def test_kill_9_after_the_final_save_then_resume_marks_it_completed(isolated_hom
     path = _first_session(isolated_home)
     sid = SessionStore().read(path).session_id
     model = isolated_home / "models" / sid
-    retry_until(lambda: (model / "metrics.json").exists() or proc.poll() is not None, timeout=240,
+    wait_until(lambda: (model / "metrics.json").exists() or proc.poll() is not None, timeout=240,
                 what="the final model saved")
     _kill(proc)  # right after metrics.json: the clean-up (marking, checkpoint removal) is cut short
     assert main(["sessions", "resume", sid]) in (0, 2)  # 2 only when it had already been marked completed
@@ -147,7 +146,7 @@ def test_kill_9_in_the_first_seconds_then_resume_starts_it(moment: str, isolated
     proc = _train(config)
     path = _first_session(isolated_home)
     if moment == "marked running":
-        retry_until(lambda: _status(path)["status"] == "running", timeout=60, what="status running")
+        wait_until(lambda: _status(path)["status"] == "running", timeout=60, what="status running")
     _kill(proc)
     assert main(["sessions", "resume", "1"]) == 0
     assert _status(path)["status"] == "completed"
@@ -188,7 +187,7 @@ def test_a_supervisor_killed_with_9_leaves_the_training_running(isolated_home: P
     log = store.log_path(SessionStore().read(path).session_id)
     supervisor = subprocess.Popen([sys.executable, "-m", "llm_tool.dispatch.supervisor", "--session", str(path),
                                    "--log", str(log)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    retry_until(lambda: (_status(path).get("current_step") or 0) >= 1 and _status(path)["status"] == "running",
+    wait_until(lambda: (_status(path).get("current_step") or 0) >= 1 and _status(path)["status"] == "running",
                 timeout=240, what="training steps")
     supervisor.kill()  # SIGKILL, and the pane (our pipe) goes away with it
     supervisor.wait(timeout=30)
@@ -196,7 +195,7 @@ def test_a_supervisor_killed_with_9_leaves_the_training_running(isolated_home: P
     supervisor.stdout.close()
     trainer = _status(path)["pid"]
     assert pid_alive(trainer)
-    status = retry_until(lambda: (s := _status(path))["status"] != "running" and s, timeout=300,
+    status = wait_until(lambda: (s := _status(path))["status"] != "running" and s, timeout=300,
                          what="the orphaned training to end")
     assert status["status"] == "completed", status
     assert status["last_checkpoint"] and Path(status["last_checkpoint"]).is_dir()

@@ -7,9 +7,7 @@ import sys
 from pathlib import Path
 
 from tests.helpers import run_cli
-from tests.tmux_helpers import job_when, needs_tmux, new_session, session_names, tmux, tmux_socket
-
-__all__ = ["tmux_socket"]  # the fixture, imported for pytest
+from tests.tmux_helpers import job_when, needs_tmux, new_session, session_names, tmux
 
 pytestmark = needs_tmux
 HANDMADE = ("llmtool-foo", "llmtool-bert-1122_2019", "llmtool")
