@@ -140,6 +140,8 @@ def test_reference_v2_file_imports_with_its_settings_and_keeps_the_rest(capsys, 
     assert kept["unused_settings"]["dataset_config"]["id_column"] == "review_id"
     assert meta.execution_status.extra["imported_results"]["status"] == "completed_with_errors"
     rc, out, _ = cli(capsys, "sessions", "show", "1")
+    assert rc == 0 and "kept from the imported file" in out and "training_params" in out
+    rc, out, _ = cli(capsys, "sessions", "show", "1", "--all")
     assert "imported_fields.training_params" in out and "imported_fields.system_info" in out
 
 

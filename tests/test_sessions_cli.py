@@ -151,7 +151,7 @@ def test_list_shows_the_20_most_recent_newest_first(busy_history, history):
     table = home.cli("sessions", "list")
     assert table.returncode == 0, table.stderr
     header = next(line for line in table.stdout.splitlines() if "Date" in line)
-    positions = [header.index(c) for c in ("#", "Date", "Mode", "Dataset", "Model", "Status", "Best F1", "Duration")]
+    positions = [header.index(c) for c in ("#", "Date", "Name", "Data", "Model", "Status", "Val F1", "Test F1", "Time")]
     assert positions == sorted(positions)
     assert history.a not in table.stdout  # ids are not columns; dates are
     assert datetime.strptime(rows[0]["timestamp"], "%Y%m%d_%H%M%S").strftime("%Y-%m-%d %H:%M") in table.stdout
@@ -201,7 +201,10 @@ def test_show_by_number_id_and_name(history):
                     "execution_status", "output_paths", "environment"):
         assert by_id[section], section
     details = home.cli("sessions", "show", "baseline")
-    assert details.returncode == 0 and "model_config.learning_rate" in details.stdout and "completed" in details.stdout
+    assert details.returncode == 0 and "completed" in details.stdout and "test macro-F1" in details.stdout
+    assert "Per class (test)" in details.stdout and "model_config.learning_rate" not in details.stdout
+    everything = home.cli("sessions", "show", "baseline", "--all")
+    assert everything.returncode == 0 and "model_config.learning_rate" in everything.stdout
     for name in ("12", "train_20250101_000000"):  # would be read as a number or an id
         refused = home.cli("train", str(home.path / "config.json"), "--session-name", name)
         assert refused.returncode == 2 and "--session-name" in refused.stderr
@@ -237,8 +240,8 @@ def test_relaunch_with_dataset_uses_the_new_file(history):
     assert d["dataset_config"]["primary_file"] == str(history.other_local)
     assert d["dataset_config"]["fingerprint_sha256"] == file_sha256(history.other_local)
     assert d["execution_status"]["status"] == "completed"
-    assert d["model_config"] == {**other.meta(history.imported)["model_config"], "max_length_used": d[
-        "model_config"]["max_length_used"], "num_labels": 2}
+    recorded = {k: d["model_config"][k] for k in ("max_length_used", "auto_settings", "time_budget_seconds")}
+    assert d["model_config"] == {**other.meta(history.imported)["model_config"], **recorded, "num_labels": 2}
     assert "changed since" not in history.d_stderr  # an explicit --dataset is not a surprise
 
 
@@ -303,7 +306,8 @@ def test_import_adds_a_session_that_relaunch_runs(history):
     a = history.home.meta(history.a)
     assert imported["dataset_config"]["fingerprint_sha256"] == a["dataset_config"]["fingerprint_sha256"]
     assert {k: v for k, v in imported["model_config"].items() if k != "selected_model"} == {
-        k: v for k, v in a["model_config"].items() if k not in ("selected_model", "max_length_used", "num_labels")}
+        k: v for k, v in a["model_config"].items()
+        if k not in ("selected_model", "max_length_used", "num_labels", "auto_settings", "time_budget_seconds")}
     for value in imported["output_paths"].values():
         assert Path(value).is_relative_to(other.path)
     assert ran["training_session"]["parent_session"] == history.imported
@@ -333,7 +337,7 @@ def test_import_with_a_different_data_file_warns(isolated_home, history):
 
 def test_compare_shows_differences(history):
     home = history.home
-    data = home.json("sessions", "compare", history.a, history.b, "baseline")
+    data = home.json("sessions", "compare", history.a, history.b, "baseline", "--all")
     assert data["sessions"] == [history.a, history.b, history.a]
     assert data["rows"]["model_config.epochs"] == [1, 2, 1]
     assert data["rows"]["model_config.batch_size"] == [8, 8, 8]
@@ -343,15 +347,18 @@ def test_compare_shows_differences(history):
     for sid in (history.a, history.b, synthetic):
         assert sid in table.stdout
     lines = table.stdout.splitlines()
-    epochs = next(line for line in lines if "model_config.epochs" in line)
-    seed = next(line for line in lines if "model_config.seed" in line)
-    primary = next(line for line in lines if "dataset_config.primary_file" in line)
-    assert "* model_config.epochs" in epochs and "*" not in seed  # differences are marked (and coloured)
-    assert "* dataset_config.primary_file" in primary
-    coloured = home.cli("sessions", "compare", history.a, history.b, FORCE_COLOR="1", TERM="xterm")
+    epochs = next(line for line in lines if "model.epochs" in line)
+    primary = next(line for line in lines if "data.primary_file" in line)
+    assert "* model.epochs" in epochs and "* data.primary_file" in primary  # differences are marked (coloured)
+    assert "fingerprint_sha256" in table.stdout  # the data's fingerprint is compared too
+    assert not any("model.seed" in line for line in lines)  # the same everywhere: only shown with --all
+    everything = home.cli("sessions", "compare", history.a, history.b, synthetic, "--all").stdout.splitlines()
+    seed = next(line for line in everything if "model.seed" in line)
+    assert "*" not in seed
+    coloured = home.cli("sessions", "compare", history.a, history.b, "--all", FORCE_COLOR="1", TERM="xterm")
     coloured_lines = coloured.stdout.splitlines()
-    epochs_line = next(line for line in coloured_lines if "model_config.epochs" in line)
-    batch_line = next(line for line in coloured_lines if "model_config.batch_size" in line)
+    epochs_line = next(line for line in coloured_lines if "model.epochs" in line)
+    batch_line = next(line for line in coloured_lines if "model.batch_size" in line)
     assert "33m" in epochs_line and "33m" not in batch_line  # differences in yellow, the rest plain
 
 

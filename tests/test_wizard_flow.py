@@ -172,9 +172,10 @@ def test_resume_an_interrupted_session_then_test_its_model(data: Path, tiny_mode
     path = _trained_session(home, data, tiny_model, keep_checkpoints=True)
     store = SessionStore()
 
-    def killed(meta: object) -> None:  # what a killed run leaves: interrupted, checkpoints on disk
+    def killed(meta: object) -> None:  # what a run killed before its final save leaves: checkpoints only
         meta.execution_status.status = "interrupted"  # type: ignore[attr-defined]
     store.update(path, killed)
+    (home / "models" / store.read(path).session_id / "metrics.json").unlink()  # the final save never finished
     capsys.readouterr()
     # studio → resume/relaunch → session 1 → "Resume from the last checkpoint" → foreground;
     # then main menu → test a model → session 1 → type texts → two texts → empty line (back) → exit.

@@ -28,12 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_hyperparameter_is_validated_by_model_config() -> None:
     answers: dict[str, object] = {}
     cases = {
-        "epochs": ("0", "model_config.epochs must be at least 1, got 0"),
+        "epochs": ("0", "model_config.epochs must be at least 1 and at most 1000, got 0"),
         "batch_size": ("many", "model_config.batch_size must be a whole number, got 'many'"),
-        "learning_rate": ("-1", "model_config.learning_rate must be at least 0.0, got -1.0"),
-        "warmup_ratio": ("1.5", "model_config.warmup_ratio must be below 1, got 1.5"),
+        "learning_rate": ("-1", "model_config.learning_rate must be above 0.0 and below 1.0, got -1.0"),
+        "warmup_ratio": ("1.5", "model_config.warmup_ratio must be at least 0.0 and below 1.0, got 1.5"),
         "class_weights": ("heavy", "model_config.class_weights must be 'none', 'balanced' or {label: weight}"),
-        "max_length": ("4", "model_config.max_length must be at least 8"),
+        "max_length": ("4", "model_config.max_length must be at least 8 and at most 1000000, got 4"),
     }
     for name, (text, message) in cases.items():
         question = q.setting_question(name, answers)

@@ -96,7 +96,7 @@ def test_split_detection_units(tmp_path: Path, sample_csv: Path) -> None:
 
 
 def test_the_split_question_offers_the_official_split_first(tmp_path: Path) -> None:
-    from llm_tool.wizard.questions import split_question
+    from llm_tool.wizard.split_questions import split_question
 
     question = split_question([("part", {"train": 40, "validation": 10, "test": 10})],
                               {"validation": tmp_path / "dev.csv", "test": tmp_path / "test.csv"}, "column:part")

@@ -180,4 +180,6 @@ def headline(meta: SessionMetadata, store: SessionStore, metrics: dict[str, Any]
         "split_sizes": " / ".join(str(sizes.get(k, "-")) for k in ("train", "validation", "test")) if sizes else None,
         "languages": ", ".join(map(str, meta.language_config.confirmed_languages or [])) or None,
         "warnings": [w.get("message") for w in status.extra.get("warnings") or [] if isinstance(w, dict)],
+        "imported_fields": sorted(map(str, meta.extra.get("imported_fields") or {}))
+        if isinstance(meta.extra.get("imported_fields"), dict) else [],
     }

@@ -26,6 +26,7 @@ from llm_tool.training.events import EventHandler, TrainingEvent, ignore
 from llm_tool.training.history import TIMING_KEYS, epoch_history
 from llm_tool.training.settings_step import prepare_settings
 from llm_tool.training.signals import GracefulStop, StopRequested
+from llm_tool.training.trainer import build_trainer
 
 EXIT_COMPLETED, EXIT_FAILED, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -158,7 +159,7 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
         max_length = model_max_length(tokenizer, model.config)
         run.update(lambda m: m.model_config.update({"max_length_used": max_length}))
     budget = prepare_settings(run, data, model, max_length, bool(device["cuda"]), resume, started)
-    trainer = _build_trainer(run, data, tokenizer, model, max_length, device, stop)
+    trainer = build_trainer(run, data, tokenizer, model, max_length, device, stop)
     trainer.add_callback(budget)
     run.stage("training")
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -220,45 +221,6 @@ def _analyse(run: Run, data: PreparedData, tokenizer: Any, resume: bool) -> int:
         lang.model_strategy = languages.get("model_strategy")
     run.update(apply)
     return max_length
-
-
-def _build_trainer(run: Run, data: PreparedData, tokenizer: Any, model: Any, max_length: int,
-                   device: dict[str, Any], stop: GracefulStop) -> Any:
-    import numpy as np
-    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback
-
-    from llm_tool.training.analysis import steps_per_epoch
-    from llm_tool.training.arguments import class_weight_vector, training_arguments, weighted_loss
-    from llm_tool.training.callbacks import SessionCallback
-    from llm_tool.training.environment import precision_flags
-    from llm_tool.training.features import tokenize_split
-    from llm_tool.training.metrics import summary_metrics
-    from llm_tool.training.sampler import SessionTrainer
-
-    cfg = run.config.model
-    run.stage("tokenizing")
-    train = tokenize_split(data.splits["train"], tokenizer, data.label_names, data.multi_label, max_length)
-    validation = tokenize_split(data.splits["validation"], tokenizer, data.label_names, data.multi_label,
-                                max_length, sort_by_length=True)
-    per_epoch = steps_per_epoch(len(train), cfg.batch_size, cfg.gradient_accumulation_steps)
-    args = training_arguments(cfg, run.checkpoints_dir, precision=precision_flags(cfg.precision, device),
-                              steps_per_epoch=per_epoch, use_cpu=not device["cuda"])
-    callbacks: list[Any] = [SessionCallback(on_event=run.on_event, write_progress=run.write_progress, stop=stop,
-                                 save_steps=cfg.save_steps, checkpoints_dir=run.checkpoints_dir,
-                                 total_epochs=cfg.epochs)]
-    if cfg.early_stopping:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
-    weights = class_weight_vector(cfg.class_weights, data.label_names, data.splits["train"].labels, data.multi_label)
-    multi = data.multi_label
-    trainer = SessionTrainer(
-        model=model, args=args, train_dataset=train, eval_dataset=validation, processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=lambda p: summary_metrics(np.asarray(p.predictions), np.asarray(p.label_ids), multi),
-        compute_loss_func=weighted_loss(weights, multi) if weights else None,
-        callbacks=callbacks,
-    )
-    trainer.remove_callback(PrinterCallback)  # our callback reports progress; no raw log dicts on stdout
-    return trainer
 
 
 def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_length: int,

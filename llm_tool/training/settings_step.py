@@ -11,12 +11,12 @@ from llm_tool.training.budget import TimeBudget
 if TYPE_CHECKING:
     from llm_tool.data.prepare import PreparedData
     from llm_tool.sessions.schema import SessionMetadata
-    from llm_tool.training.engine import Run
+    from llm_tool.training.run_view import RunView
 
 SAVE_RESERVE_SECONDS = 5.0  # writing the final model and metrics after the last evaluation
 
 
-def prepare_settings(run: Run, data: PreparedData, model: Any, max_length: int, cuda: bool, resume: bool,
+def prepare_settings(run: RunView, data: PreparedData, model: Any, max_length: int, cuda: bool, resume: bool,
                      started: float) -> TimeBudget:
     """Choose what the config left to the tool (first start only: a resume keeps the recorded values), record
     the expected duration, and return the time-budget callback for this segment of the run."""

@@ -49,9 +49,10 @@ def share_widths(free: int, needed: list[int]) -> list[int]:
     return widths
 
 
-def short_date(stamp: Any) -> str:
+def short_date(stamp: Any, *, year: bool = True) -> str:
+    """``2026-12-04 03:10`` (``12-04 03:10`` in narrow tables)."""
     try:
-        return datetime.fromisoformat(str(stamp)).strftime("%m-%d %H:%M")
+        return datetime.fromisoformat(str(stamp)).strftime("%Y-%m-%d %H:%M" if year else "%m-%d %H:%M")
     except (TypeError, ValueError):
         return "-"
 
@@ -70,7 +71,7 @@ def history_table(rows: Iterable[dict[str, Any]], title: str, width: int | None 
     wide = width >= WIDE
     named = wide and any(row.get("name") for row in rows)
     number_w = max((len(str(row.get("number", ""))) for row in rows), default=1)
-    fixed = number_w + 11 + 11 + 6 + 7 + (6 if wide else 0)  # #, date, status, val F1, test F1, time
+    fixed = number_w + (16 if wide else 11) + 11 + 6 + 7 + (6 if wide else 0)  # #, date, status, F1s, time
     columns = 7 + (1 if wide else 0) + (1 if named else 0)
     free = max(18, width - fixed - (3 * columns - 1))  # each column: 2 padding, 1 separator between
     name_w, data_w, model_w = share_widths(free, [
@@ -116,7 +117,7 @@ def _cells(row: dict[str, Any], named: bool, wide: bool, name_w: int, data_w: in
     benchmark = bool(row.get("benchmark"))
     val = None if benchmark else row.get("best_f1")
     test = row.get("test_f1") if row.get("test_f1") is not None or not benchmark else row.get("best_f1")
-    cells = [str(row["number"]), short_date(row.get("timestamp"))]
+    cells = [str(row["number"]), short_date(row.get("timestamp"), year=wide)]
     if named:
         cells.append(safe(shorten_right(row.get("name") or "", name_w)))
     data = _data_label(row, named)

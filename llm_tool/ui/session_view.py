@@ -37,6 +37,9 @@ def headline_table(sid: str, head: dict[str, Any]) -> Table:
                                     else ""))
     if head.get("languages"):
         table.add_row("languages", safe(head["languages"]))
+    if head.get("imported_fields"):
+        table.add_row("kept from the imported file", safe(", ".join(head["imported_fields"]), 300)
+                      + "  [muted](not used; see --all)[/muted]")
     return table
 
 

@@ -26,11 +26,7 @@ from llm_tool.wizard.draft import Draft
 from llm_tool.wizard.flow import Context, run_steps
 from llm_tool.wizard.launch import forget, run_where, tmux_available
 from llm_tool.wizard.questions import (
-    COLUMN_SPLIT,
     DATA_SUFFIXES,
-    RANDOM_SPLIT,
-    SEPARATE_FILES,
-    SIBLING_SPLIT,
     TYPE_MODEL,
     TYPE_PATH,
     GoBack,
@@ -40,14 +36,20 @@ from llm_tool.wizard.questions import (
     mode_question,
     model_name_question,
     model_question,
-    relaunch_confirm_question,
     save_question,
     setting_question,
     settings_to_ask,
-    split_file_question,
-    split_question,
     task_question,
     where_question,
+)
+from llm_tool.wizard.split_questions import (
+    COLUMN_SPLIT,
+    RANDOM_SPLIT,
+    SEPARATE_FILES,
+    SIBLING_SPLIT,
+    relaunch_confirm_question,
+    split_file_question,
+    split_question,
 )
 
 

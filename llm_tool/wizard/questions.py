@@ -137,47 +137,6 @@ def task_question(detected: str, reason: str, default: str | None = None) -> Que
     ], default or detected, help=f"detected: {detected} ({reason})")
 
 
-RANDOM_SPLIT, SIBLING_SPLIT, SEPARATE_FILES = "random", "siblings", "files"
-COLUMN_SPLIT = "column:"  # + the column's name
-
-
-def split_question(columns: list[tuple[str, dict[str, int]]], siblings: dict[str, Path], default: str,
-                   validation_share: float = 0.1, test_share: float = 0.1) -> Question:
-    """Step 3's question: an official split (a split column, sibling files, files typed) or a random one."""
-    choices = []
-    for column, sizes in columns:
-        choices.append(Choice(f"Use the column '{column}': train {sizes['train']} / validation "
-                              f"{sizes['validation']} / test {sizes['test']} rows", COLUMN_SPLIT + column,
-                              "the data's own split: test rows are never trained on"))
-    if siblings:
-        named = ", ".join(f"{p.name} ({split})" for split, p in siblings.items())
-        choices.append(Choice(f"Use the files beside it: {named}", SIBLING_SPLIT,
-                              "the official files: test rows are never trained on"))
-    train = round(100 * (1 - validation_share - test_share))
-    choices.append(Choice(f"Random stratified split {train}/{round(100 * validation_share)}/"
-                          f"{round(100 * test_share)} (seed 42)", RANDOM_SPLIT,
-                          "when the data has no official split"))
-    choices.append(Choice("Separate validation and/or test files… (type their paths)", SEPARATE_FILES,
-                          "rows of those files are never trained on"))
-    hint = "found an official split in the data: keep it" if columns or siblings else ""
-    return select("split", "Step 3/8 · Train / validation / test split", choices, default, help=hint)
-
-
-def relaunch_confirm_question() -> Question:
-    return select("relaunch_summary", "Relaunch with these settings?", [Choice("Continue", "continue")], "continue")
-
-
-def split_file_question(split: str, default: str = "") -> Question:
-    """The path of a separate validation or test file (empty: none, split it off the training file)."""
-    def validate(text: str) -> str | None:
-        return None if not text.strip() else validate_data_path(text)
-
-    return Question(f"{split}_file", "path", f"Path of the {split} file (empty: none)", default=default,
-                    validate=validate,
-                    convert=lambda text: Path(text.strip()).expanduser().resolve() if text.strip() else None,
-                    help=f"leave empty to split the {split} rows off the training file")
-
-
 # ----- step 4: training mode and hyperparameters -----------------------------------------------
 def mode_question(default: str = "quick", *, tmux_available: bool = True) -> Question:
     return select("mode", "Step 4/8 · Training mode", [

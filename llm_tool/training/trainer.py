@@ -1,0 +1,49 @@
+"""The Trainer of one run: tokenized splits, arguments, callbacks (progress, early stopping), weighted loss."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llm_tool.data.prepare import PreparedData
+    from llm_tool.training.run_view import RunView
+    from llm_tool.training.signals import GracefulStop
+
+
+def build_trainer(run: RunView, data: PreparedData, tokenizer: Any, model: Any, max_length: int,
+                   device: dict[str, Any], stop: GracefulStop) -> Any:
+    import numpy as np
+    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback
+
+    from llm_tool.training.analysis import steps_per_epoch
+    from llm_tool.training.arguments import class_weight_vector, training_arguments, weighted_loss
+    from llm_tool.training.callbacks import SessionCallback
+    from llm_tool.training.environment import precision_flags
+    from llm_tool.training.features import tokenize_split
+    from llm_tool.training.metrics import summary_metrics
+    from llm_tool.training.sampler import SessionTrainer
+
+    cfg = run.config.model
+    run.stage("tokenizing")
+    train = tokenize_split(data.splits["train"], tokenizer, data.label_names, data.multi_label, max_length)
+    validation = tokenize_split(data.splits["validation"], tokenizer, data.label_names, data.multi_label,
+                                max_length, sort_by_length=True)
+    per_epoch = steps_per_epoch(len(train), cfg.batch_size, cfg.gradient_accumulation_steps)
+    args = training_arguments(cfg, run.checkpoints_dir, precision=precision_flags(cfg.precision, device),
+                              steps_per_epoch=per_epoch, use_cpu=not device["cuda"])
+    callbacks: list[Any] = [SessionCallback(on_event=run.on_event, write_progress=run.write_progress, stop=stop,
+                                 save_steps=cfg.save_steps, checkpoints_dir=run.checkpoints_dir,
+                                 total_epochs=cfg.epochs)]
+    if cfg.early_stopping:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
+    weights = class_weight_vector(cfg.class_weights, data.label_names, data.splits["train"].labels, data.multi_label)
+    multi = data.multi_label
+    trainer = SessionTrainer(
+        model=model, args=args, train_dataset=train, eval_dataset=validation, processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=lambda p: summary_metrics(np.asarray(p.predictions), np.asarray(p.label_ids), multi),
+        compute_loss_func=weighted_loss(weights, multi) if weights else None,
+        callbacks=callbacks,
+    )
+    trainer.remove_callback(PrinterCallback)  # our callback reports progress; no raw log dicts on stdout
+    return trainer
