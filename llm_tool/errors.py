@@ -37,3 +37,7 @@ class TmuxError(UserError):
 
 class InteractiveSessionError(UserError):
     """A prompt was needed but nobody is at a terminal."""
+
+
+class SlurmError(UserError):
+    """Slurm is missing, an sbatch option is invalid, or Slurm refused a command."""

@@ -12,7 +12,16 @@ from llm_tool.errors import LlmToolError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from llm_tool.cli import doctor_cmd, models_cmd, sessions_cmd, studio_cmd, sweep_cmd, tmux_cmd, train_cmd
+    from llm_tool.cli import (
+        doctor_cmd,
+        models_cmd,
+        sessions_cmd,
+        slurm_cmd,
+        studio_cmd,
+        sweep_cmd,
+        tmux_cmd,
+        train_cmd,
+    )
 
     parser = argparse.ArgumentParser(
         prog="llm-tool",
@@ -22,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"llm-tool {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (train_cmd, sessions_cmd, tmux_cmd, sweep_cmd, models_cmd, studio_cmd, doctor_cmd):
+    for module in (train_cmd, sessions_cmd, tmux_cmd, slurm_cmd, sweep_cmd, models_cmd, studio_cmd, doctor_cmd):
         module.register(commands)
     return parser
 

@@ -58,6 +58,8 @@ def effective_status(store: SessionStore, metadata: SessionMetadata) -> str:
     if status.status != "running":
         return status.status
     if status.host and status.host != socket.gethostname():
+        if _slurm_job_gone(status.extra.get("slurm")):
+            return "interrupted"  # its Slurm job left the queue: nothing can still be training it
         beat = parse_iso(status.heartbeat)  # no lock or pid to check: a recent heartbeat is the only sign of life
         if beat is None or datetime.now(timezone.utc) - beat > STALE_HEARTBEAT:
             return "interrupted"
@@ -68,3 +70,20 @@ def effective_status(store: SessionStore, metadata: SessionMetadata) -> str:
         return "running"  # written by a version without run locks
     return "interrupted"
 
+
+
+def _slurm_job_gone(info: object) -> bool:
+    """The session ran as a Slurm job that `squeue` no longer knows (False when it cannot be asked)."""
+    if not isinstance(info, dict) or not info.get("job_id"):
+        return False
+    import shutil
+
+    if shutil.which("squeue") is None:
+        return False
+    from llm_tool.dispatch.slurm import queue_states
+
+    job = str(info["job_id"])
+    try:
+        return job not in queue_states([job])
+    except Exception:  # noqa: BLE001 - the controller is down or slow: fall back to the heartbeat
+        return False

@@ -1,0 +1,91 @@
+"""Inside a Slurm job: resume after a requeue, record the job's state, requeue itself when preempted."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from llm_tool.dispatch.slurm import slurm_info, update_slurm
+from llm_tool.dispatch.slurm_script import SLURM_ENV
+from llm_tool.sessions.lifecycle import now_iso
+from llm_tool.sessions.schema import SessionMetadata
+from llm_tool.sessions.store import SessionStore
+from llm_tool.training import checkpoints as ckpt
+
+if TYPE_CHECKING:
+    from llm_tool.dispatch.seam import LaunchOutcome
+
+REQUEUED = "preempted / time limit: checkpoint saved, requeued as Slurm job {job}"
+
+
+def in_slurm_job() -> bool:
+    """This process is the training of an llm-tool batch script (not any process that happens to run in Slurm)."""
+    return os.environ.get(SLURM_ENV) == "1" and bool(os.environ.get("SLURM_JOB_ID"))
+
+
+def restart_count() -> int:
+    try:
+        return max(0, int(os.environ.get("SLURM_RESTART_COUNT") or 0))
+    except ValueError:
+        return 0
+
+
+def _job_label() -> str:
+    array, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    return f"{array}_{task}" if array and task else os.environ.get("SLURM_JOB_ID", "?")
+
+
+def _has_checkpoint(store: SessionStore, path: Path) -> bool:
+    _, checkpoints = store.output_dirs(store.read(path))
+    found, _ = ckpt.last_complete(checkpoints)
+    return found is not None
+
+
+def run_in_job(store: SessionStore, path: Path, resume: bool,
+               run_here: Callable[[bool], LaunchOutcome]) -> LaunchOutcome:
+    """Train here as a Slurm job; after a requeue, continue from the last complete checkpoint (or start over)."""
+    restarts = restart_count()
+    if restarts:
+        resume = _has_checkpoint(store, path)
+    update_slurm(store, path, job_id=_job_label(), slurm_job_id=os.environ.get("SLURM_JOB_ID"), state="RUNNING",
+                 restarts=restarts, node=socket.gethostname(), started_at=now_iso())
+    try:
+        outcome = run_here(resume)
+    except BaseException:
+        update_slurm(store, path, state="FAILED", ended_at=now_iso())
+        raise
+    if outcome.state != "interrupted":
+        update_slurm(store, path, state="COMPLETED", ended_at=now_iso())
+        return outcome
+    if slurm_info(store.read(path)).get("cancel_requested"):
+        update_slurm(store, path, state="CANCELLED", ended_at=now_iso())
+        return outcome
+    requeue(store, path)
+    return outcome
+
+
+def requeue(store: SessionStore, path: Path) -> bool:
+    """Put this job back in the queue (`scontrol requeue`): the session says why and that it will come back."""
+    job, label = os.environ.get("SLURM_JOB_ID", ""), _job_label()
+    reason = REQUEUED.format(job=label)
+
+    def mark(why: str, state: str) -> None:
+        def apply(meta: SessionMetadata) -> None:
+            meta.execution_status.interrupt_reason = why
+        store.update(path, apply)
+        update_slurm(store, path, state=state, requeued_at=now_iso())
+
+    mark(reason, "REQUEUED")  # written before the requeue: Slurm ends this process right after it
+    scontrol = shutil.which("scontrol")
+    done = subprocess.run([scontrol, "requeue", job], capture_output=True, text=True, timeout=60, check=False) \
+        if scontrol and job.isdigit() else None
+    if done is None or done.returncode != 0:
+        detail = done.stderr.strip()[:200] if done is not None else "scontrol not found"
+        mark(f"preempted / time limit: checkpoint saved; requeue failed ({detail})", "INTERRUPTED")
+        return False
+    return True

@@ -1,0 +1,26 @@
+"""The `llm-tool slurm list` table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+STYLES = {"running": "green", "pending": "yellow", "requeued": "magenta", "completed": "green",
+          "interrupted": "yellow", "failed": "red", "cancelled": "dim", "stopping": "yellow"}
+
+
+def slurm_table(rows: Sequence[dict[str, Any]]) -> Table:
+    table = Table(title="Slurm jobs of llm-tool sessions", title_justify="left")
+    for column in ("job", "state", "restarts", "session", "name", "progress", "submitted", "reason"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        state = str(row["state"])
+        style = STYLES.get(state, "")
+        progress = f"{row['step']}/{row['total_steps']}" if row.get("total_steps") else ""
+        table.add_row(escape(str(row["job_id"])), f"[{style}]{escape(state)}[/]" if style else escape(state),
+                      str(row["restarts"]), escape(str(row["session_id"])), escape(str(row.get("name") or "")),
+                      progress, escape(str(row.get("submitted_at") or "")), escape(str(row.get("reason") or "")))
+    return table
