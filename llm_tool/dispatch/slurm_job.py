@@ -16,6 +16,7 @@ from llm_tool.sessions.lifecycle import now_iso
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 from llm_tool.training import checkpoints as ckpt
+from llm_tool.training.signals import PREEMPTED
 
 if TYPE_CHECKING:
     from llm_tool.dispatch.seam import LaunchOutcome
@@ -64,8 +65,10 @@ def run_in_job(store: SessionStore, path: Path, resume: bool,
         return outcome
     if slurm_info(store.read(path)).get("cancel_requested"):
         update_slurm(store, path, state="CANCELLED", ended_at=now_iso())
-        return outcome
-    requeue(store, path)
+    elif outcome.training is not None and outcome.training.reason == PREEMPTED:
+        requeue(store, path)  # USR1: Slurm's warning before the time limit (or a preemption notice)
+    else:  # SIGTERM is also `scancel`: no requeue against the user's will (Slurm requeues preempted jobs itself)
+        update_slurm(store, path, state="INTERRUPTED", ended_at=now_iso())
     return outcome
 
 

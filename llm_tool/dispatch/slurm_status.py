@@ -15,7 +15,8 @@ MAX_SCANNED = 2000  # session files looked at, newest first
 def job_display(queue: str | None, info: dict[str, Any], status: str) -> str:
     """pending / requeued / running while queued; afterwards how the session ended."""
     if queue == "PENDING":
-        return "requeued" if info.get("state") == "REQUEUED" or int(info.get("restarts") or 0) > 0 else "pending"
+        again = info.get("state") in ("REQUEUED", "INTERRUPTED") or int(info.get("restarts") or 0) > 0
+        return "requeued" if again else "pending"
     if queue in ("RUNNING", "COMPLETING", "CONFIGURING"):
         return "stopping" if info.get("cancel_requested") else "running"
     if queue:
