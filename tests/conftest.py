@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import build_tiny_model
+from tests.slurm_helpers import on_cluster, slurm_cluster  # noqa: F401 - the private Slurm cluster fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_CSV = ROOT / "data" / "sample" / "sentiment_labelled_sentences.csv"

@@ -13,7 +13,7 @@ import pytest
 
 from llm_tool.cli import main
 from tests.helpers import read_json, run_cli, sample_rows, session_files, write_config, write_csv
-from tests.slurm_helpers import Cluster, on_cluster, slurm_cluster  # noqa: F401 - fixtures
+from tests.slurm_helpers import Cluster
 from tests.tmux_helpers import retry_until
 
 STEPS_PER_EPOCH = 30  # 300 rows -> 240 train rows / batch 8
@@ -102,8 +102,8 @@ def test_preemption_checkpoints_requeues_and_resumes_exactly(on_cluster: Cluster
     assert len(final["resumed_at"]) == 1  # the second run resumed from the checkpoint, not from scratch
     a, b = _weights(baseline_path), _weights(path)
     assert max(float((a[k].float() - b[k].float()).abs().max()) for k in a) <= 1e-6
-    base_metrics = json.loads((Path(read_json(baseline_path)["output_paths"]["model_dir"]) / "metrics.json").read_text())
-    metrics = json.loads((Path(read_json(path)["output_paths"]["model_dir"]) / "metrics.json").read_text())
+    base_metrics, metrics = (json.loads((Path(read_json(p)["output_paths"]["model_dir"]) / "metrics.json").read_text())
+                             for p in (baseline_path, path))
     assert metrics["global_step"] == base_metrics["global_step"] and metrics["history"] == base_metrics["history"]
     log = Path(read_json(path)["output_paths"]["log_file"]).read_text()
     assert "(restart 0)" in log and "(restart 1)" in log  # --open-mode=append: both runs in one log
@@ -115,7 +115,8 @@ def test_sweep_runs_as_array_at_most_two_at_once(on_cluster: Cluster, tmp_path, 
     config = _config(tmp_path, sample_csv, tiny_model, "base", rows=120)
     sweep = tmp_path / "lr.json"
     sweep.write_text(json.dumps({"base": str(config), "grid": {"model_config.learning_rate": [1e-3, 2e-3, 3e-3]}}))
-    assert main(["sweep", "start", str(sweep), "--backend", "slurm", "--max-parallel", "2", "--cpus", "1"]) == 0
+    assert main(["sweep", "start", str(sweep), "--backend", "slurm", "--max-parallel", "2", "--cpus", "1",
+                 "--mem", "2G"]) == 0
     assert "job array" in capsys.readouterr().out
     state = read_json(isolated_home / "logs" / "sweeps" / "lr.json")
     jobs = [j["slurm_job_id"] for j in state["jobs"]]

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llm_tool.config.slurm import SECTION, SlurmOptions, options_from_section
+from llm_tool.dispatch.slurm_queue import ACTIVE, JOB_ID_RE, call, queue_states
 from llm_tool.dispatch.slurm_script import ScriptJob, Wrapper, render_script, sbatch_argv
 from llm_tool.errors import SessionError, SlurmError
 from llm_tool.sessions.lifecycle import effective_status, now_iso
@@ -19,11 +18,7 @@ from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 
 SLURM_KEY = "slurm"  # execution_status.extra["slurm"]: {job_id, state, submitted_at, restarts, ...}
-INSTALL_HINT = "sbatch is not on PATH: run on a Slurm login node (or install slurm-wlm), or choose --backend tmux"
-ACTIVE = ("PENDING", "RUNNING", "REQUEUED", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUE_HOLD",
-          "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT")
 KILL_GRACE = 120.0  # seconds between the graceful USR1 and a plain scancel
-JOB_ID_RE = re.compile(r"^\d{1,12}(_\d{1,9})?$")
 GONE_REASON = "its Slurm job {job} left the queue without finishing (cancelled, node failure or time limit)"
 
 
@@ -40,15 +35,6 @@ class SlurmJob:
 
 def sbatch_available() -> bool:
     return shutil.which("sbatch") is not None
-
-
-def _call(argv: list[str], *, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    if shutil.which(argv[0]) is None:
-        raise SlurmError(INSTALL_HINT if argv[0] == "sbatch" else f"{argv[0]} is not on PATH: is Slurm installed?")
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise SlurmError(f"{argv[0]} did not answer within {timeout:g} s: is the Slurm controller up?") from None
 
 
 def check_job_id(job_id: str) -> str:
@@ -82,7 +68,7 @@ def scripts_dir(store: SessionStore) -> Path:
 
 
 def _sbatch(script: Path, name: str, output: Path, array: str | None = None) -> str:
-    done = _call(sbatch_argv(script, name=name, output=output, array=array))
+    done = call(sbatch_argv(script, name=name, output=output, array=array))
     if done.returncode != 0:
         raise SlurmError(f"sbatch refused the job: {done.stderr.strip()[:300] or done.stdout.strip()[:300]}")
     job_id = done.stdout.strip().split(";")[0]
@@ -141,22 +127,6 @@ def ensure_not_queued(meta: SessionMetadata) -> None:
         raise SessionError(f"{meta.session_id} is already queued as Slurm job {job}: see `llm-tool slurm list`")
 
 
-def queue_states(job_ids: Iterable[str]) -> dict[str, str]:
-    """{job id: PENDING/RUNNING/...} for the jobs still in the queue (array tasks one by one)."""
-    ids = sorted({j for j in job_ids if j and JOB_ID_RE.match(j)})
-    if not ids or shutil.which("squeue") is None:
-        return {}
-    done = _call(["squeue", "-h", "-r", "-o", "%i %T", "-j", ",".join(ids)], timeout=30)
-    if done.returncode != 0 and "invalid job id" not in done.stderr.lower():
-        raise SlurmError(f"squeue failed: {done.stderr.strip()[:200]} (is the Slurm controller up?)")
-    states: dict[str, str] = {}
-    for line in done.stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 2:
-            states[parts[0]] = parts[1]
-    return states
-
-
 def reconcile(store: SessionStore, path: Path, meta: SessionMetadata, queued: dict[str, str]) -> SessionMetadata:
     """A session whose job left the queue without saying how it ended is written `interrupted`, never `running`."""
     info = slurm_info(meta)
@@ -203,11 +173,11 @@ def kill(store: SessionStore, ref: str, *, grace: float = KILL_GRACE, poll: floa
     state = queue_states([job]).get(job)
     how = "not in the queue"
     if state == "RUNNING":
-        _call(["scancel", "--signal=USR1", "--batch", job])
+        call(["scancel", "--signal=USR1", "--batch", job])
         how = "stopped gracefully (checkpoint saved)"
         _wait_gone(job, grace, poll)
     if queue_states([job]).get(job):
-        _call(["scancel", job])
+        call(["scancel", job])
         how = "cancelled" if state != "RUNNING" else "cancelled after the grace period"
         _wait_gone(job, 60.0, poll)
     reconcile(store, path, store.read(path), {})

@@ -8,7 +8,7 @@ import socket
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, TypeVar
 
 from llm_tool.dispatch.slurm import slurm_info, update_slurm
 from llm_tool.dispatch.slurm_script import SLURM_ENV
@@ -18,9 +18,7 @@ from llm_tool.sessions.store import SessionStore
 from llm_tool.training import checkpoints as ckpt
 from llm_tool.training.signals import PREEMPTED
 
-if TYPE_CHECKING:
-    from llm_tool.dispatch.seam import LaunchOutcome
-
+Outcome = TypeVar("Outcome")  # the seam's LaunchOutcome (not imported: the seam imports this module)
 REQUEUED = "preempted / time limit: checkpoint saved, requeued as Slurm job {job}"
 
 
@@ -47,8 +45,7 @@ def _has_checkpoint(store: SessionStore, path: Path) -> bool:
     return found is not None
 
 
-def run_in_job(store: SessionStore, path: Path, resume: bool,
-               run_here: Callable[[bool], LaunchOutcome]) -> LaunchOutcome:
+def run_in_job(store: SessionStore, path: Path, resume: bool, run_here: Callable[[bool], Outcome]) -> Outcome:
     """Train here as a Slurm job; after a requeue, continue from the last complete checkpoint (or start over)."""
     restarts = restart_count()
     if restarts:
@@ -60,12 +57,14 @@ def run_in_job(store: SessionStore, path: Path, resume: bool,
     except BaseException:
         update_slurm(store, path, state="FAILED", ended_at=now_iso())
         raise
-    if outcome.state != "interrupted":
+    state: Any = getattr(outcome, "state", None)
+    training: Any = getattr(outcome, "training", None)
+    if state != "interrupted":
         update_slurm(store, path, state="COMPLETED", ended_at=now_iso())
         return outcome
     if slurm_info(store.read(path)).get("cancel_requested"):
         update_slurm(store, path, state="CANCELLED", ended_at=now_iso())
-    elif outcome.training is not None and outcome.training.reason == PREEMPTED:
+    elif training is not None and training.reason == PREEMPTED:
         requeue(store, path)  # USR1: Slurm's warning before the time limit (or a preemption notice)
     else:  # SIGTERM is also `scancel`: no requeue against the user's will (Slurm requeues preempted jobs itself)
         update_slurm(store, path, state="INTERRUPTED", ended_at=now_iso())

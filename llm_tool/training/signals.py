@@ -7,7 +7,7 @@ from types import FrameType
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1)
 PREEMPTED = "preempted or near the time limit (SIGUSR1)"  # `#SBATCH --signal=B:USR1@90` or scancel --signal=USR1
-REASONS = {signal.SIGUSR1: PREEMPTED}
+REASONS: dict[int, str] = {signal.SIGUSR1.value: PREEMPTED}
 
 
 class StopRequested(BaseException):
