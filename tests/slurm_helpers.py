@@ -65,6 +65,10 @@ class Cluster:
         """PENDING / RUNNING / ... while the job is in the queue, '' once it left it."""
         return self.run("squeue", "-h", "-j", job_id, "-o", "%T").stdout.strip()
 
+    def idle(self) -> bool:
+        """The node runs nothing and has finished cleaning up (no job completing)."""
+        return self.run("sinfo", "-h", "-o", "%t").stdout.strip() == "idle"
+
     def start_now(self, job_id: str) -> bool:
         """Skip the 120 s hold Slurm puts on a requeued job (`StartTime=now`)."""
         return self.run("scontrol", "update", f"JobId={job_id}", "StartTime=now").returncode == 0

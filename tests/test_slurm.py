@@ -92,6 +92,8 @@ def test_preemption_checkpoints_requeues_and_resumes_exactly(on_cluster: Cluster
     retry_until(lambda: on_cluster.state(job) == "PENDING", timeout=60, what="the job back in the queue")
     requeued = time.monotonic()
     assert _listed(capsys, job)["state"] == "requeued"
+    # the old run must be fully cleaned up first: started at once, Slurm kills it ("Job credential revoked")
+    retry_until(on_cluster.idle, timeout=60, what="the node to finish the first run")
     retry_until(lambda: on_cluster.start_now(job), timeout=30, what="scontrol update StartTime=now")
     retry_until(lambda: _status(path)["status"] == "running", timeout=120, interval=0.05, what="the restart")
     MEASURED["requeue_to_resume_s"] = time.monotonic() - requeued
