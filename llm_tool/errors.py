@@ -53,3 +53,7 @@ class UnsafePathError(LlmToolError):
 
 class DiskFullError(LlmToolError):
     """The disk filled up while training or saving: the message says where; the last complete checkpoint is kept."""
+
+
+class SlurmError(UserError):
+    """Slurm is missing, an sbatch option is invalid, or Slurm refused a command."""

@@ -20,6 +20,7 @@ from tests.helpers import (
     write_config,
     write_csv,
 )
+from tests.slurm_helpers import on_cluster, slurm_cluster  # noqa: F401 - the private Slurm cluster fixtures
 from tests.tmux_helpers import private_socket, reap_tmux_server
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -84,6 +84,9 @@ def _dispatch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tmux", action="store_true", help="run it in a tmux session (survives disconnects)")
     p.add_argument("--max-retries", type=int, default=0, help="with --tmux: retries after a crash")
     p.add_argument("--timeout", type=float, help="with --tmux: stop gracefully after HOURS")
+    from llm_tool.ui.slurm_args import add_slurm_options
+
+    add_slurm_options(p)
 
 
 def _store() -> Any:
@@ -133,10 +136,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 def _launch(store: Any, path: Path, args: argparse.Namespace, *, resume: bool) -> int:
     from llm_tool.dispatch.seam import LaunchOptions
     from llm_tool.ui.launch_view import start, start_with_fallback
+    from llm_tool.ui.slurm_args import slurm_options
 
     options = LaunchOptions(resume=resume, max_retries=args.max_retries, timeout_hours=args.timeout,
-                            start_dir=store.home)
-    if args.tmux:
+                            start_dir=store.home, slurm=slurm_options(args))
+    if args.backend == "slurm":
+        return start(store, path, "slurm", options).exit_code
+    if args.tmux or args.backend == "tmux":
         return start_with_fallback(store, path, options)
     return start(store, path, "foreground", options).exit_code
 
@@ -165,7 +171,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def cmd_relaunch(args: argparse.Namespace) -> int:
     from llm_tool.sessions.operations import relaunch
     from llm_tool.ui.console import info, warning
+    from llm_tool.ui.slurm_args import slurm_options
 
+    slurm_options(args)  # bad Slurm settings are refused before the new session is created
     store = _store()
     source = store.resolve(args.id)
     result: list[tuple[Path, list[str]]] = []

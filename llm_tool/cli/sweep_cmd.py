@@ -30,6 +30,9 @@ def _add_launch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="print windows, panes, jobs and order; start nothing")
     p.add_argument("--yes", action="store_true", help="add to an existing sweep of that name without asking")
     p.add_argument("--wait", action="store_true", help="wait for the end and print the leaderboard")
+    from llm_tool.ui.slurm_args import add_slurm_options
+
+    add_slurm_options(p, backends=("tmux", "slurm"), default="tmux")
 
 
 def register(commands: Any) -> None:
@@ -135,12 +138,31 @@ def _launch(spec: Any, args: argparse.Namespace) -> int:
         if not confirm(f"Sweep {plan.name} already exists. Add these {len(plan.jobs)} jobs to it?"):
             info("nothing started")
             return 1
+    if args.backend == "slurm":
+        return _launch_slurm(spec, plan, args, sweeps)
     state = start_sweep(spec, plan, server=_server(), sweeps=sweeps)
     verb = f"added {len(plan.jobs)} jobs to" if plan.appending else "started"
     success(f"{verb} {spec.kind} {plan.name}: {len(state.jobs)} jobs, at most {state.max_parallel} at once "
             f"(tmux session {state.tmux_session})")
     info(f"  attach   {attach_command(state)}   (window 0 is the control view; detach: Ctrl-b d)")
     info(f"  status   llm-tool sweep status {plan.name}")
+    info(f"  stop     llm-tool sweep kill {plan.name}")
+    info(f"  report   llm-tool sweep report {plan.name} -o reports/")
+    if args.wait:
+        return _wait(plan.name, sweeps)
+    return 0
+
+
+def _launch_slurm(spec: Any, plan: Any, args: argparse.Namespace, sweeps: Any) -> int:
+    from llm_tool.sweeps.slurm_ops import describe, start_on_slurm
+    from llm_tool.ui.console import info, success
+    from llm_tool.ui.slurm_args import slurm_options
+
+    state = start_on_slurm(spec, plan, slurm_options(args), sweeps=sweeps)
+    arrays = ", ".join(describe(state)["arrays"])
+    success(f"submitted {spec.kind} {plan.name} to Slurm: {len(plan.jobs)} jobs as job array {arrays}, "
+            f"at most {state.max_parallel} at once")
+    info(f"  status   llm-tool sweep status {plan.name}   (or llm-tool slurm list)")
     info(f"  stop     llm-tool sweep kill {plan.name}")
     info(f"  report   llm-tool sweep report {plan.name} -o reports/")
     if args.wait:
@@ -157,20 +179,22 @@ def _scheduler_alive(state: SweepState, server: Any) -> bool:
 
 def _wait(name: str, sweeps: Any, poll: float = 2.0) -> int:
     """Follow the sweep until it ends (Ctrl+C stops waiting, not the sweep), then print the leaderboard."""
+    from llm_tool.sweeps.slurm_ops import is_slurm, sync
     from llm_tool.sweeps.views import counts
     from llm_tool.ui.console import info, warning
 
-    server = _server()
+    on_slurm = is_slurm(sweeps.read(name))
+    server = None if on_slurm else _server()
     last, missing = None, 0
     while True:
-        state = sweeps.read(name)
+        state = sync(name, sweeps=sweeps) if on_slurm else sweeps.read(name)
         tally = ", ".join(f"{n} {s}" for s, n in sorted(counts(state.jobs).items()))
         if tally != last:
             info(f"  {time.strftime('%H:%M:%S')}  {tally}")
             last = tally
         if state.state in ("finished", "stopped"):
             break
-        missing = 0 if _scheduler_alive(state, server) else missing + 1
+        missing = 0 if on_slurm or _scheduler_alive(state, server) else missing + 1
         if missing >= 3:  # ~3 polls: not the moment between two ticks or a respawn
             warning(f"the scheduler of {name} is not running: see `llm-tool sweep status {name}`, "
                     f"continue with `llm-tool sweep resume {name}`")
@@ -224,10 +248,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     alive = set(server.session_names()) if server is not None else set()
     store = SessionStore(sweeps.home)
     items: list[dict[str, Any]] = []
+    from llm_tool.sweeps.slurm_ops import is_slurm, sync
+
     for name, state, error in sweeps.all():
         if state is None:
             items.append({"name": name, "error": error})
             continue
+        state = sync(name, sweeps=sweeps) if is_slurm(state) else state
         top = best(leaderboard(state, store))
         items.append({"name": name, "kind": state.kind, "state": state.state,
                       "jobs": len(state.jobs), "counts": counts(state.jobs),
@@ -250,12 +277,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     from llm_tool.sessions.store import SessionStore
     from llm_tool.sweeps.launch import attach_command
     from llm_tool.sweeps.leaderboard import leaderboard
+    from llm_tool.sweeps.slurm_ops import is_slurm, sync
     from llm_tool.sweeps.state import SweepStore
     from llm_tool.sweeps.views import job_views, summary
 
     sweeps = SweepStore()
-    state = sweeps.read(args.name)
-    server = _server(required=False)
+    state = sync(args.name, sweeps=sweeps)
+    server = None if is_slurm(state) else _server(required=False)
     panes, indexes = _live(state, server)
     store = SessionStore(sweeps.home)
     rows = job_views(state, store, panes, indexes)
@@ -271,7 +299,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     console.print(jobs_table(args.name, rows))
     tally = ", ".join(f"{n} {s}" for s, n in sorted(info_["counts"].items()))
-    sched = "running" if info_["scheduler_alive"] else "not running"
+    sched = "Slurm job array" if is_slurm(state) else "running" if info_["scheduler_alive"] else "not running"
     info(f"{state.kind} {args.name} [{state.state}]: {tally}; scheduler {sched}; "
          f"at most {state.max_parallel} at once")
     if info_["tmux_alive"]:
@@ -282,11 +310,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_kill(args: argparse.Namespace) -> int:
     from llm_tool.sweeps.launch import kill_sweep
+    from llm_tool.sweeps.slurm_ops import is_slurm, kill_on_slurm
     from llm_tool.sweeps.state import SweepStore
     from llm_tool.ui.console import info, success
 
     sweeps = SweepStore()
-    sweeps.read(args.name)  # a clear error for an unknown name, before tmux is needed
+    if is_slurm(sweeps.read(args.name)):  # a clear error for an unknown name, before tmux is needed
+        info(f"stopping sweep {args.name} on Slurm (running jobs save a checkpoint first)...")
+        stopped = kill_on_slurm(args.name, grace=args.grace, sweeps=sweeps)
+        success(f"stopped sweep {args.name}: " + ", ".join(f"{n} {s}" for s, n in sorted(_tally(stopped).items())))
+        return 0
     info(f"stopping sweep {args.name} (running jobs save a checkpoint first)...")
     result = kill_sweep(args.name, grace=args.grace, sweeps=sweeps, server=_server())
     tally: dict[str, int] = {}
@@ -300,20 +333,31 @@ def cmd_kill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tally(state: Any) -> dict[str, int]:
+    tally: dict[str, int] = {}
+    for job in state.jobs:
+        tally[job.status] = tally.get(job.status, 0) + 1
+    return tally
+
+
 def cmd_resume(args: argparse.Namespace) -> int:
     from llm_tool.sweeps.launch import attach_command, requeue
+    from llm_tool.sweeps.slurm_ops import is_slurm, resume_on_slurm
     from llm_tool.sweeps.state import SweepStore
     from llm_tool.ui.console import info, success
 
     sweeps = SweepStore()
-    sweeps.read(args.name)
-    again = requeue(args.name, max_parallel=args.max_parallel, sweeps=sweeps, server=_server())
+    if is_slurm(sweeps.read(args.name)):
+        again = resume_on_slurm(args.name, max_parallel=args.max_parallel, sweeps=sweeps)
+    else:
+        again = requeue(args.name, max_parallel=args.max_parallel, sweeps=sweeps, server=_server())
     if not again:
         info(f"sweep {args.name} has no interrupted or cancelled jobs: nothing to resume")
         return 0
     resumed = sum(1 for j in again if j.resume)
     success(f"queued {len(again)} jobs of {args.name} again ({resumed} from their last checkpoint)")
-    info(f"  attach   {attach_command(sweeps.read(args.name))}")
+    if not is_slurm(sweeps.read(args.name)):
+        info(f"  attach   {attach_command(sweeps.read(args.name))}")
     if args.wait:
         return _wait(args.name, sweeps)
     return 0

@@ -22,6 +22,9 @@ def register(commands: Any) -> None:
     train.add_argument("--dry-run", action="store_true", help="validate and print the plan; train nothing")
     train.add_argument("--session", type=Path, help=argparse.SUPPRESS)  # run an existing pending session file
     train.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
+    from llm_tool.ui.slurm_args import add_slurm_options
+
+    add_slurm_options(train, default="foreground")
     train.set_defaults(func=run_train)
 
     infer = commands.add_parser("infer", help="predict labels with a trained model")
@@ -40,9 +43,11 @@ def run_train(args: argparse.Namespace) -> int:
     from llm_tool.dispatch.seam import LaunchOptions
     from llm_tool.errors import ConfigError
     from llm_tool.sessions import SessionStore
-    from llm_tool.ui.launch_view import show_plan, start
+    from llm_tool.ui.launch_view import show_plan, start, start_with_fallback
+    from llm_tool.ui.slurm_args import slurm_options
 
     store = SessionStore()
+    slurm = slurm_options(args)
     if args.session is not None:  # the tmux supervisor's entry: run an existing session file here
         return start(store, args.session.resolve(), "foreground", LaunchOptions(resume=args.resume)).exit_code
     if args.config is None:
@@ -55,6 +60,10 @@ def run_train(args: argparse.Namespace) -> int:
     from llm_tool.sessions.create import create_session
 
     path, _ = create_session(store, raw, base_dir=base_dir, session_name=args.session_name)
+    if args.backend == "tmux":
+        return start_with_fallback(store, path, LaunchOptions(start_dir=base_dir))
+    if args.backend == "slurm":
+        return start(store, path, "slurm", LaunchOptions(slurm=slurm, start_dir=base_dir)).exit_code
     return start(store, path, "foreground").exit_code
 
 

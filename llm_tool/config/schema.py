@@ -29,7 +29,7 @@ MODEL_RECORDED_KEYS = frozenset({"recommended_model", "resolved_model_path", "nu
 SETTING_SECTIONS = ("dataset_config", "model_config")
 METADATA_SECTIONS = (
     "training_session", "dataset_config", "language_config", "text_analysis", "model_config",
-    "execution_status", "output_paths", "environment",
+    "execution_status", "output_paths", "environment", "slurm_config",
 )
 
 

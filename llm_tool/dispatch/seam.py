@@ -1,4 +1,4 @@
-"""The launch seam: run a saved session here (foreground), in tmux, or keep it saved; one outcome for every caller.
+"""The launch seam: run a saved session here (foreground), in tmux, on Slurm, or keep it saved; one outcome for all.
 
 The CLI and the Training Studio both call :func:`launch` and render the :class:`LaunchOutcome` it returns; neither
 decides on its own how a place to run is carried out. It never prompts: a caller that can ask (for instance
@@ -18,13 +18,15 @@ from llm_tool.errors import TmuxError
 from llm_tool.training.events import EventHandler, TrainingEvent, ignore
 
 if TYPE_CHECKING:
+    from llm_tool.config.slurm import SlurmOptions
     from llm_tool.dispatch.launcher import LaunchResult
+    from llm_tool.dispatch.slurm import SlurmJob
     from llm_tool.sessions.schema import SessionMetadata
     from llm_tool.sessions.store import SessionStore
     from llm_tool.training.engine import TrainingOutcome
 
-Place = Literal["foreground", "tmux", "save"]
-PLACES: tuple[Place, ...] = ("foreground", "tmux", "save")
+Place = Literal["foreground", "tmux", "slurm", "save"]
+PLACES: tuple[Place, ...] = ("foreground", "tmux", "slurm", "save")
 OutcomeState = Literal["completed", "interrupted", "started", "saved"]
 LOG_INTERVAL_SECONDS = 30.0  # at most one step line this often in the session log
 
@@ -46,6 +48,7 @@ class LaunchOptions:
     tmux_name: str | None = None
     start_dir: Path | None = None
     config_stem: str | None = None
+    slurm: SlurmOptions | None = None  # --partition/--time/...: on top of the session's slurm_config section
 
     def __post_init__(self) -> None:
         """Refuse impossible limits when the options are made, before anything is created or started."""
@@ -65,6 +68,7 @@ class LaunchOutcome:
     exit_code: int
     training: TrainingOutcome | None = None
     tmux: LaunchResult | None = None
+    slurm: SlurmJob | None = None
 
 
 def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions | None = None, *,
@@ -76,10 +80,19 @@ def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions
     """
     options = options or LaunchOptions()
     if place == "foreground":
+        from llm_tool.dispatch.slurm_job import in_slurm_job, run_in_job
+
+        if in_slurm_job():  # the batch script's `llm-tool train --session`: requeue on preemption, resume after
+            return run_in_job(store, path, options.resume, lambda resume: _run_here(store, path, resume, on_event))
         return _run_here(store, path, options.resume, on_event)
     sid = store.read(path).session_id
     if place == "save":
         return LaunchOutcome("save", "saved", sid, path, 0)
+    if place == "slurm":
+        from llm_tool.dispatch.slurm import submit
+
+        job = submit(store, path, options.slurm, resume=options.resume, start_dir=options.start_dir)
+        return LaunchOutcome("slurm", "started", sid, path, 0, slurm=job)
     if not tmux_available():
         raise TmuxMissing()
     from llm_tool.dispatch.launcher import launch_in_tmux

@@ -59,6 +59,8 @@ def effective_status(store: SessionStore, metadata: SessionMetadata) -> str:
     if status.status != "running":
         return status.status
     if status.host and status.host != socket.gethostname():
+        if _slurm_job_gone(status.extra.get("slurm")):
+            return "interrupted"  # its Slurm job left the queue: nothing can still be training it
         beat = parse_iso(status.heartbeat)  # no lock or pid to check: a recent heartbeat is the only sign of life
         age = datetime.now(timezone.utc) - beat if beat else None
         if age is None or not -CLOCK_SKEW <= age <= STALE_HEARTBEAT:  # a heartbeat from the future is no sign
@@ -67,3 +69,21 @@ def effective_status(store: SessionStore, metadata: SessionMetadata) -> str:
     # On this host a trainer holds its run lock from before it writes 'running' until it ends (the kernel
     # frees it on any death): without the lock held, nobody trains it, whatever pid the file names.
     return "running" if is_locked(store.run_lock_path(metadata.session_id)) else "interrupted"
+
+
+
+def _slurm_job_gone(info: object) -> bool:
+    """The session ran as a Slurm job that `squeue` no longer knows (False when it cannot be asked)."""
+    if not isinstance(info, dict) or not info.get("job_id"):
+        return False
+    import shutil
+
+    if shutil.which("squeue") is None:
+        return False
+    from llm_tool.dispatch.slurm_queue import queue_states
+
+    job = str(info["job_id"])
+    try:
+        return job not in queue_states([job])
+    except Exception:  # noqa: BLE001 - the controller is down or slow: fall back to the heartbeat
+        return False

@@ -1,11 +1,13 @@
-"""Graceful stop: SIGTERM, SIGINT and SIGHUP (tmux kill) ask the trainer to checkpoint and stop."""
+"""Graceful stop: SIGTERM, SIGINT, SIGHUP (tmux kill) and SIGUSR1 (Slurm's warning) ask for a checkpoint and stop."""
 
 from __future__ import annotations
 
 import signal
 from types import FrameType
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1)
+PREEMPTED = "preempted or near the time limit (SIGUSR1)"  # `#SBATCH --signal=B:USR1@90` or scancel --signal=USR1
+REASONS: dict[int, str] = {signal.SIGUSR1.value: PREEMPTED}
 
 
 class StopRequested(BaseException):
@@ -35,8 +37,8 @@ class GracefulStop:
         self.reason = self.reason or reason
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
+        why = REASONS.get(signum) or f"stopped by {signal.Signals(signum).name}"
         if not self.training or self.reason is not None:
-            self.reason = self.reason or f"stopped by {name}"
+            self.reason = self.reason or why
             raise StopRequested(self.reason)
-        self.reason = f"stopped by {name}"
+        self.reason = why

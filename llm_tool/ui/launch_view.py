@@ -12,6 +12,7 @@ from llm_tool.ui.interaction import confirm, is_interactive
 
 if TYPE_CHECKING:
     from llm_tool.dispatch.launcher import LaunchPlan, LaunchResult
+    from llm_tool.dispatch.slurm import SlurmJob
     from llm_tool.sessions.store import SessionStore
 
 FOREGROUND_INSTEAD = "Train in the foreground now instead (it stops if this terminal closes)?"
@@ -51,6 +52,8 @@ def show_outcome(outcome: LaunchOutcome) -> None:
     sid = outcome.session_id
     if outcome.state == "started" and outcome.tmux is not None:
         show_started(outcome.tmux)
+    elif outcome.state == "started" and outcome.slurm is not None:
+        show_submitted(outcome.slurm)
     elif outcome.state == "saved":
         success(f"saved {sid}: {outcome.session_path}")
         info(f"  run it later:  llm-tool sessions resume {sid}   (add --tmux to run it in tmux)")
@@ -81,6 +84,16 @@ def show_started(result: LaunchResult) -> None:
     info("  watch    llm-tool tmux monitor   (studio: main menu → Monitor running trainings)")
     info(f"  stop     llm-tool tmux kill {result.name}   (it can be resumed afterwards)")
     info(f"  log      {result.log_file}")
+
+
+def show_submitted(job: SlurmJob) -> None:
+    """The one message for a session queued on Slurm: job id, how to follow, stop and read it."""
+    success(f"submitted Slurm job {job.job_id}: training session {job.session_id} "
+            "(it checkpoints and requeues itself when preempted or near its time limit)")
+    info("  status   llm-tool slurm list   (or squeue)")
+    info(f"  stop     llm-tool slurm kill {job.job_id}   (checkpoints first; resumable)")
+    info(f"  log      {job.log_file}")
+    info(f"  script   {job.script}")
 
 
 def show_plan(raw: dict[str, Any], base_dir: Path) -> None:

@@ -1,4 +1,4 @@
-"""Where a session runs, asked in the studio and carried out by the launch seam: here, in tmux, or saved."""
+"""Where a session runs, asked in the studio and carried out by the launch seam: here, in tmux, on Slurm, saved."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from llm_tool.dispatch.seam import LaunchOptions, Place, TmuxMissing
+from llm_tool.dispatch.slurm import sbatch_available
 from llm_tool.dispatch.tmux_server import tmux_available
 from llm_tool.errors import InteractiveSessionError, LlmToolError
 from llm_tool.ui.console import error, info, warning
@@ -13,7 +14,7 @@ from llm_tool.ui.launch_view import start
 from llm_tool.wizard.flow import Context
 from llm_tool.wizard.questions import Question
 
-__all__ = ["forget", "run_where", "tmux_available"]
+__all__ = ["forget", "run_where", "sbatch_available", "tmux_available"]
 
 
 def _start(ctx: Context, path: Path, place: Place, resume: bool) -> bool:
@@ -30,7 +31,7 @@ def _start(ctx: Context, path: Path, place: Place, resume: bool) -> bool:
         if place == "foreground":
             sid = ctx.store.read(path).session_id if path.exists() else path.name
             info(f"the session {sid} records the failure: see it in Sessions (history)")
-        return place == "foreground"  # a failed run is done; a tmux start that failed is asked again
+        return place == "foreground"  # a failed run is done; a tmux or Slurm start that failed is asked again
     return True
 
 

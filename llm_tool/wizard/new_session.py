@@ -24,7 +24,7 @@ from llm_tool.wizard.detect import (
 )
 from llm_tool.wizard.draft import Draft
 from llm_tool.wizard.flow import Context, run_steps
-from llm_tool.wizard.launch import forget, run_where, tmux_available
+from llm_tool.wizard.launch import forget, run_where, sbatch_available, tmux_available
 from llm_tool.wizard.questions import (
     DATA_SUFFIXES,
     TYPE_MODEL,
@@ -268,7 +268,7 @@ def step_where(ctx: Context, d: Draft) -> None:
         return d.session_path
 
     question = where_question(saved=d.save, estimate_seconds=getattr(d.plan, "seconds_estimate", None),
-                              tmux_available=tmux_available())
+                              tmux_available=tmux_available(), slurm_available=sbatch_available())
     where = run_where(ctx, question, session_path)
     if where == "foreground" and not d.save:
         forget(ctx, session_path())

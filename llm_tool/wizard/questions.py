@@ -308,7 +308,7 @@ def save_question(default: bool = True) -> Question:
 
 def where_question(*, saved: bool, estimate_seconds: float | None, tmux_available: bool,
                    allow_save_only: bool = True, name: str = "where",
-                   message: str = "Step 8/8 · Where to run") -> Question:
+                   message: str = "Step 8/8 · Where to run", slurm_available: bool = False) -> Question:
     long_run = estimate_seconds is not None and estimate_seconds > LONG_RUN_SECONDS
     tmux_hint = "keeps running if you close the terminal or lose the connection"
     tmux_title = "In tmux (recommended: estimated over 30 min)" if long_run else "In tmux"
@@ -319,6 +319,9 @@ def where_question(*, saved: bool, estimate_seconds: float | None, tmux_availabl
         tmux_disabled = "tmux is not installed"
     choices = [Choice("Here, in the foreground (shows progress; Ctrl+C stops and keeps a checkpoint)", "foreground"),
                Choice(tmux_title, "tmux", tmux_hint, tmux_disabled)]
+    if slurm_available:  # a batch job with the config's slurm_config settings; requeues itself when preempted
+        choices.append(Choice("On the Slurm cluster (sbatch)", "slurm", "queued; checkpoints and requeues itself",
+                              None if saved else "needs the saved JSON"))
     if allow_save_only:
         choices.append(Choice("Save only (run it later)", "save", "writes the session file; nothing runs now",
                               None if saved else "needs the saved JSON"))

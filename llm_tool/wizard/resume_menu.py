@@ -7,7 +7,7 @@ from typing import Any
 
 from llm_tool.ui.console import info, warning
 from llm_tool.wizard.flow import Context
-from llm_tool.wizard.launch import run_where, tmux_available
+from llm_tool.wizard.launch import run_where, sbatch_available, tmux_available
 from llm_tool.wizard.questions import (
     DONE,
     FIXED_FIELDS,
@@ -77,7 +77,8 @@ def run_existing(ctx: Context, path: Path, *, resume: bool) -> None:
 
     check_resumable(ctx.store, path)
     question = where_question(saved=True, estimate_seconds=None, tmux_available=tmux_available(),
-                              allow_save_only=False, message="Resume: where to run" if resume else "Where to run")
+                              allow_save_only=False, message="Resume: where to run" if resume else "Where to run",
+                              slurm_available=sbatch_available())
     run_where(ctx, question, lambda: path, resume=resume)
 
 
@@ -93,7 +94,7 @@ def relaunch_session(ctx: Context, path: Path, action: str) -> None:
     elif action == "relaunch_settings":
         sets = edit_settings(ctx, meta.model_config)
     question = where_question(saved=True, estimate_seconds=None, tmux_available=tmux_available(),
-                              message="Relaunch: where to run")
+                              message="Relaunch: where to run", slurm_available=sbatch_available())
     created: list[Path] = []
 
     def session_path() -> Path:

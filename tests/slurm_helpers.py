@@ -1,0 +1,157 @@
+"""A real private single-node Slurm cluster for the tests (munge + slurmctld + slurmd in a temp folder)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CTLD_PORT, SLURMD_PORT = 16817, 16818  # ports of our own (see ../shared/docs/SLURM_NOTES.md)
+DAEMONS = ("slurmctld", "slurmd", "munged", "sbatch", "squeue", "scontrol", "scancel")
+
+CONF = """\
+ClusterName=llmtooltest
+SlurmctldHost={host}
+AuthType=auth/munge
+CredType=cred/munge
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort={ctld}
+SlurmdPort={slurmd}
+StateSaveLocation={d}/state
+SlurmdSpoolDir={d}/spool
+SlurmctldPidFile={d}/slurmctld.pid
+SlurmdPidFile={d}/slurmd.pid
+SlurmctldLogFile={d}/log/slurmctld.log
+SlurmdLogFile={d}/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+SchedulerType=sched/backfill
+SchedulerParameters=sched_interval=2
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+ReturnToService=2
+MpiDefault=none
+KillWait=30
+NodeName={host} CPUs=2 RealMemory=20000 State=UNKNOWN
+PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
+"""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A running private cluster: its folder and the slurm.conf every client command must use."""
+
+    folder: Path
+    conf: Path
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "SLURM_CONF": str(self.conf)}
+
+    def run(self, *argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(list(argv), capture_output=True, text=True, env=self.env(), timeout=30, check=False)
+
+    def state(self, job_id: str) -> str:
+        """PENDING / RUNNING / ... while the job is in the queue, '' once it left it."""
+        return self.run("squeue", "-h", "-j", job_id, "-o", "%T").stdout.strip()
+
+    def idle(self) -> bool:
+        """The node runs nothing and has finished cleaning up (no job completing)."""
+        return self.run("sinfo", "-h", "-o", "%t").stdout.strip() == "idle"
+
+    def start_now(self, job_id: str) -> bool:
+        """Skip the 120 s hold Slurm puts on a requeued job (`StartTime=now`)."""
+        return self.run("scontrol", "update", f"JobId={job_id}", "StartTime=now").returncode == 0
+
+    def logs(self) -> str:
+        return "".join(p.read_text(errors="replace")[-3000:] for p in sorted((self.folder / "log").glob("*.log")))
+
+
+def _why_not() -> str | None:
+    missing = [name for name in DAEMONS if shutil.which(name) is None]
+    if missing:
+        return f"Slurm/munge not installed ({', '.join(missing)} missing): apt-get install slurm-wlm munge"
+    if os.geteuid() != 0:
+        return "the private Slurm cluster needs root (SlurmUser=root, munged as the munge user)"
+    return None
+
+
+def _munge_ok() -> bool:
+    with contextlib.suppress(Exception):
+        made = subprocess.run(["munge", "-n"], capture_output=True, timeout=10, check=False)
+        back = subprocess.run(["unmunge"], input=made.stdout, capture_output=True, timeout=10, check=False)
+        return made.returncode == 0 and back.returncode == 0
+    return False
+
+
+def _start_munge() -> None:
+    if _munge_ok():
+        return  # already running (another test session or the system): share it
+    for folder in ("/run/munge", "/var/log/munge", "/var/lib/munge"):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        shutil.chown(folder, "munge", "munge")
+    subprocess.run(["runuser", "-u", "munge", "--", "munged", "--force"], capture_output=True, timeout=30,
+                   check=False)
+    _wait(_munge_ok, 15, "munge to answer")
+
+
+def _wait(check: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def _stop(folder: Path) -> None:
+    for name in ("slurmd.pid", "slurmctld.pid"):
+        with contextlib.suppress(Exception):
+            os.kill(int((folder / name).read_text().strip()), signal.SIGTERM)
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Start a private cluster once per test session (skips with the reason when it cannot start)."""
+    reason = _why_not()
+    if reason:
+        pytest.skip(reason)
+    folder = tmp_path_factory.mktemp("slurm")
+    for sub in ("state", "spool", "log"):
+        (folder / sub).mkdir()
+    conf = folder / "slurm.conf"
+    conf.write_text(CONF.format(host=socket.gethostname(), ctld=CTLD_PORT, slurmd=SLURMD_PORT, d=folder))
+    cluster = Cluster(folder, conf)
+    try:
+        _start_munge()
+        for daemon in ("slurmctld", "slurmd"):
+            started = subprocess.run([daemon, "-f", str(conf)], capture_output=True, text=True, env=cluster.env(),
+                                     timeout=60, check=False)
+            if started.returncode != 0:
+                raise RuntimeError(f"{daemon} failed: {started.stderr.strip()}")
+        _wait(lambda: "idle" in cluster.run("sinfo", "-h", "-o", "%t").stdout, 60, "the node to be idle")
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        _stop(folder)
+        pytest.skip(f"the private Slurm cluster did not start: {exc}\n{cluster.logs()}")
+    try:
+        yield cluster
+    finally:
+        cluster.run("scancel", "--full", "-u", "root")
+        _stop(folder)
+
+
+@pytest.fixture
+def on_cluster(slurm_cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> Cluster:
+    """The cluster for one test: SLURM_CONF set so llm-tool's own sbatch/squeue/scancel calls reach it."""
+    monkeypatch.setenv("SLURM_CONF", str(slurm_cluster.conf))
+    return slurm_cluster

@@ -1,0 +1,169 @@
+"""The Slurm backend on a real private cluster: submit, preempt + requeue + exact resume, sweeps, kill, vanishing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llm_tool.cli import main
+from tests.helpers import read_json, run_cli, sample_rows, session_files, write_config, write_csv
+from tests.slurm_helpers import Cluster
+from tests.tmux_helpers import retry_until
+
+STEPS_PER_EPOCH = 30  # 300 rows -> 240 train rows / batch 8
+MEASURED: dict[str, float] = {}
+
+
+def _config(tmp_path: Path, sample_csv: Path, tiny_model: Path, name: str, rows: int = 60, **extra: Any) -> Path:
+    data = tmp_path / f"reviews{rows}.csv"
+    if not data.exists():
+        write_csv(data, sample_rows(sample_csv, rows))
+    return write_config(tmp_path / f"{name}.json", data, tiny_model, num_threads=1, **extra)
+
+
+def _submit(capsys: pytest.CaptureFixture[str], home: Path, *argv: str) -> tuple[Path, str]:
+    assert main(["train", *argv, "--backend", "slurm", "--cpus", "1"]) == 0
+    out = capsys.readouterr().out
+    path = session_files(home)[-1]
+    job = read_json(path)["execution_status"]["slurm"]["job_id"]
+    assert f"submitted Slurm job {job}" in out
+    return path, job
+
+
+def _status(path: Path) -> dict[str, Any]:
+    return read_json(path)["execution_status"]
+
+
+def _listed(capsys: pytest.CaptureFixture[str], job: str) -> dict[str, Any]:
+    assert main(["slurm", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    return next(r for r in rows if r["job_id"] == job)
+
+
+def _weights(meta_path: Path) -> dict[str, Any]:
+    from safetensors.torch import load_file
+
+    return load_file(str(Path(read_json(meta_path)["output_paths"]["model_dir"]) / "model.safetensors"))
+
+
+def test_session_goes_pending_running_completed(on_cluster: Cluster, tmp_path, isolated_home, sample_csv,
+                                                tiny_model, capsys):
+    config = _config(tmp_path, sample_csv, tiny_model, "one")
+    path, job = _submit(capsys, isolated_home, str(config), "--sbatch=--hold")  # held: pending until released
+    assert _listed(capsys, job)["state"] == "pending"
+    assert on_cluster.state(job) == "PENDING"
+    assert _status(path)["status"] == "pending"
+    assert on_cluster.run("scontrol", "release", job).returncode == 0
+    retry_until(lambda: _listed(capsys, job)["state"] == "running" or _status(path)["status"] == "completed",
+                timeout=120, what="the job to run")
+    retry_until(lambda: _status(path)["status"] == "completed", timeout=300, what="the session to complete")
+    retry_until(lambda: not on_cluster.state(job), timeout=60, what="the job to leave the queue")
+    row = _listed(capsys, job)
+    assert (row["state"], row["restarts"]) == ("completed", 0)
+    assert _status(path)["slurm"]["state"] == "COMPLETED"
+    log = Path(read_json(path)["output_paths"]["log_file"]).read_text()
+    assert f"Slurm job {job} on" in log and "completed: model saved" in log
+
+
+def test_preemption_checkpoints_requeues_and_resumes_exactly(on_cluster: Cluster, tmp_path, isolated_home,
+                                                             sample_csv, tiny_model, capsys):
+    settings = {"rows": 300, "epochs": 6, "save_steps": 5, "learning_rate": 3e-3, "keep_checkpoints": False}
+    baseline = run_cli("train", str(_config(tmp_path, sample_csv, tiny_model, "baseline", **settings)))
+    assert baseline.returncode == 0, baseline.stderr[-2000:]
+    baseline_path = session_files(isolated_home)[-1]
+
+    path, job = _submit(capsys, isolated_home, str(_config(tmp_path, sample_csv, tiny_model, "slurm", **settings)))
+    retry_until(lambda: (_status(path).get("current_step") or 0) >= STEPS_PER_EPOCH + 5, timeout=300, interval=0.05,
+                what="training to reach epoch 2")
+    signalled = time.monotonic()
+    assert on_cluster.run("scancel", "--signal=USR1", "--batch", job).returncode == 0
+    retry_until(lambda: _status(path)["status"] == "interrupted", timeout=120, interval=0.05, what="a checkpoint")
+    MEASURED["signal_to_checkpoint_s"] = time.monotonic() - signalled
+    retry_until(lambda: _status(path)["slurm"]["state"] == "REQUEUED", timeout=60, what="the requeue")
+    stopped = _status(path)
+    assert "requeued" in stopped["interrupt_reason"] and Path(stopped["last_checkpoint"]).is_dir()
+    assert stopped["current_step"] < stopped["total_steps"]
+    retry_until(lambda: on_cluster.state(job) == "PENDING", timeout=60, what="the job back in the queue")
+    requeued = time.monotonic()
+    assert _listed(capsys, job)["state"] == "requeued"
+    # the old run must be fully cleaned up first: started at once, Slurm kills it ("Job credential revoked")
+    retry_until(on_cluster.idle, timeout=60, what="the node to finish the first run")
+    retry_until(lambda: on_cluster.start_now(job), timeout=30, what="scontrol update StartTime=now")
+    retry_until(lambda: _status(path)["status"] == "running", timeout=120, interval=0.05, what="the restart")
+    MEASURED["requeue_to_resume_s"] = time.monotonic() - requeued
+    retry_until(lambda: _status(path)["status"] == "completed", timeout=600, what="the resumed run to complete")
+
+    final = _status(path)
+    assert final["slurm"]["restarts"] == 1 and final["slurm"]["state"] == "COMPLETED"
+    assert len(final["resumed_at"]) == 1  # the second run resumed from the checkpoint, not from scratch
+    a, b = _weights(baseline_path), _weights(path)
+    assert max(float((a[k].float() - b[k].float()).abs().max()) for k in a) <= 1e-6
+    base_metrics, metrics = (json.loads((Path(read_json(p)["output_paths"]["model_dir"]) / "metrics.json").read_text())
+                             for p in (baseline_path, path))
+    assert metrics["global_step"] == base_metrics["global_step"] and metrics["history"] == base_metrics["history"]
+    log = Path(read_json(path)["output_paths"]["log_file"]).read_text()
+    assert "(restart 0)" in log and "(restart 1)" in log  # --open-mode=append: both runs in one log
+    print(f"\nmeasured: {MEASURED}")
+
+
+def test_sweep_runs_as_array_at_most_two_at_once(on_cluster: Cluster, tmp_path, isolated_home, sample_csv,
+                                                 tiny_model, capsys):
+    config = _config(tmp_path, sample_csv, tiny_model, "base", rows=120)
+    sweep = tmp_path / "lr.json"
+    sweep.write_text(json.dumps({"base": str(config), "grid": {"model_config.learning_rate": [1e-3, 2e-3, 3e-3]}}))
+    assert main(["sweep", "start", str(sweep), "--backend", "slurm", "--max-parallel", "2", "--cpus", "1",
+                 "--mem", "2G"]) == 0
+    assert "job array" in capsys.readouterr().out
+    state = read_json(isolated_home / "logs" / "sweeps" / "lr.json")
+    jobs = [j["slurm_job_id"] for j in state["jobs"]]
+    array = jobs[0].split("_")[0]
+    seen: list[int] = []
+
+    def finished() -> bool:
+        listed = on_cluster.run("squeue", "-h", "-r", "-j", array, "-o", "%T").stdout.split()
+        seen.append(listed.count("RUNNING"))
+        return not listed and all(_status(Path(j["session_file"]))["status"] == "completed" for j in state["jobs"])
+    retry_until(finished, timeout=600, interval=0.2, what="the 3 jobs to complete")
+    assert max(seen) == 2  # two ran together, never three
+    assert main(["sweep", "status", "lr", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["sweep"]["state"] == "finished"
+    assert [r["status"] for r in status["jobs"]] == ["completed"] * 3
+    assert len([r for r in status["leaderboard"] if r["score"] is not None]) == 3
+
+
+def test_kill_is_graceful_then_cancel(on_cluster: Cluster, tmp_path, isolated_home, sample_csv, tiny_model, capsys):
+    config = _config(tmp_path, sample_csv, tiny_model, "long", rows=300, epochs=20, save_steps=5)
+    path, job = _submit(capsys, isolated_home, str(config))
+    retry_until(lambda: (_status(path).get("current_step") or 0) >= 3, timeout=300, what="training to start")
+    assert main(["slurm", "kill", job, "--grace", "60"]) == 0
+    assert "stopped gracefully" in capsys.readouterr().out
+    final = _status(path)
+    assert final["status"] == "interrupted" and final["slurm"]["state"] == "CANCELLED"
+    assert "requeued" not in final["interrupt_reason"] and Path(final["last_checkpoint"]).is_dir()
+    assert not on_cluster.state(job)  # gone, not requeued
+
+    held, held_job = _submit(capsys, isolated_home, str(config), "--sbatch=--hold")
+    assert main(["slurm", "kill", held_job]) == 0
+    assert "cancelled" in capsys.readouterr().out
+    assert not on_cluster.state(held_job)
+    assert _listed(capsys, held_job)["state"] == "cancelled"
+
+
+def test_job_that_vanishes_is_written_interrupted(on_cluster: Cluster, tmp_path, isolated_home, sample_csv,
+                                                  tiny_model, capsys):
+    config = _config(tmp_path, sample_csv, tiny_model, "vanish", rows=300, epochs=20)
+    path, job = _submit(capsys, isolated_home, str(config))
+    retry_until(lambda: (_status(path).get("current_step") or 0) >= 3, timeout=300, what="training to start")
+    os.kill(_status(path)["pid"], signal.SIGKILL)  # the trainer dies without a chance to mark itself
+    retry_until(lambda: not on_cluster.state(job), timeout=60, what="the job to leave the queue")
+    assert _status(path)["status"] == "running"  # what the killed process left behind
+    row = _listed(capsys, job)
+    assert row["state"] == "interrupted" and "left the queue" in row["reason"]
+    assert _status(path)["status"] == "interrupted"  # written, not only shown

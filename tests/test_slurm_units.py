@@ -1,0 +1,85 @@
+"""The Slurm backend without a cluster: the batch script's quoting, option validation, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from llm_tool.cli import main
+from llm_tool.config.slurm import SlurmOptions, options_from_section
+from llm_tool.dispatch.slurm_script import ScriptJob, job_command, render_script
+from llm_tool.errors import ConfigError
+from tests.helpers import sample_rows, session_files, write_config, write_csv
+
+HOSTILE = Path("/tmp/it's a $(touch pwned) `x` folder/session.json")
+
+
+def test_script_quotes_every_value_and_execs_the_same_entry(tmp_path: Path) -> None:
+    options = SlurmOptions(partition="gpu", time="1-00:00:00", gpus=2, cpus=4, mem="16G", account="lab",
+                           extra_sbatch=("--qos=short",))
+    text = render_script([ScriptJob(HOSTILE, tmp_path / "log $(x).log", resume=True)], options, home=tmp_path,
+                         start_dir=tmp_path, python="/usr/bin/python3")
+    for line in ("#SBATCH --requeue", "#SBATCH --open-mode=append", "#SBATCH --signal=B:USR1@90",
+                 "#SBATCH --partition=gpu", "#SBATCH --time=1-00:00:00", "#SBATCH --gpus=2",
+                 "#SBATCH --cpus-per-task=4", "#SBATCH --mem=16G", "#SBATCH --account=lab", "#SBATCH --qos=short"):
+        assert line in text.splitlines()
+    assert shlex.join(job_command(HOSTILE, resume=True, python="/usr/bin/python3")) in text
+    assert 'exec "$@"' in text
+    script = tmp_path / "job.sh"
+    script.write_text(text.replace('exec "$@"', 'printf "%s\\n" "$@"').replace('exec >>"$LOG" 2>&1', ""))
+    out = subprocess.run(["bash", str(script)], capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    expected = ["/usr/bin/python3", "-m", "llm_tool", "train", "--session", str(HOSTILE), "--resume"]
+    assert out.splitlines()[1:] == expected
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_job_command_leaves_room_for_a_wrapper() -> None:
+    wrapped = job_command(Path("/s.json"), python="py", wrap=lambda argv: ["torchrun", "--nproc-per-node=2", *argv])
+    assert wrapped[:2] == ["torchrun", "--nproc-per-node=2"] and wrapped[-2:] == ["--session", "/s.json"]
+
+
+@pytest.mark.parametrize("section, message", [
+    ({"extra_sbatch": ["qos=short"]}, "must be text starting with --"),
+    ({"extra_sbatch": ["--qos=short\n#SBATCH --x"]}, "newline"),
+    ({"extra_sbatch": ["--output=/etc/x"]}, "set by llm-tool itself"),
+    ({"extra_sbatch": "--qos=short"}, "must be a list"),
+    ({"partition": "gpu; rm -rf /"}, "slurm partition"),
+    ({"time": "forever"}, "slurm time"),
+    ({"gpus": 0}, "positive whole number"),
+    ({"queue": "x"}, "unknown key"),
+])
+def test_bad_slurm_config_is_refused(section: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        options_from_section(section)
+
+
+def test_bad_slurm_settings_are_one_line_errors(tmp_path, isolated_home, sample_csv, tiny_model, capsys) -> None:
+    data = write_csv(tmp_path / "d.csv", sample_rows(sample_csv, 20))
+    config = write_config(tmp_path / "c.json", data, tiny_model)
+    assert main(["train", str(config), "--partition", "gpu"]) == 2
+    assert "add --backend slurm" in capsys.readouterr().err
+    assert main(["train", str(config), "--backend", "slurm", "--sbatch=qos=short"]) == 2
+    assert "starting with --" in capsys.readouterr().err
+    raw = json.loads(config.read_text())
+    config.write_text(json.dumps({**raw, "slurm_config": {"extra_sbatch": ["--qos=a\nb"]}}))
+    assert main(["train", str(config), "--backend", "slurm"]) == 2
+    assert "newline" in capsys.readouterr().err
+    assert session_files(isolated_home) == []  # nothing created
+
+
+def test_slurm_config_section_is_kept_and_merged(tmp_path, isolated_home, sample_csv, tiny_model) -> None:
+    from llm_tool.dispatch.slurm import session_options
+    from llm_tool.sessions import SessionStore
+    from llm_tool.sessions.create import create_session
+
+    data = write_csv(tmp_path / "d.csv", sample_rows(sample_csv, 20))
+    raw = json.loads(write_config(tmp_path / "c.json", data, tiny_model).read_text())
+    raw["slurm_config"] = {"partition": "cpu", "time": "02:00:00", "extra_sbatch": ["--qos=short"]}
+    store = SessionStore()
+    path, _ = create_session(store, raw, base_dir=tmp_path)
+    chosen = session_options(store.read(path), SlurmOptions(partition="gpu", extra_sbatch=("--nice=10",)))
+    assert chosen.sbatch_lines() == ["--partition=gpu", "--time=02:00:00", "--qos=short", "--nice=10"]
