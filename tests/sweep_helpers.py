@@ -111,3 +111,12 @@ def fake_state(home: Path, name: str, sessions: list[tuple[Path, str, str]], *, 
     state.state = "finished"
     sweeps.write(name, state)
     return state
+
+
+def assert_ranked(board: list[dict[str, Any]], count: int) -> None:
+    """``count`` ranked configurations: the best first at rank 1, those tied with it at rank 1 too, the others
+    after them in competition order (the CI fields present)."""
+    assert len(board) == count and board[0]["rank"] == 1 and board[0]["best"]
+    tied = sum(1 for entry in board if entry["tied"])
+    assert [entry["rank"] for entry in board] == [1] * (1 + tied) + list(range(2 + tied, count + 1))
+    assert all(entry["tied"] is None or entry["ci_low"] <= entry["ci_high"] for entry in board[1:])

@@ -190,3 +190,23 @@ def test_status_json_and_report_carry_the_statistics(isolated_home: Path, data: 
     assert "±" in line and "[" in line
     assert (isolated_home / "out" / "rep_scores.png").read_bytes()[:4] == b"\x89PNG"
 
+
+
+def test_sweep_of_one_model_shows_whole_configuration_names_at_80(isolated_home: Path, data: Path) -> None:
+    store = SessionStore(isolated_home)
+    plan = [(f"lr{lr}_bs{bs}", lr, bs, acc) for lr, bs, acc in (("2e-5", 16, 0.86), ("2e-5", 32, 0.85),
+                                                                ("5e-5", 16, 0.8), ("5e-5", 32, 0.5))]
+    sessions, overrides = [], []
+    for number, (title, lr, bs, acc) in enumerate(plan):
+        for seed in (42, 43):
+            path, sid = scored_job(store, data, LONG_A, predictions(acc, number * 100 + seed))
+            sessions.append((path, sid, f"{title}_seed{seed}"))
+            overrides.append({"model_config.learning_rate": float(lr), "model_config.batch_size": bs,
+                              "model_config.seed": seed})
+    configs = ranking(fake_state(isolated_home, "grid", sessions, overrides=overrides), store)
+    narrow = render(configs, 80)
+    (isolated_home.parent / "sweep_80.txt").write_text(narrow, encoding="utf-8")
+    assert max(len(line) for line in narrow.splitlines()) <= 80, narrow
+    for title, *_ in plan:  # what tells the rows apart is whole; the common model goes below the table
+        assert sum(title in line for line in narrow.splitlines()) == 1, narrow
+    assert f"model: {LONG_A}" in narrow and "seeds" in narrow and configs[-1].title == "lr5e-5_bs32"

@@ -82,9 +82,11 @@ def _all_columns(configs: list[ConfigRow]) -> tuple[list[Column], list[Column], 
     session = Column("session", [c.best_session_id or "-" for c in configs], justify="left")
     per_class = [Column(f"F1 {n}", [_num(c.per_class.get(n), ".3f") for c in configs]) for n in classes]
     same = all(t == short_model_name(m) for t, m in zip(titles, models, strict=False))
-    shown = [rank, *([] if same else [config]), model, score, diff, p, seeds, status, *per_class, time, speed,
-             session]  # a benchmark's configuration is the model's short name: the model column says it all
-    return shown, [*per_class[::-1], session, speed, time], [seeds, status, p]
+    one_model = len(configs) > 1 and len(set(models)) == 1  # then the caption names it
+    names = [model] if same else [config] if one_model else [config, model]
+    # a benchmark's configuration is the model's short name: the model column says it all
+    shown = [rank, *names, score, diff, p, seeds, status, *per_class, time, speed, session]
+    return shown, [*per_class[::-1], session, speed, time], [status, p, seeds]
 
 
 def _fixed(columns: list[Column]) -> int:
@@ -115,7 +117,7 @@ def leaderboard_columns(configs: list[ConfigRow], width: int) -> list[Column]:
         share = min(column.natural(), NAME_MIN[column.header])
         column.width = max(NAME_FLOOR, share if wanted <= room else share * room // max(1, wanted))
     spare = room - sum(c.width for c in names)
-    for column in sorted(names, key=lambda c: c.header != "model"):  # the model first
+    for column in names:  # the configuration (what tells rows apart) first, then the model
         grow = max(0, min(spare, min(column.natural(), NAME_MAX) - column.width))
         column.width += grow
         spare -= grow

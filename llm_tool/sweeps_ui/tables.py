@@ -96,6 +96,9 @@ def leaderboard_table(configs: Sequence[ConfigRow], *, title: str = "Leaderboard
         table.add_row(*[column.styled(config, column.cells[i]) for column in columns])
     lines = ["Δ: mean macro-F1 minus the best's on the same test rows, 95% paired bootstrap CI; "
              "tied: the CI contains 0 (same rank as the best)."]
+    models = {c.model for c in configs}
+    if len(configs) > 1 and len(models) == 1 and not any(col.header == "model" for col in columns):
+        lines.insert(0, f"model: {escape(str(next(iter(models))))}")
     lines += [f"{escape(c.title)}: {escape(c.note)}" for c in configs if c.note and c.mean is not None]
     table.caption = "\n".join(lines)
     table.caption_justify = "left"
