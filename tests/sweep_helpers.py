@@ -92,19 +92,31 @@ def fake_finished_session(store: Any, data_file: Path, *, model: str, macro_f1: 
     return path, sid
 
 
-def fake_state(home: Path, name: str, sessions: list[tuple[Path, str, str]], *, kind: str = "sweep") -> SweepState:
-    """A sweep state file listing ``sessions`` (path, id, title) as finished jobs (no tmux involved)."""
+def fake_state(home: Path, name: str, sessions: list[tuple[Path, str, str]], *, kind: str = "sweep",
+               overrides: list[dict[str, Any]] | None = None) -> SweepState:
+    """A sweep state file listing ``sessions`` (path, id, title) as finished jobs (no tmux involved), each with
+    its ``overrides`` (a `model_config.seed` in them groups jobs into one configuration)."""
     from llm_tool.sweeps.state import SweepStore, new_job, new_state
 
     sweeps = SweepStore(home)
     state = new_state(name, kind=kind, tmux_session=f"llmtool-sweep-{name}", socket="unused", home=home,
                       max_parallel=1, max_panes_per_window=4, group_by="model_config.selected_model", max_retries=0,
                       gpus=[])
+    settings = overrides or [{} for _ in sessions]
     for number, (path, sid, title) in enumerate(sessions, start=1):
-        entry = new_job(number, title=title, group="g", window="g", overrides={}, session_id=sid, session_file=path,
-                        start_dir=home, model=read_json(path)["model_config"]["selected_model"])
+        entry = new_job(number, title=title, group="g", window="g", overrides=settings[number - 1], session_id=sid,
+                        session_file=path, start_dir=home, model=read_json(path)["model_config"]["selected_model"])
         entry.status = read_json(path)["execution_status"]["status"]
         state.jobs.append(entry)
     state.state = "finished"
     sweeps.write(name, state)
     return state
+
+
+def assert_ranked(board: list[dict[str, Any]], count: int) -> None:
+    """``count`` ranked configurations: the best first at rank 1, those tied with it at rank 1 too, the others
+    after them in competition order (the CI fields present)."""
+    assert len(board) == count and board[0]["rank"] == 1 and board[0]["best"]
+    tied = sum(1 for entry in board if entry["tied"])
+    assert [entry["rank"] for entry in board] == [1] * (1 + tied) + list(range(2 + tied, count + 1))
+    assert all(entry["tied"] is None or entry["ci_low"] <= entry["ci_high"] for entry in board[1:])

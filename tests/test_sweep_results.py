@@ -13,7 +13,8 @@ import pytest
 from llm_tool.cli import main
 from llm_tool.sessions import SessionStore
 from llm_tool.sweeps import benchmark
-from llm_tool.sweeps.leaderboard import format_plain, leaderboard
+from llm_tool.sweeps.leaderboard import leaderboard
+from llm_tool.sweeps.ranking import format_plain, ranking
 from llm_tool.sweeps.report import write_report
 from llm_tool.sweeps.state import ParentSession
 from tests.helpers import read_json, session_files
@@ -59,17 +60,18 @@ def test_leaderboard_ranks_by_test_macro_f1_on_disk(isolated_home: Path, finishe
     data["test"]["macro_f1"] = 0.9
     metrics.write_text(json.dumps(data), encoding="utf-8")
     assert [r.title for r in leaderboard(state, store)][:2] == ["mid", "best"]
-    plain = format_plain(leaderboard(state, store))
-    assert plain.splitlines()[0].split()[:5] == ["rank", "job", "model", "status", "macro-F1"]
+    plain = format_plain(ranking(state, store))
+    assert plain.splitlines()[0].split()[:6] == ["rank", "configuration", "model", "seeds", "status", "macro-F1"]
 
 
 def test_report_writes_markdown_and_png(isolated_home: Path, finished: tuple, tmp_path: Path) -> None:
     store, sessions = finished
     state = fake_state(isolated_home, "fake", sessions)
-    md, png = write_report(state, leaderboard(state, store), tmp_path / "out")
+    md, png = write_report(state, ranking(state, store), tmp_path / "out")
     text = md.read_text(encoding="utf-8")
     assert "# Sweep `fake`" in text and "**best: best** (org/best) macro-F1 0.8300" in text
-    assert "| 1 | best | org/best | completed | 0.8300 |" in text and f"![scores]({png.name})" in text
+    assert "| 1 | best | org/best | 1 | completed | 0.8300 | best |" in text and f"![scores]({png.name})" in text
+    assert "| 2 | mid | org/mid | 1 | completed | 0.6100 | -0.2200 |" in text  # no predictions.npz: no interval
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
 
 

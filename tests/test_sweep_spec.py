@@ -97,3 +97,50 @@ def test_benchmark_spec_same_base_one_job_per_model(tmp_path: Path, base: dict) 
         benchmark_spec(config, ["a", "a"])
     with pytest.raises(ConfigError, match="give the candidate models"):
         benchmark_spec(config, [" "])
+
+
+def test_seeds_repeat_each_configuration_on_a_fixed_split(tmp_path: Path, base: dict) -> None:
+    spec = parse({"base": base, "grid": {LR: [2e-5, 5e-5]}, "seeds": 2}, tmp_path)
+    seed = "model_config.seed"
+    assert [j.overrides for j in spec.jobs] == [{LR: 2e-5, seed: 42}, {LR: 2e-5, seed: 43}, {LR: 5e-5, seed: 42},
+                                               {LR: 5e-5, seed: 43}]
+    assert {j.raw["dataset_config"]["split_seed"] for j in spec.jobs} == {42}  # only initialisation/order vary
+    assert len(parse({"base": base, "grid": {LR: [1e-5]}, "seeds": 3}, tmp_path, seeds=1).jobs) == 1  # --seeds wins
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps(base), encoding="utf-8")
+    bench = benchmark_spec(config, ["org/a", "b"], ["model_config.seed=7"], seeds=2)
+    assert [(j.raw["model_config"]["selected_model"], j.raw["model_config"]["seed"],
+             j.raw["dataset_config"]["split_seed"]) for j in bench.jobs] == [("org/a", 7, 7), ("org/a", 8, 7),
+                                                                             ("b", 7, 7), ("b", 8, 7)]
+    with pytest.raises(ConfigError, match="use one or the other"):
+        parse({"base": base, "grid": {seed: [1, 2]}, "seeds": 2}, tmp_path)
+    with pytest.raises(ConfigError, match="seeds must be a whole number from 1 to 50"):
+        parse({"base": base, "grid": {LR: [1e-5]}, "seeds": 0}, tmp_path)
+
+
+def test_split_seed_fixes_the_split_whatever_the_model_seed(tmp_path: Path) -> None:
+    from llm_tool.config.schema import DatasetConfig
+    from llm_tool.data.prepare import prepare
+
+    rows = "".join(f"text number {i},{'ab'[i % 2]}\n" for i in range(60))
+    (tmp_path / "d.csv").write_text("text,label\n" + rows, encoding="utf-8")
+    fixed = DatasetConfig(primary_file="d.csv", split_seed=5)
+    tests = [prepare(fixed, tmp_path, seed=s).splits["test"].texts for s in (1, 2)]
+    assert tests[0] == tests[1] == prepare(DatasetConfig(primary_file="d.csv"), tmp_path, seed=5).splits["test"].texts
+    assert prepare(DatasetConfig(primary_file="d.csv"), tmp_path, seed=1).splits["test"].texts != \
+        prepare(DatasetConfig(primary_file="d.csv"), tmp_path, seed=2).splits["test"].texts
+
+
+def test_seed_titles_keep_the_model_name(tmp_path: Path, base: dict, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture) -> None:
+    from llm_tool.cli import main
+
+    monkeypatch.setenv("LLM_TOOL_HOME", str(tmp_path))
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps(base), encoding="utf-8")
+    assert main(["benchmark", str(config), "--models", "org/alpha", "org/beta", "--seeds", "2", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    for title in ("alpha_seed42", "alpha_seed43", "beta_seed42", "beta_seed43"):
+        assert title in out, out
+    assert main(["benchmark", str(config), "--models", "org/alpha", "--seeds", "99", "--dry-run"]) == 2
+    assert "seeds must be a whole number from 1 to 50" in capsys.readouterr().err

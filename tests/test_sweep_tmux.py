@@ -8,7 +8,7 @@ from pathlib import Path
 
 from llm_tool.sweeps.queue import max_concurrency
 from tests.helpers import read_json, run_main, session_files
-from tests.sweep_helpers import panes, state_when, write_sweep
+from tests.sweep_helpers import assert_ranked, panes, state_when, write_sweep
 from tests.tmux_helpers import make_config, needs_tmux, session_names
 
 pytestmark = needs_tmux
@@ -57,5 +57,5 @@ def test_grid_2x2_runs_at_most_two_at_once_in_planned_panes(tmux_socket: str, is
     assert proc.returncode == 0, proc.stderr
     status = json.loads(proc.stdout)
     assert status["sweep"]["counts"] == {"completed": 4} and not status["sweep"]["scheduler_alive"]
-    assert sorted(r["rank"] for r in status["leaderboard"]) == [1, 2, 3, 4]
-    assert all(r["score"] is not None and r["train_samples_per_second"] for r in status["leaderboard"])
+    assert_ranked(status["leaderboard"], 4)
+    assert all(r["mean"] is not None and r["train_samples_per_second"] for r in status["leaderboard"])

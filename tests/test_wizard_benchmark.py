@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import read_json, session_files, wait_until
-from tests.sweep_helpers import state_when
+from tests.sweep_helpers import assert_ranked, state_when
 from tests.tmux_helpers import needs_tmux
 from tests.wizard_helpers import Keys, pick, replace, run_studio, to_data_file, write_sample
 
@@ -68,7 +68,8 @@ def test_benchmark_from_the_wizard_runs_a_sweep_and_records_the_best(
                          and read_json(parent_file)["execution_status"], timeout=30, what="the best model")
     assert status["status"] == "completed"
     assert status["best_model"] in (str(tiny_model), str(other))
-    assert isinstance(status["best_f1"], float) and [e["rank"] for e in status["leaderboard"]] == [1, 2]
+    assert isinstance(status["best_f1"], float)
+    assert_ranked(status["leaderboard"], 2)
 
 
 def test_back_from_the_models_returns_to_the_mode(data: Path, tiny_model: Path) -> None:

@@ -17,13 +17,16 @@ MAX_TABLE_JOBS = 24  # larger sweeps print their layout table only with --dry-ru
 SWEEP_HELP = ("A sweep file is {\"base\": CONFIG or \"config.json\", \"grid\": {\"model_config.learning_rate\": "
               "[2e-5, 5e-5], ...}} (the cross product) or {\"base\": ..., \"jobs\": [{\"model_config.batch_size\": 16},"
               " ...]}; optional: name, group_by (default model_config.selected_model), max_panes_per_window (4), "
-              "max_parallel, max_retries.")
+              "max_parallel, max_retries, seeds (runs per configuration, default 1).")
 
 
 def _add_launch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="sweep name (default: the file's name); an existing sweep gets the jobs added")
     p.add_argument("--max-parallel", type=int, metavar="N",
                    help="jobs running at once (default: the number of GPUs, or 1 on CPU)")
+    p.add_argument("--seeds", type=int, metavar="N",
+                   help="run each configuration with N seeds (model_config.seed = base seed + 0..N-1, the data split "
+                        "fixed); the leaderboard reports mean ± sd and ties (default: the file's seeds, or 1)")
     add_budget_options(p)
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting of the base config (repeatable)")
@@ -208,36 +211,39 @@ def _wait(name: str, sweeps: Any, poll: float = 2.0) -> int:
 def _print_results(state: SweepState, sweeps: Any) -> None:
     from llm_tool.sessions.store import SessionStore
     from llm_tool.sweeps import benchmark
-    from llm_tool.sweeps.leaderboard import leaderboard
+    from llm_tool.sweeps.ranking import ranking, score_text
     from llm_tool.sweeps_ui.tables import leaderboard_table
     from llm_tool.ui.console import console, success
 
     store = SessionStore(sweeps.home)
-    rows = leaderboard(state, store)
-    if any(r.score is not None for r in rows):
-        console.print(leaderboard_table(rows, title=f"Leaderboard of {state.name}"))
-    top = benchmark.finalize(state, store)
+    configs = ranking(state, store)
+    if any(c.mean is not None for c in configs):
+        console.print(leaderboard_table(configs, title=f"Leaderboard of {state.name}", width=console.width))
+    top = benchmark.finalize(state, store, configs)
     if top is not None and state.parent_session is not None:
-        success(f"best model: {top.model} (macro-F1 {top.score:.4f}, session {top.session_id}); recorded on "
-                f"benchmark session {state.parent_session.session_id}")
+        tied = sum(1 for c in configs if c.tied)
+        success(f"best model: {top.model} (macro-F1 {score_text(top)}, session {top.best_session_id})"
+                + (f", {tied} tied with it" if tied else "")
+                + f"; recorded on benchmark session {state.parent_session.session_id}")
 
 
 def cmd_start(args: argparse.Namespace) -> int:
     from llm_tool.sweeps.spec import load_sweep_file
 
-    return _launch(load_sweep_file(args.sweep_file, [*args.sets, *budget_sets(args)]), args)
+    return _launch(load_sweep_file(args.sweep_file, [*args.sets, *budget_sets(args)], seeds=args.seeds), args)
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from llm_tool.sweeps.spec import benchmark_spec
 
-    return _launch(benchmark_spec(args.config, args.models, [*args.sets, *budget_sets(args)]), args)
+    return _launch(benchmark_spec(args.config, args.models, [*args.sets, *budget_sets(args)], seeds=args.seeds),
+                   args)
 
 
 # ----- list / status / kill / report / attach --------------------------------------------------------
 def cmd_list(args: argparse.Namespace) -> int:
     from llm_tool.sessions.store import SessionStore
-    from llm_tool.sweeps.leaderboard import best, leaderboard
+    from llm_tool.sweeps.ranking import best_config, ranking
     from llm_tool.sweeps.state import SweepStore
     from llm_tool.sweeps.views import counts
     from llm_tool.sweeps_ui.tables import sweeps_table
@@ -255,13 +261,13 @@ def cmd_list(args: argparse.Namespace) -> int:
             items.append({"name": name, "error": error})
             continue
         state = sync(name, sweeps=sweeps) if is_slurm(state) else state
-        top = best(leaderboard(state, store))
+        top = best_config(ranking(state, store, with_stats=False))
         items.append({"name": name, "kind": state.kind, "state": state.state,
                       "jobs": len(state.jobs), "counts": counts(state.jobs),
                       "tmux_session": state.tmux_session, "tmux_alive": state.tmux_session in alive,
                       "created_at": state.created_at,
-                      "best": {"title": top.title, "model": top.model, "score": top.score,
-                               "session_id": top.session_id} if top else None})
+                      "best": {"title": top.title, "model": top.model, "score": top.mean, "sd": top.sd,
+                               "n_seeds": len(top.scores), "session_id": top.best_session_id} if top else None})
     if args.json:
         print(json.dumps(items, indent=2, default=str))
         return 0
@@ -277,6 +283,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from llm_tool.sessions.store import SessionStore
     from llm_tool.sweeps.launch import attach_command
     from llm_tool.sweeps.leaderboard import leaderboard
+    from llm_tool.sweeps.ranking import group_configs, rank_configs
     from llm_tool.sweeps.slurm_ops import is_slurm, sync
     from llm_tool.sweeps.state import SweepStore
     from llm_tool.sweeps.views import job_views, summary
@@ -291,8 +298,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     info_ = summary(state, rows, tmux_alive=bool(server and server.has_session(state.tmux_session)),
                     scheduler_alive=scheduler is not None and not scheduler.dead)
     if args.json:
-        board = [r.to_dict() for r in leaderboard(state, store)]
-        print(json.dumps({"sweep": info_, "jobs": rows, "leaderboard": board}, indent=2, default=str))
+        runs = leaderboard(state, store)
+        board = [c.to_dict() for c in rank_configs(group_configs(state, runs))]
+        print(json.dumps({"sweep": info_, "jobs": rows, "leaderboard": board, "runs": [r.to_dict() for r in runs]},
+                         indent=2, default=str))
         return 0
     from llm_tool.sweeps_ui.tables import jobs_table
     from llm_tool.ui.console import console, info
@@ -366,7 +375,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from llm_tool.sessions.store import SessionStore
     from llm_tool.sweeps import benchmark
-    from llm_tool.sweeps.leaderboard import leaderboard
+    from llm_tool.sweeps.ranking import ranking
     from llm_tool.sweeps.report import write_report
     from llm_tool.sweeps.state import SweepStore
     from llm_tool.ui.console import success, warning
@@ -374,9 +383,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     sweeps = SweepStore()
     state = sweeps.read(args.name)
     store = SessionStore(sweeps.home)
-    rows = leaderboard(state, store)
-    files = write_report(state, rows, args.output.expanduser())
-    benchmark.finalize(state, store)
+    configs = ranking(state, store)
+    files = write_report(state, configs, args.output.expanduser())
+    benchmark.finalize(state, store, configs)
     if len(files) == 1:
         warning("no job has metrics yet: the report has no chart")
     success("wrote " + ", ".join(str(f) for f in files))

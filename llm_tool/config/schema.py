@@ -71,6 +71,9 @@ class DatasetConfig:
     test_file: str | None = _f(None, "separate test file")
     validation_split: float = _f(0.1, "share of rows for validation when no split is given", min=0.0, below=0.5)
     test_split: float = _f(0.1, "share of rows for test when no split is given", min=0.0, below=0.5)
+    split_seed: int | None = _f(None, "random seed of the train/validation/test split (default: model_config.seed); "
+                                      "fixed by multi-seed sweeps so only initialisation and batch order vary",
+                                min=0, max=2**32 - 1)
     sheet: str | int | None = _f(None, "Excel sheet name or index (default: the first)")
     encoding: str | None = _f(None, "text encoding (default: detected)")
     delimiter: str | None = _f(None, "CSV delimiter (default: detected)")
@@ -101,7 +104,8 @@ class ModelConfig:
     early_stopping_patience: int = _f(2, "epochs without improvement before stopping", min=1, max=1000)
     max_length: int | None = _f(None, "max tokens per text (default: the data's p95, capped by the model)",
                                 min=8, max=1_000_000)
-    seed: int = _f(42, "random seed for the split, the head initialisation and the batch order", min=0, max=2**32 - 1)
+    seed: int = _f(42, "random seed for the head initialisation, the batch order and the split (unless "
+                       "dataset_config.split_seed is set)", min=0, max=2**32 - 1)
     warmup_ratio: float = _f(0.1, "share of steps with a linearly rising learning rate", min=0.0, below=1.0)
     weight_decay: float = _f(0.01, "AdamW weight decay", min=0.0, max=10.0)
     gradient_accumulation_steps: int = _f(1, "steps whose gradients are summed before an update", min=1, max=4096)

@@ -40,7 +40,9 @@ def _load(path: Path, cfg: DatasetConfig) -> tuple[LabeledRows, dict[str, Any]]:
 
 
 def prepare(cfg: DatasetConfig, base_dir: Path, *, seed: int) -> PreparedData:
-    """Read, validate and split the data named by ``cfg`` (relative paths are taken from ``base_dir``)."""
+    """Read, validate and split the data named by ``cfg`` (relative paths are taken from ``base_dir``); the split
+    uses ``cfg.split_seed`` when set, else ``seed`` (the model seed)."""
+    seed = seed if cfg.split_seed is None else cfg.split_seed
     primary = resolve_path(cfg.primary_file, base_dir)
     rows, details = _load(primary, cfg)
     multi = cfg.strategy == "multi-label"

@@ -10,8 +10,8 @@ from llm_tool.sessions.create import create_session
 from llm_tool.sessions.lifecycle import now_iso
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
-from llm_tool.sweeps.leaderboard import LeaderRow, best, leaderboard
 from llm_tool.sweeps.queue import all_final
+from llm_tool.sweeps.ranking import ConfigRow, best_config, ranking
 from llm_tool.sweeps.state import SweepState
 
 WORKFLOW = "benchmark"
@@ -26,7 +26,9 @@ def create_parent(store: SessionStore, base: dict[str, Any], *, base_dir: Path, 
 
     def apply(meta: SessionMetadata) -> None:
         meta.training_session.extra[CHILDREN_KEY] = []
-        meta.extra["benchmark"] = {"sweep": name, "models": list(models), "ranked_by": "test macro-F1"}
+        meta.extra["benchmark"] = {"sweep": name, "models": list(models),
+                                   "ranked_by": "mean test macro-F1 over seeds; tied: 95% paired bootstrap interval "
+                                                "of the difference to the best contains 0"}
         meta.output_paths.model_dir = meta.output_paths.checkpoints_dir = meta.output_paths.metrics_file = None
     meta = store.update(path, apply)
     return path, meta.session_id
@@ -45,20 +47,31 @@ def add_children(store: SessionStore, parent: Path, session_ids: list[str], mode
     store.update(parent, apply)
 
 
-def record_result(store: SessionStore, parent: Path, rows: list[LeaderRow], *, final: bool) -> LeaderRow | None:
+def leaderboard_entry(c: ConfigRow) -> dict[str, Any]:
+    """One configuration as recorded on the parent session."""
+    return {"rank": c.rank, "tied": c.tied, "best": c.best, "title": c.title, "model": c.model, "status": c.status,
+            "split": c.split, "macro_f1": c.mean, "macro_f1_sd": c.sd, "n_seeds": len(c.scores),
+            "seeds": c.seeds, "seed_scores": c.scores, "diff_to_best": c.diff, "ci_low": c.ci_low,
+            "ci_high": c.ci_high, "mcnemar_p": c.p_value, "note": c.note, "session_id": c.best_session_id,
+            "session_ids": c.session_ids, "train_runtime_seconds": c.train_runtime_seconds,
+            "train_samples_per_second": c.train_samples_per_second}
+
+
+def record_result(store: SessionStore, parent: Path, configs: list[ConfigRow], *,
+                  final: bool) -> ConfigRow | None:
     """Write the ranking on the parent session; when ``final``, its status and best model too."""
-    top = best(rows)
+    top = best_config(configs)
 
     def apply(meta: SessionMetadata) -> None:
         status = meta.execution_status
-        status.extra["leaderboard"] = [{"rank": r.rank, "model": r.model, "session_id": r.session_id,
-                                        "status": r.status, "macro_f1": r.score, "split": r.split,
-                                        "train_runtime_seconds": r.train_runtime_seconds,
-                                        "train_samples_per_second": r.train_samples_per_second} for r in rows]
-        status.models_trained = [r.model for r in rows if r.status == "completed" and r.model]
+        status.extra["leaderboard"] = [leaderboard_entry(c) for c in configs]
+        status.models_trained = list(dict.fromkeys(c.model for c in configs if "completed" in c.statuses
+                                                   and c.model))
         if top is not None:
-            status.best_model, status.best_f1, status.test_f1 = top.model, top.score, top.test_macro_f1
-            status.extra["best_session"] = top.session_id
+            status.best_model, status.best_f1 = top.model, top.mean
+            status.test_f1 = top.mean if top.split == "test" else None
+            status.extra["best_session"] = top.best_session_id
+            status.extra["tied_with_best"] = [c.model for c in configs if c.tied]
         if final:
             ended = "completed" if top is not None else "failed"
             if status.status != ended or not status.completed_at:
@@ -73,11 +86,13 @@ def record_result(store: SessionStore, parent: Path, rows: list[LeaderRow], *, f
     return top
 
 
-def finalize(state: SweepState, store: SessionStore | None = None) -> LeaderRow | None:
-    """Rank the candidates from their metrics on disk and record the result on the parent (if the sweep has one)."""
+def finalize(state: SweepState, store: SessionStore | None = None,
+             configs: list[ConfigRow] | None = None) -> ConfigRow | None:
+    """Rank the candidates from their metrics on disk (or take ``configs``, already ranked) and record the result
+    on the parent (if the sweep has one)."""
     parent = state.parent_session.session_file if state.parent_session else None
     if not parent:
         return None
     store = store or SessionStore(Path(state.home) if state.home else None)
-    rows = leaderboard(state, store)
-    return record_result(store, Path(parent), rows, final=all_final(state.jobs))
+    configs = ranking(state, store) if configs is None else configs
+    return record_result(store, Path(parent), configs, final=all_final(state.jobs))

@@ -23,6 +23,7 @@ KEY_ABBREVIATIONS = {
     "validation_split": "val", "test_split": "test", "strategy": "", "training_mode": "",
     "selected_model": "", "primary_file": "", "text_column": "txt", "label_column": "lab",
 }
+SEED_KEY = "model_config.seed"
 MODEL_KEYS = frozenset({"selected_model"})
 FILE_KEYS = frozenset({"primary_file", "validation_file", "test_file"})
 _TOKENS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
@@ -140,7 +141,8 @@ def job_titles(configs: Sequence[Mapping[str, Any]], override_keys: Sequence[str
     """A short unique title per config from the override keys whose values differ (``skip``: shown elsewhere,
     e.g. the window's group key, unless nothing else differs). Titles in ``taken`` get `-2`, `-3`..."""
     keys = differing_keys(configs, override_keys)
-    shown = [k for k in keys if k not in skip] or keys
+    # the seed alone does not tell configurations apart: then the skipped key (e.g. the model) is shown too
+    shown = [k for k in keys if k not in skip] if any(k not in skip and k != SEED_KEY for k in keys) else keys
     if not shown and len(configs) == 1 and override_keys:
         shown = list(override_keys)  # a single job: name it by what it sets
     short = _distinct_abbreviations(shown)

@@ -28,8 +28,8 @@ from llm_tool.sessions.lifecycle import now_iso
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 from llm_tool.sweeps import benchmark, tmux_ops
-from llm_tool.sweeps.leaderboard import format_plain, leaderboard
 from llm_tool.sweeps.queue import all_final, plan_starts, running
+from llm_tool.sweeps.ranking import format_plain, ranking, score_text
 from llm_tool.sweeps.state import SweepError, SweepJob, SweepState, SweepStore
 from llm_tool.sweeps.state_schema import SchedulerInfo, WindowInfo
 from llm_tool.sweeps.views import finished_status
@@ -205,12 +205,12 @@ class Scheduler:
 
     def _finish(self) -> None:
         state = self.sweeps.read(self.name)
-        rows = leaderboard(state, self.store)
-        top = benchmark.finalize(state, self.store)
+        configs = ranking(state, self.store)
+        top = benchmark.finalize(state, self.store, configs)
         self.say(f"sweep {self.name} finished")
-        self.out.write(format_plain(rows) + "\n")
+        self.out.write(format_plain(configs) + "\n")
         if top is not None and state.parent_session is not None:
-            self.say(f"best model: {top.model} (macro-F1 {top.score:.4f}), recorded on "
+            self.say(f"best model: {top.model} (macro-F1 {score_text(top)}), recorded on "
                      f"{state.parent_session.session_id}")
         self.say(f"report: llm-tool sweep report {self.name} -o reports/")
         self.out.flush()

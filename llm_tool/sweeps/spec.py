@@ -12,15 +12,18 @@ from typing import Any
 
 from llm_tool.config import apply_overrides, load_config_file, parse_config
 from llm_tool.config.overrides import set_dotted
-from llm_tool.config.schema import SETTING_SECTIONS
+from llm_tool.config.schema import SETTING_SECTIONS, ModelConfig
 from llm_tool.errors import ConfigError, DatasetError
 from llm_tool.sweeps.state_schema import SweepKind
 
 DEFAULT_GROUP_BY = "model_config.selected_model"
 DEFAULT_MAX_PANES = 4
 MAX_JOBS = 500
-SWEEP_KEYS = ("base", "grid", "jobs", "name", "group_by", "max_panes_per_window", "max_parallel", "max_retries")
+SWEEP_KEYS = ("base", "grid", "jobs", "name", "group_by", "max_panes_per_window", "max_parallel", "max_retries",
+              "seeds")
 MODEL_KEY = "model_config.selected_model"
+SEED_KEY = "model_config.seed"
+MAX_SEEDS = 50
 
 
 @dataclass
@@ -115,6 +118,32 @@ def _int_option(data: dict[str, Any], key: str, source: str, *, minimum: int, ma
     return value
 
 
+def with_seeds(base: dict[str, Any], entries: list[dict[str, Any]], seeds: int | None,
+               source: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Each entry once per seed (``model_config.seed`` = base seed + k), the data split fixed for all of them
+    (``dataset_config.split_seed`` = the base's split seed, else its model seed), so test rows align."""
+    if seeds is None or seeds == 1:
+        return base, entries
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
+        raise ConfigError(f"{source}: seeds must be a whole number from 1 to {MAX_SEEDS}, got {seeds!r}")
+    if any(SEED_KEY in entry for entry in entries):
+        raise ConfigError(f"{source}: the jobs set {SEED_KEY} and seeds is {seeds}: use one or the other")
+    base = copy.deepcopy(base)
+    model, dataset = base.setdefault("model_config", {}), base.setdefault("dataset_config", {})
+    if not isinstance(model, dict) or not isinstance(dataset, dict):
+        raise ConfigError(f"{source}: model_config and dataset_config must be objects")
+    first = model.get("seed", ModelConfig.__dataclass_fields__["seed"].default)
+    if isinstance(first, bool) or not isinstance(first, int):
+        raise ConfigError(f"{source}: model_config.seed must be a whole number, got {first!r}")
+    if dataset.get("split_seed") is None:
+        dataset["split_seed"] = first
+    out = [{**entry, SEED_KEY: first + k} for entry in entries for k in range(seeds)]
+    if len(out) > MAX_JOBS:
+        raise ConfigError(f"{source}: {len(entries)} configurations x {seeds} seeds give {len(out)} jobs "
+                          f"(at most {MAX_JOBS}): use fewer")
+    return base, out
+
+
 def check_data_files(raw: dict[str, Any], base_dir: Path, where: str) -> None:
     dataset = raw.get("dataset_config") or {}
     for key in ("primary_file", "validation_file", "test_file"):
@@ -155,8 +184,10 @@ def build_jobs(base: dict[str, Any], entries: list[dict[str, Any]], base_dir: Pa
     return jobs
 
 
-def parse_sweep(data: Any, *, base_dir: Path, source: str = "sweep file", sets: list[str] | None = None) -> SweepSpec:
-    """Validate a sweep mapping; ``sets`` (`--set` options) change the base before the jobs are built."""
+def parse_sweep(data: Any, *, base_dir: Path, source: str = "sweep file", sets: list[str] | None = None,
+                seeds: int | None = None) -> SweepSpec:
+    """Validate a sweep mapping; ``sets`` (`--set` options) change the base before the jobs are built, ``seeds``
+    (`--seeds`) replaces the file's ``seeds``."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source} must be a JSON object with 'base' and 'grid' or 'jobs'")
     for key in data:
@@ -179,6 +210,7 @@ def parse_sweep(data: Any, *, base_dir: Path, source: str = "sweep file", sets: 
         if len(raw_jobs) > MAX_JOBS:
             raise ConfigError(f"{source}: {len(raw_jobs)} jobs (at most {MAX_JOBS})")
         entries = [_flatten(entry, f"{source}: job {n}") for n, entry in enumerate(raw_jobs, start=1)]
+    base, entries = with_seeds(base, entries, seeds if seeds is not None else data.get("seeds"), source)
     group_by = data.get("group_by", DEFAULT_GROUP_BY)
     if group_by in ("", "none", None):
         group_by = None
@@ -187,26 +219,24 @@ def parse_sweep(data: Any, *, base_dir: Path, source: str = "sweep file", sets: 
     name = data.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ConfigError(f"{source}: 'name' must be a non-empty text")
-    return SweepSpec(
-        source=source, base=base, base_dir=folder, jobs=build_jobs(base, entries, folder, source), name=name,
-        group_by=group_by,
-        max_panes_per_window=_int_option(data, "max_panes_per_window", source, minimum=1, maximum=16)
-        or DEFAULT_MAX_PANES,
-        max_parallel=_int_option(data, "max_parallel", source, minimum=1, maximum=256),
-        max_retries=_int_option(data, "max_retries", source, minimum=0, maximum=20) or 0,
-    )
+    panes = _int_option(data, "max_panes_per_window", source, minimum=1, maximum=16) or DEFAULT_MAX_PANES
+    parallel = _int_option(data, "max_parallel", source, minimum=1, maximum=256)
+    retries = _int_option(data, "max_retries", source, minimum=0, maximum=20) or 0
+    return SweepSpec(source=source, base=base, base_dir=folder, jobs=build_jobs(base, entries, folder, source),
+                     name=name, group_by=group_by, max_panes_per_window=panes, max_parallel=parallel,
+                     max_retries=retries)
 
 
-def load_sweep_file(path: Path, sets: list[str] | None = None) -> SweepSpec:
+def load_sweep_file(path: Path, sets: list[str] | None = None, seeds: int | None = None) -> SweepSpec:
     path = path.expanduser().resolve()
     if not path.is_file():
         raise ConfigError(f"sweep file not found: {path}")
-    return parse_sweep(load_config_file(path), base_dir=path.parent, source=path.name, sets=sets)
+    return parse_sweep(load_config_file(path), base_dir=path.parent, source=path.name, sets=sets, seeds=seeds)
 
 
 def benchmark_from_config(raw: dict[str, Any], models: list[str], *, base_dir: Path,
-                          source: str = "benchmark") -> SweepSpec:
-    """One job per candidate model on the same base config: same data, same split and seed for all.
+                          source: str = "benchmark", seeds: int | None = None) -> SweepSpec:
+    """One job per candidate model (and seed) on the same base config: same data, same split and seeds for all.
 
     ``raw`` is a config mapping (relative paths taken from ``base_dir``), e.g. the wizard's answers."""
     cleaned = [m.strip() for m in models if m and m.strip()]
@@ -220,14 +250,15 @@ def benchmark_from_config(raw: dict[str, Any], models: list[str], *, base_dir: P
     if not isinstance(base["model_config"], dict):
         raise ConfigError(f"{source}: model_config must be an object")
     base["model_config"]["training_mode"] = "benchmark"
-    entries = [{MODEL_KEY: model} for model in cleaned]
+    base, entries = with_seeds(base, [{MODEL_KEY: model} for model in cleaned], seeds, source)
     jobs = build_jobs(base, entries, base_dir, source)
     return SweepSpec(source=source, base=base, base_dir=base_dir, jobs=jobs, kind="benchmark", group_by=MODEL_KEY,
                      models=cleaned)
 
 
-def benchmark_spec(config_path: Path, models: list[str], sets: list[str] | None = None) -> SweepSpec:
-    """``benchmark_from_config`` of a config file (with `--set` overrides)."""
+def benchmark_spec(config_path: Path, models: list[str], sets: list[str] | None = None,
+                   seeds: int | None = None) -> SweepSpec:
+    """``benchmark_from_config`` of a config file (with `--set` overrides and `--seeds`)."""
     path = config_path.expanduser().resolve()
     base = apply_overrides(load_config_file(path), sets or [])
-    return benchmark_from_config(base, models, base_dir=path.parent, source=path.name)
+    return benchmark_from_config(base, models, base_dir=path.parent, source=path.name, seeds=seeds)

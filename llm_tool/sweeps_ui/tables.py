@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.table import Table
 
-from llm_tool.sweeps.leaderboard import LeaderRow, class_names
+from llm_tool.sweeps.ranking import ConfigRow
 from llm_tool.sweeps.views import progress_text
 from llm_tool.ui.console import status_text
 
@@ -81,28 +81,25 @@ def jobs_table(name: str, rows: Sequence[Mapping[str, Any]]) -> Table:
     return table
 
 
-def leaderboard_table(rows: Sequence[LeaderRow], *, title: str = "Leaderboard") -> Table:
-    """Ranked by test macro-F1, with per-class F1, training time and samples/s."""
-    classes = class_names(list(rows))
-    split = next((r.split for r in rows if r.rank == 1), "test") or "test"
+def leaderboard_table(configs: Sequence[ConfigRow], *, title: str = "Leaderboard", width: int = 80) -> Table:
+    """Configurations ranked by mean macro-F1 (ties with the best share rank 1), fitted to ``width`` columns."""
+    from llm_tool.sweeps_ui.fit import leaderboard_columns
+
+    split = next((c.split for c in configs if c.best), "test") or "test"
     table = Table(title=f"{title} (ranked by {split} macro-F1)", title_style="primary")
-    table.add_column("rank", justify="right")
-    table.add_column("job")
-    table.add_column("model")
-    table.add_column("status")
-    table.add_column("macro-F1", justify="right")
-    for name in classes:
-        table.add_column(f"F1 {escape(name)}", justify="right")
-    table.add_column("train time", justify="right")
-    table.add_column("samples/s", justify="right")
-    table.add_column("session")
-    for row in rows:
-        score = _num(row.score) + ("" if row.split in (None, "test") else " (val)")
-        if row.rank == 1:
-            score = f"[success]{score}[/success]"
-        model = (row.model or "-").rstrip("/").rsplit("/", 1)[-1]
-        table.add_row(str(row.rank or "-"), escape(row.title), escape(model), status_text(row.status), score,
-                      *[_num(row.per_class.get(c)) for c in classes], _num(row.train_runtime_seconds, ".1f") + " s"
-                      if row.train_runtime_seconds is not None else "-", _num(row.train_samples_per_second, ".1f"),
-                      row.session_id or "-")
+    columns = leaderboard_columns(list(configs), width)
+    for column in columns:
+        size = column.width or None  # names: exactly the width they were shortened to
+        table.add_column(escape(column.header), justify=column.justify, no_wrap=True, overflow="ellipsis",
+                         min_width=size, max_width=size)
+    for i, config in enumerate(configs):
+        table.add_row(*[column.styled(config, column.cells[i]) for column in columns])
+    lines = ["Δ: mean macro-F1 minus the best's on the same test rows, 95% paired bootstrap CI; "
+             "tied: the CI contains 0 (same rank as the best)."]
+    models = {c.model for c in configs}
+    if len(configs) > 1 and len(models) == 1 and not any(col.header == "model" for col in columns):
+        lines.insert(0, f"model: {escape(str(next(iter(models))))}")
+    lines += [f"{escape(c.title)}: {escape(c.note)}" for c in configs if c.note and c.mean is not None]
+    table.caption = "\n".join(lines)
+    table.caption_justify = "left"
     return table
