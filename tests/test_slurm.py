@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 from llm_tool.cli import main
-from tests.helpers import read_json, run_cli, sample_rows, session_files, write_config, write_csv
+from tests.helpers import read_json, run_cli, sample_rows, session_files, wait_until, write_config, write_csv
 from tests.slurm_helpers import Cluster
-from tests.tmux_helpers import retry_until
 
 STEPS_PER_EPOCH = 30  # 300 rows -> 240 train rows / batch 8
 MEASURED: dict[str, float] = {}
@@ -60,10 +59,10 @@ def test_session_goes_pending_running_completed(on_cluster: Cluster, tmp_path, i
     assert on_cluster.state(job) == "PENDING"
     assert _status(path)["status"] == "pending"
     assert on_cluster.run("scontrol", "release", job).returncode == 0
-    retry_until(lambda: _listed(capsys, job)["state"] == "running" or _status(path)["status"] == "completed",
+    wait_until(lambda: _listed(capsys, job)["state"] == "running" or _status(path)["status"] == "completed",
                 timeout=120, what="the job to run")
-    retry_until(lambda: _status(path)["status"] == "completed", timeout=300, what="the session to complete")
-    retry_until(lambda: not on_cluster.state(job), timeout=60, what="the job to leave the queue")
+    wait_until(lambda: _status(path)["status"] == "completed", timeout=300, what="the session to complete")
+    wait_until(lambda: not on_cluster.state(job), timeout=60, what="the job to leave the queue")
     row = _listed(capsys, job)
     assert (row["state"], row["restarts"]) == ("completed", 0)
     assert _status(path)["slurm"]["state"] == "COMPLETED"
@@ -79,25 +78,25 @@ def test_preemption_checkpoints_requeues_and_resumes_exactly(on_cluster: Cluster
     baseline_path = session_files(isolated_home)[-1]
 
     path, job = _submit(capsys, isolated_home, str(_config(tmp_path, sample_csv, tiny_model, "slurm", **settings)))
-    retry_until(lambda: (_status(path).get("current_step") or 0) >= STEPS_PER_EPOCH + 5, timeout=300, interval=0.05,
+    wait_until(lambda: (_status(path).get("current_step") or 0) >= STEPS_PER_EPOCH + 5, timeout=300, interval=0.05,
                 what="training to reach epoch 2")
     signalled = time.monotonic()
     assert on_cluster.run("scancel", "--signal=USR1", "--batch", job).returncode == 0
-    retry_until(lambda: _status(path)["status"] == "interrupted", timeout=120, interval=0.05, what="a checkpoint")
+    wait_until(lambda: _status(path)["status"] == "interrupted", timeout=120, interval=0.05, what="a checkpoint")
     MEASURED["signal_to_checkpoint_s"] = time.monotonic() - signalled
-    retry_until(lambda: _status(path)["slurm"]["state"] == "REQUEUED", timeout=60, what="the requeue")
+    wait_until(lambda: _status(path)["slurm"]["state"] == "REQUEUED", timeout=60, what="the requeue")
     stopped = _status(path)
     assert "requeued" in stopped["interrupt_reason"] and Path(stopped["last_checkpoint"]).is_dir()
     assert stopped["current_step"] < stopped["total_steps"]
-    retry_until(lambda: on_cluster.state(job) == "PENDING", timeout=60, what="the job back in the queue")
+    wait_until(lambda: on_cluster.state(job) == "PENDING", timeout=60, what="the job back in the queue")
     requeued = time.monotonic()
     assert _listed(capsys, job)["state"] == "requeued"
     # the old run must be fully cleaned up first: started at once, Slurm kills it ("Job credential revoked")
-    retry_until(on_cluster.idle, timeout=60, what="the node to finish the first run")
-    retry_until(lambda: on_cluster.start_now(job), timeout=30, what="scontrol update StartTime=now")
-    retry_until(lambda: _status(path)["status"] == "running", timeout=120, interval=0.05, what="the restart")
+    wait_until(on_cluster.idle, timeout=60, what="the node to finish the first run")
+    wait_until(lambda: on_cluster.start_now(job), timeout=30, what="scontrol update StartTime=now")
+    wait_until(lambda: _status(path)["status"] == "running", timeout=120, interval=0.05, what="the restart")
     MEASURED["requeue_to_resume_s"] = time.monotonic() - requeued
-    retry_until(lambda: _status(path)["status"] == "completed", timeout=600, what="the resumed run to complete")
+    wait_until(lambda: _status(path)["status"] == "completed", timeout=600, what="the resumed run to complete")
 
     final = _status(path)
     assert final["slurm"]["restarts"] == 1 and final["slurm"]["state"] == "COMPLETED"
@@ -129,7 +128,7 @@ def test_sweep_runs_as_array_at_most_two_at_once(on_cluster: Cluster, tmp_path, 
         listed = on_cluster.run("squeue", "-h", "-r", "-j", array, "-o", "%T").stdout.split()
         seen.append(listed.count("RUNNING"))
         return not listed and all(_status(Path(j["session_file"]))["status"] == "completed" for j in state["jobs"])
-    retry_until(finished, timeout=600, interval=0.2, what="the 3 jobs to complete")
+    wait_until(finished, timeout=600, interval=0.2, what="the 3 jobs to complete")
     assert max(seen) == 2  # two ran together, never three
     assert main(["sweep", "status", "lr", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
@@ -141,7 +140,7 @@ def test_sweep_runs_as_array_at_most_two_at_once(on_cluster: Cluster, tmp_path, 
 def test_kill_is_graceful_then_cancel(on_cluster: Cluster, tmp_path, isolated_home, sample_csv, tiny_model, capsys):
     config = _config(tmp_path, sample_csv, tiny_model, "long", rows=300, epochs=20, save_steps=5)
     path, job = _submit(capsys, isolated_home, str(config))
-    retry_until(lambda: (_status(path).get("current_step") or 0) >= 3, timeout=300, what="training to start")
+    wait_until(lambda: (_status(path).get("current_step") or 0) >= 3, timeout=300, what="training to start")
     assert main(["slurm", "kill", job, "--grace", "60"]) == 0
     assert "stopped gracefully" in capsys.readouterr().out
     final = _status(path)
@@ -160,9 +159,9 @@ def test_job_that_vanishes_is_written_interrupted(on_cluster: Cluster, tmp_path,
                                                   tiny_model, capsys):
     config = _config(tmp_path, sample_csv, tiny_model, "vanish", rows=300, epochs=20)
     path, job = _submit(capsys, isolated_home, str(config))
-    retry_until(lambda: (_status(path).get("current_step") or 0) >= 3, timeout=300, what="training to start")
+    wait_until(lambda: (_status(path).get("current_step") or 0) >= 3, timeout=300, what="training to start")
     os.kill(_status(path)["pid"], signal.SIGKILL)  # the trainer dies without a chance to mark itself
-    retry_until(lambda: not on_cluster.state(job), timeout=60, what="the job to leave the queue")
+    wait_until(lambda: not on_cluster.state(job), timeout=60, what="the job to leave the queue")
     assert _status(path)["status"] == "running"  # what the killed process left behind
     row = _listed(capsys, job)
     assert row["state"] == "interrupted" and "left the queue" in row["reason"]
