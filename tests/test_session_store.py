@@ -271,8 +271,7 @@ def test_reference_file_is_listed_and_shown(isolated_home):
 
     table = run_main("sessions", "list", env={"COLUMNS": "200"})
     assert table.returncode == 0, table.stderr
-    for text in ("2025-10-05 23:45", "quick", "annotated_data.csv", "camembert-base", "completed", "0.8900",
-                 "10m12s"):
+    for text in ("2025-10-05 23:45", "annotated_data.csv", "camembert-base", "completed", "0.890", "10m12s"):
         assert text in table.stdout
 
     shown = run_main("sessions", "show", REFERENCE_ID, "--json")
@@ -282,7 +281,9 @@ def test_reference_file_is_listed_and_shown(isolated_home):
     assert data["language_config"]["language_model_mapping"] == {}
     details = run_main("sessions", "show", "1", env={"COLUMNS": "200"})
     assert details.returncode == 0, details.stderr
-    assert "model_config.selected_model" in details.stdout and "camembert-base" in details.stdout
+    assert "camembert-base" in details.stdout and "validation macro-F1" in details.stdout and "0.8900" in details.stdout
+    everything = run_main("sessions", "show", "1", "--all", env={"COLUMNS": "200"})
+    assert "model_config.selected_model" in everything.stdout
 
 
 def test_update_of_reference_file_keeps_unknown_fields(isolated_home):

@@ -134,7 +134,7 @@ def test_sweep_runs_as_array_at_most_two_at_once(on_cluster: Cluster, tmp_path, 
     status = json.loads(capsys.readouterr().out)
     assert status["sweep"]["state"] == "finished"
     assert [r["status"] for r in status["jobs"]] == ["completed"] * 3
-    assert len([r for r in status["leaderboard"] if r["score"] is not None]) == 3
+    assert len([r for r in status["leaderboard"] if r["mean"] is not None]) == 3
 
 
 def test_kill_is_graceful_then_cancel(on_cluster: Cluster, tmp_path, isolated_home, sample_csv, tiny_model, capsys):

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from llm_tool.sweeps.queue import max_concurrency
-from tests.helpers import read_json, run_main, session_files
+from tests.helpers import read_json, run_main, session_files, wait_until
 from tests.sweep_helpers import assert_ranked, panes, state_when, write_sweep
 from tests.tmux_helpers import make_config, needs_tmux, session_names
 
@@ -53,9 +53,12 @@ def test_grid_2x2_runs_at_most_two_at_once_in_planned_panes(tmux_socket: str, is
                       ("2", f"{group}-2", "lr3e-3_bs8"), ("2", f"{group}-2", "lr3e-3_bs16")}
     assert all(by_pane[j["pane_id"]]["window_id"] == j["window_id"] for j in jobs)
 
-    proc = run_main("sweep", "status", "grid", "--json")
-    assert proc.returncode == 0, proc.stderr
-    status = json.loads(proc.stdout)
-    assert status["sweep"]["counts"] == {"completed": 4} and not status["sweep"]["scheduler_alive"]
+    def scheduler_gone() -> dict | None:  # it writes "finished", then exits: wait for the exit, not a time
+        proc = run_main("sweep", "status", "grid", "--json")
+        assert proc.returncode == 0, proc.stderr
+        found = json.loads(proc.stdout)
+        return None if found["sweep"]["scheduler_alive"] else found
+    status = wait_until(scheduler_gone, timeout=60, what="the scheduler to exit")
+    assert status["sweep"]["counts"] == {"completed": 4}
     assert_ranked(status["leaderboard"], 4)
     assert all(r["mean"] is not None and r["train_samples_per_second"] for r in status["leaderboard"])

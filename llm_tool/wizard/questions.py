@@ -319,12 +319,12 @@ def where_question(*, saved: bool, estimate_seconds: float | None, tmux_availabl
         tmux_disabled = "tmux is not installed"
     choices = [Choice("Here, in the foreground (shows progress; Ctrl+C stops and keeps a checkpoint)", "foreground"),
                Choice(tmux_title, "tmux", tmux_hint, tmux_disabled)]
-    if slurm_available:  # a batch job with the config's slurm_config settings; requeues itself when preempted
-        choices.append(Choice("On the Slurm cluster (sbatch)", "slurm", "queued; checkpoints and requeues itself",
-                              None if saved else "needs the saved JSON"))
     if allow_save_only:
         choices.append(Choice("Save only (run it later)", "save", "writes the session file; nothing runs now",
                               None if saved else "needs the saved JSON"))
+    if slurm_available:  # last, so the other places keep their numbers on every machine
+        choices.append(Choice("On the Slurm cluster (sbatch)", "slurm", "queued; checkpoints and requeues itself "
+                              "(the config's slurm_config settings)", None if saved else "needs the saved JSON"))
     default = "tmux" if long_run and tmux_disabled is None else "foreground"
     return select(name, message, choices, default)
 
