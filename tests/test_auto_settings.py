@@ -98,3 +98,31 @@ def test_a_time_budget_stops_gracefully_and_resumably(isolated_home: Path, sampl
     assert status["status"] == "completed" and status["completion_reason"] is None
     assert status["current_step"] == 18
     assert not (model_dir / "checkpoints").exists()  # a finished run removes its checkpoints
+
+
+@pytest.mark.usefixtures("interactive")
+def test_the_studio_offers_presets_with_their_budgets(isolated_home: Path, sample_csv: Path, tiny_model: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.wizard_helpers import Keys, pick, run_studio, to_data_file
+
+    write_csv(isolated_home / "data.csv", sample_rows(sample_csv, 60))
+    # modes: 1 quick, 2 custom, 3 benchmark, 4-6 the presets quick/standard/thorough; a preset asks no setting
+    ctx = run_studio(*to_data_file(), *[Keys.ENTER] * 4, Keys.ENTER, pick(5), Keys.UP + Keys.UP + Keys.ENTER,
+                     str(tiny_model) + Keys.ENTER, "y", pick(3), pick(3), pick(6))
+    assert "epochs" not in ctx.prompter.asked and ctx.prompter.asked.count("mode") == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "time budget │ 2h00m (then it stops gracefully" in out
+    assert "(auto:" in out
+    (path,) = session_files(isolated_home)
+    model = read_json(path)["model_config"]
+    assert model["preset"] == "standard" and model["training_mode"] == "quick"
+    assert model["auto"] == ["learning_rate", "epochs", "batch_size", "early_stopping_patience"]
+
+
+def test_mode_question_lists_presets_with_budgets() -> None:
+    from llm_tool.wizard.questions import mode_question
+
+    titles = [c.title for c in mode_question().choices]
+    assert titles[3].startswith("Preset quick (time budget 10 min)")
+    assert titles[4].startswith("Preset standard (time budget 2 h)")
+    assert titles[5].startswith("Preset thorough (time budget 8 h)")

@@ -51,5 +51,7 @@ class Draft:
         """The config dict handed to the core (the same shape as a `llm-tool train` config file). In benchmark
         mode it is the base of every candidate (each job sets its own model); its model is the first one."""
         model = self.models[0] if self.mode == "benchmark" and self.models else self.model
+        preset = self.mode.removeprefix("preset:") if self.mode.startswith("preset:") else None
+        settings = {"training_mode": "quick", "preset": preset} if preset else {"training_mode": self.mode}
         return {"dataset_config": self.dataset(),
-                "model_config": {"selected_model": model, "training_mode": self.mode, **self.settings}}
+                "model_config": {"selected_model": model, **settings, **self.settings}}

@@ -138,13 +138,22 @@ def task_question(detected: str, reason: str, default: str | None = None) -> Que
 
 
 # ----- step 4: training mode and hyperparameters -----------------------------------------------
+PRESET_MODE = "preset:"  # + a preset's name: automatic settings within its time budget, nothing asked
+
+
 def mode_question(default: str = "quick", *, tmux_available: bool = True) -> Question:
+    from llm_tool.config.presets import PRESETS, format_budget
+
+    presets = [Choice(f"Preset {p.name} (time budget {format_budget(p.budget_seconds)}): {p.description}",
+                      PRESET_MODE + p.name, "learning rate, epochs and batch size chosen from the model and data "
+                      "size; stops gracefully at the budget (resumable)") for p in PRESETS.values()]
     return select("mode", "Step 4/8 · Training mode", [
         Choice("Quick: recommended defaults, asks epochs and batch size", "quick"),
         Choice("Custom: every hyperparameter, each validated", "custom"),
         Choice("Benchmark: compare several models on the same data and split", "benchmark",
                "one training per model, run as a sweep in tmux; a leaderboard ranks them by test macro-F1",
                None if tmux_available else "needs tmux, which is not installed"),
+        *presets,
     ], default, help="" if tmux_available else f"benchmark needs tmux: {TMUX_INSTALL}")
 
 
@@ -216,6 +225,8 @@ def setting_question(name: str, answers: dict[str, Any]) -> Question:
 
 
 def settings_to_ask(mode: str, answers: dict[str, Any]) -> list[str]:
+    if mode.startswith(PRESET_MODE):
+        return []  # a preset chooses them
     names = HYPERPARAMETERS if mode == "custom" else QUICK_FIELDS
     return [n for n in names if n not in WHEN or WHEN[n](answers)]
 

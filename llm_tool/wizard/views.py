@@ -93,18 +93,24 @@ def _data_rows(raw: dict[str, Any], plan: Any, title: str) -> Table:
     return out
 
 
-def _setting_rows(out: Table, model: dict[str, Any]) -> None:
+def _setting_rows(out: Table, model: dict[str, Any], auto: dict[str, Any] | None = None) -> None:
     out.add_row("training mode", model.get("training_mode", "quick"))
     for key, value in model.items():
-        if key not in ("selected_model", "training_mode", "max_length"):
-            out.add_row(key, format_value(value, key))
+        if key in ("selected_model", "training_mode", "max_length", "auto", "time_budget"):
+            continue
+        why = (auto or {}).get(key)
+        out.add_row(key, format_value(value, key) + (f"  [muted](auto: {safe(why['why'], 200)})[/muted]" if why
+                                                      else ""))
 
 
 def summary_table(raw: dict[str, Any], model: dict[str, Any], plan: Any, offline: bool) -> Table:
     """``model``: every model_config value that will be used (defaults included)."""
     out = _data_rows(raw, plan, "Step 6/8 · Summary: what will be used")
-    out.add_row("model", f"{model['selected_model']}{'  (available offline)' if offline else ''}")
-    _setting_rows(out, model)
+    out.add_row("model", f"{safe(model['selected_model'], 300)}{'  (available offline)' if offline else ''}")
+    _setting_rows(out, {**model, **plan.settings}, plan.auto_settings)
+    if plan.time_budget_seconds:
+        out.add_row("time budget", f"{format_duration(plan.time_budget_seconds)} (then it stops gracefully; "
+                                   "resumable)")
     auto = " (auto: p95 of the data)" if model.get("max_length") is None else ""
     out.add_row("max_length", f"{plan.max_length} tokens{auto}")
     out.add_row("steps (per epoch / total)", f"{plan.steps_per_epoch} / {plan.total_steps}")
