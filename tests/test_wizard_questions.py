@@ -66,7 +66,8 @@ def test_settings_asked_per_mode() -> None:
 def test_benchmark_mode_asks_the_quick_settings_and_needs_tmux() -> None:
     assert q.settings_to_ask("benchmark", {}) == ["epochs", "batch_size"]
     modes = q.mode_question("quick", tmux_available=True)
-    assert [c.value for c in modes.choices] == ["quick", "custom", "benchmark"] and not modes.choices[2].disabled
+    assert [c.value for c in modes.choices] == ["quick", "custom", "benchmark", "preset:quick", "preset:standard",
+                                              "preset:thorough"] and not modes.choices[2].disabled
     without = q.mode_question("benchmark", tmux_available=False)
     assert without.choices[2].disabled == "needs tmux, which is not installed"
     assert "apt-get install tmux" in without.help
