@@ -18,7 +18,7 @@ from llm_tool.data.prepare import PreparedData, prepare
 from llm_tool.errors import LlmToolError, SessionError
 from llm_tool.sessions.atomic import HeldLock, write_json_atomic
 from llm_tool.sessions.lifecycle import now_iso, process_identity
-from llm_tool.sessions.schema import SessionMetadata
+from llm_tool.sessions.schema import ExecutionStatus, SessionMetadata
 from llm_tool.sessions.store import SessionStore
 from llm_tool.training import finalise
 from llm_tool.training.budget import BUDGET_REASON
@@ -279,11 +279,7 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
     best = state.best_metric if state.best_metric is not None else reports.get("validation", {}).get("macro_f1")
 
     def apply(meta: SessionMetadata) -> None:
-        status = meta.execution_status
-        status.status = "completed"
-        status.completed_at = now_iso()
-        status.models_trained = [run.config.model.selected_model]
-        status.best_model = str(run.model_dir)
+        status = _mark_completed(run, meta)
         status.best_f1 = best
         status.test_f1 = reports.get("test", {}).get("macro_f1")
         run.end_segment(meta)
@@ -300,17 +296,23 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
     return TrainingOutcome(run.sid, "completed", run.model_dir, metrics, BUDGET_REASON if budget_reached else None)
 
 
+def _mark_completed(run: Run, meta: SessionMetadata) -> ExecutionStatus:
+    """The fields every completed session gets; returns its execution status for the caller's own fields."""
+    status = meta.execution_status
+    status.status = "completed"
+    status.completed_at = now_iso()
+    status.models_trained = [run.config.model.selected_model]
+    status.best_model = str(run.model_dir)
+    return status
+
+
 def _complete_saved(run: Run, metrics: dict[str, Any]) -> TrainingOutcome:
     """Resume of a run killed after its final model was saved: mark it completed, finish the clean-up."""
     keep = run.config.model.keep_checkpoints
     fields = finalise.completed_fields(metrics)
 
     def apply(meta: SessionMetadata) -> None:
-        status = meta.execution_status
-        status.status = "completed"
-        status.completed_at = now_iso()
-        status.models_trained = [run.config.model.selected_model]
-        status.best_model = str(run.model_dir)
+        status = _mark_completed(run, meta)
         for key, value in fields.items():
             setattr(status, key, value)
         status.error_message = status.interrupt_reason = None
