@@ -125,7 +125,8 @@ def test_deterministic_error_is_not_retried(tmux_socket: str, isolated_home: Pat
 
 def test_timeout_stops_the_run_as_interrupted(tmux_socket: str, isolated_home: Path, tiny_model: Path,
                                               sample_csv: Path) -> None:
-    config = make_config(isolated_home.parent / "slow", "slow.json", tiny_model, sample_csv, rows=200, epochs=5)
+    # far longer than the timeout on any machine (5 epochs finished inside 7 s on a quiet one)
+    config = make_config(isolated_home.parent / "slow", "slow.json", tiny_model, sample_csv, rows=200, epochs=300)
     proc = run_main("tmux", "start", "--config", str(config), "--timeout", "0.002", "--max-retries", "2")
     assert proc.returncode == 0, proc.stderr
     job = job_when(started_name(proc.stdout), finished)
