@@ -31,22 +31,12 @@ def metrics_tables(metrics: dict[str, Any]) -> list[Table]:
     tables.append(summary)
     test = metrics.get("test") or metrics.get("validation")
     if test:
+        from llm_tool.ui.results_view import confusion_table, per_class_table
+
         split = "test" if metrics.get("test") else "validation"
-        per_class = Table(title=f"Per class ({split})", title_style="primary")
-        for column in ("label", "precision", "recall", "F1", "support"):
-            per_class.add_column(column, justify="right" if column != "label" else "left")
-        for name, row in test["per_class"].items():
-            per_class.add_row(safe(name), _num(row["precision"]), _num(row["recall"]), _num(row["f1"]),
-                              str(row["support"]))
-        tables.append(per_class)
-        matrix = test.get("confusion_matrix", {})
-        if "matrix" in matrix:
-            confusion = Table(title=f"Confusion matrix ({split}: rows true, columns predicted)", title_style="primary")
-            confusion.add_column("")
-            for name in matrix["labels"]:
-                confusion.add_column(safe(name), justify="right")
-            for name, row in zip(matrix["labels"], matrix["matrix"], strict=False):
-                confusion.add_row(safe(name), *map(str, row))
+        tables.append(per_class_table(test, f"Per class ({split})"))
+        confusion = confusion_table(test, f"Confusion matrix ({split})")
+        if confusion is not None:
             tables.append(confusion)
     return tables
 
