@@ -23,6 +23,7 @@ ClusterName=llmtooltest
 SlurmctldHost={host}
 AuthType=auth/munge
 CredType=cred/munge
+AuthInfo=cred_expire=10
 SlurmUser=root
 SlurmdUser=root
 SlurmctldPort={ctld}
@@ -68,10 +69,6 @@ class Cluster:
     def idle(self) -> bool:
         """The node runs nothing and has finished cleaning up (no job completing)."""
         return self.run("sinfo", "-h", "-o", "%t").stdout.strip() == "idle"
-
-    def start_now(self, job_id: str) -> bool:
-        """Skip the 120 s hold Slurm puts on a requeued job (`StartTime=now`)."""
-        return self.run("scontrol", "update", f"JobId={job_id}", "StartTime=now").returncode == 0
 
     def logs(self) -> str:
         return "".join(p.read_text(errors="replace")[-3000:] for p in sorted((self.folder / "log").glob("*.log")))
