@@ -30,7 +30,7 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_engine(epochs: int, rows: int) -> dict:
+def run_engine(epochs: int, rows: int, precision: str = "auto", attention: str = "auto") -> dict:
     """(a) the real engine: a session created and trained exactly as `llm-tool train` does."""
     from llm_tool.sessions import SessionStore
     from llm_tool.sessions.create import create_session
@@ -41,12 +41,15 @@ def run_engine(epochs: int, rows: int) -> dict:
     data = _subset(rows, home)
     raw = {"dataset_config": {"primary_file": str(data)},
            "model_config": {"selected_model": MODEL, "epochs": epochs, "batch_size": BATCH, "learning_rate": LR,
-                            "seed": SEED, "early_stopping": False}}
+                            "seed": SEED, "early_stopping": False, "precision": precision,
+                            "attention": attention}}
     store = SessionStore(home)
     path, _ = create_session(store, raw, base_dir=home)
     outcome = run_session(store, path)
     metrics = outcome.metrics or {}
-    return {"train_samples_per_second": metrics["train_samples_per_second"],
+    env = store.read(path).environment
+    return {"precision": env.precision, "attention": env.attention,
+            "train_samples_per_second": metrics["train_samples_per_second"],
             "train_runtime_seconds": metrics["train_runtime_seconds"],
             "test_macro_f1": metrics["test"]["macro_f1"]}
 
@@ -121,10 +124,21 @@ def run_baseline(kind: str, epochs: int, rows: int) -> dict:
             "test_macro_f1": test_metrics["test_macro_f1"]}
 
 
+ENGINES = {  # kind: (label, precision, attention)
+    "engine-fp32": ("(a) llm-tool, fp32", "fp32", "auto"),
+    "engine-bf16-sdpa": ("(a) llm-tool, bf16, sdpa", "bf16", "sdpa"),
+    "engine-auto": ("(a) llm-tool, defaults", "auto", "auto"),
+}
+BASELINES = {"naive": "(b) naive, pad to 128", "plain": "(c) plain Trainer, dynamic"}
+
+
 def child(kind: str, epochs: int, rows: int) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     start = time.perf_counter()
-    result = run_engine(epochs, rows) if kind == "engine" else run_baseline(kind, epochs, rows)
+    if kind.startswith("engine"):
+        result = run_engine(epochs, rows, *ENGINES[kind][1:])
+    else:
+        result = run_baseline(kind, epochs, rows)
     result["wall_seconds"] = round(time.perf_counter() - start, 2)
     result["peak_rss_mib"] = round(_peak_mib(), 1)
     print("RESULT " + json.dumps(result), flush=True)
@@ -134,41 +148,56 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--rows", type=int, default=0, help="use only the first N rows (0 = all 3,000)")
-    parser.add_argument("--child", choices=("engine", "naive", "plain"), help=argparse.SUPPRESS)
+    parser.add_argument("--naive", action="store_true", help="also run (b), padding to 128 (slow: ~5 min)")
+    parser.add_argument("--child", choices=(*ENGINES, *BASELINES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.epochs, args.rows)
         return 0
     import torch
 
-    labels = {"engine": "(a) llm-tool engine", "naive": "(b) naive, pad to 128", "plain": "(c) plain Trainer, dynamic"}
+    labels = {**{k: v[0] for k, v in ENGINES.items()}, **BASELINES}
+    kinds = [*ENGINES, *(["naive"] if args.naive else []), "plain"]
     results = {}
-    for kind in ("engine", "naive", "plain"):
+    for kind in kinds:
+        started = time.perf_counter()  # the whole process: interpreter, imports, data, training, evaluation
         proc = subprocess.run([sys.executable, __file__, "--child", kind, "--epochs", str(args.epochs),
                                "--rows", str(args.rows)], capture_output=True, text=True, cwd=ROOT)
         line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
         if line is None:
             print(proc.stdout[-2000:], proc.stderr[-4000:])
             return 1
-        results[kind] = json.loads(line[7:])
+        results[kind] = {**json.loads(line[7:]), "process_seconds": round(time.perf_counter() - started, 2)}
         print(f"{labels[kind]}: {results[kind]}", flush=True)
-    engine = results["engine"]["train_samples_per_second"]
-    summary = {
-        "machine": {"cpus": os.cpu_count(), "torch": torch.__version__, "threads": torch.get_num_threads()},
-        "model": MODEL, "epochs": args.epochs, "batch_size": BATCH, "rows": args.rows or 3000,
-        "results": results,
-        "speedup_vs_naive": round(engine / results["naive"]["train_samples_per_second"], 2),
-        "speedup_vs_plain": round(engine / results["plain"]["train_samples_per_second"], 2),
-    }
-    print()
-    print(f"{'pipeline':32} {'samples/s':>10} {'train s':>9} {'wall s':>8} {'peak MiB':>9} {'test F1':>8}")
-    for kind, r in results.items():
-        print(f"{labels[kind]:32} {r['train_samples_per_second']:>10.1f} {r['train_runtime_seconds']:>9.1f} "
-              f"{r['wall_seconds']:>8.1f} {r['peak_rss_mib']:>9.0f} {r['test_macro_f1']:>8.4f}")
-    print(f"speed-up (a)/(b) = {summary['speedup_vs_naive']}x   (a)/(c) = {summary['speedup_vs_plain']}x")
+    summary = _summary(results, args, torch)
+    _print_table(results, labels, summary)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "training_throughput.json").write_text(json.dumps(summary, indent=2))
     return 0
+
+
+def _summary(results: dict, args: argparse.Namespace, torch: object) -> dict:
+    plain, fp32, auto = results["plain"], results["engine-fp32"], results["engine-auto"]
+    speed = "train_samples_per_second"
+    return {
+        "machine": {"cpus": os.cpu_count(), "torch": torch.__version__, "threads": torch.get_num_threads()},
+        "model": MODEL, "epochs": args.epochs, "batch_size": BATCH, "rows": args.rows or 3000, "results": results,
+        "samples_per_s_defaults_vs_plain": round(auto[speed] / plain[speed], 2),
+        "samples_per_s_bf16_vs_fp32": round(auto[speed] / fp32[speed], 2),
+        "test_f1_defaults_minus_fp32": round(auto["test_macro_f1"] - fp32["test_macro_f1"], 4),
+        "process_time_defaults_over_plain": round(auto["process_seconds"] / plain["process_seconds"], 2),
+    }
+
+
+def _print_table(results: dict, labels: dict, summary: dict) -> None:
+    print()
+    print(f"{'pipeline':30} {'samples/s':>10} {'train s':>8} {'process s':>10} {'peak MiB':>9} {'test F1':>8}")
+    for kind, r in results.items():
+        print(f"{labels[kind]:30} {r['train_samples_per_second']:>10.1f} {r['train_runtime_seconds']:>8.1f} "
+              f"{r['process_seconds']:>10.1f} {r['peak_rss_mib']:>9.0f} {r['test_macro_f1']:>8.4f}")
+    print(f"defaults: {summary['samples_per_s_defaults_vs_plain']}x the plain Trainer's samples/s, "
+          f"{summary['samples_per_s_bf16_vs_fp32']}x fp32, test F1 {summary['test_f1_defaults_minus_fp32']:+.4f} "
+          f"vs fp32; whole process {summary['process_time_defaults_over_plain']}x the plain script's time")
 
 
 if __name__ == "__main__":

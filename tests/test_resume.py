@@ -117,14 +117,18 @@ def _run_case(tmp_path: Path, home: Path, sample_csv: Path, tiny_model: Path, *,
     assert _max_abs_diff(_weights(Path(base_meta["output_paths"]["model_dir"])),
                          _weights(Path(res_meta["output_paths"]["model_dir"]))) <= 1e-6
     assert _comparable(res_metrics) == _comparable(base_metrics)
+    precision = extra.get("precision")
+    if precision:  # recorded in the session, and the resumed half used it too
+        assert res_meta["environment"]["precision"] == base_meta["environment"]["precision"] == precision
 
 
 def test_resume_after_kill_equals_uninterrupted(tmp_path, isolated_home, sample_csv, tiny_model):
-    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, corrupt_newest=False)
+    """bf16 autocast (the CPU default where the CPU has bf16): a resume stays exact."""
+    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, corrupt_newest=False, precision="bf16")
 
 
 def test_resume_with_early_stopping_equals_uninterrupted(tmp_path, isolated_home, sample_csv, tiny_model):
-    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, corrupt_newest=False,
+    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, corrupt_newest=False, precision="fp32",
               early_stopping=True, early_stopping_patience=1, epochs=4)
 
 

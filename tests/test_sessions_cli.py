@@ -223,6 +223,10 @@ def test_relaunch_with_set_is_a_new_session_with_parent(history):
     assert b["model_config"]["epochs"] == 2 and a["model_config"]["epochs"] == 1
     for key in ("batch_size", "learning_rate", "seed", "selected_model", "early_stopping"):
         assert b["model_config"][key] == a["model_config"][key], key
+    # "auto" numerics are repeated as A ran them, so a relaunch computes the same way
+    assert a["model_config"]["precision"] == "auto" and a["environment"]["precision"] in ("fp32", "bf16")
+    assert b["model_config"]["precision"] == b["environment"]["precision"] == a["environment"]["precision"]
+    assert b["model_config"]["attention"] == b["environment"]["attention"] == a["environment"]["attention"]
     assert b["dataset_config"]["primary_file"] == a["dataset_config"]["primary_file"]
     assert b["execution_status"]["current_step"] == 2 * a["execution_status"]["current_step"]
     assert Path(b["output_paths"]["model_dir"], "model.safetensors").is_file()
@@ -240,7 +244,8 @@ def test_relaunch_with_dataset_uses_the_new_file(history):
     assert d["dataset_config"]["primary_file"] == str(history.other_local)
     assert d["dataset_config"]["fingerprint_sha256"] == file_sha256(history.other_local)
     assert d["execution_status"]["status"] == "completed"
-    recorded = {k: d["model_config"][k] for k in ("max_length_used", "auto_settings", "time_budget_seconds")}
+    recorded = {k: d["model_config"][k] for k in ("max_length_used", "auto_settings", "time_budget_seconds",
+                                                   "precision", "attention")}
     assert d["model_config"] == {**other.meta(history.imported)["model_config"], **recorded, "num_labels": 2}
     assert "changed since" not in history.d_stderr  # an explicit --dataset is not a surprise
 

@@ -37,6 +37,11 @@ def test_single_label_end_to_end(tmp_path, isolated_home, sample_csv, tiny_model
     assert set(meta["text_analysis"]["text_length_stats"]) >= {"token_mean", "token_median", "token_p95", "token_max"}
     assert meta["language_config"]["confirmed_languages"] == ["EN"]
     assert meta["environment"]["torch"] and meta["environment"]["num_threads"] >= 1
+    from llm_tool.training.environment import cpu_supports_bf16
+
+    native = cpu_supports_bf16()  # precision "auto" on a CPU: bf16 autocast (eager attention) only where native
+    assert meta["environment"]["precision"] == ("bf16" if native else "fp32")
+    assert meta["environment"]["attention"] == ("eager" if native else "sdpa")
 
     model_dir = Path(meta["output_paths"]["model_dir"])
     assert model_dir == isolated_home / "models" / sid

@@ -113,7 +113,10 @@ class ModelConfig:
     save_steps: int | None = _f(None, "also checkpoint every N steps (default: at each epoch end)", min=1,
                                 max=10**9)
     save_total_limit: int = _f(2, "checkpoints kept (the best one is always kept)", min=1, max=1000)
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = _f("auto", "auto uses bf16/fp16 and TF32 on a GPU")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = _f(
+        "auto", "auto uses bf16/fp16 and TF32 on a GPU, bf16 autocast on a CPU with avx512_bf16 or AMX, else fp32")
+    attention: Literal["auto", "sdpa", "eager"] = _f(
+        "auto", "attention kernels: auto = eager under bf16 on a CPU (measured faster there), else sdpa")
     num_threads: int | None = _f(None, "CPU threads for torch (default: torch's choice, recorded)", min=1, max=1024)
     keep_checkpoints: bool = _f(False, "keep checkpoints after a completed run")
     eval_batch_size: int | None = _f(None, "texts per evaluation step (default: 2 x batch_size)", min=1,

@@ -74,10 +74,23 @@ def relaunch_config(store: SessionStore, path: Path, *, dataset: Path | None = N
         raw["dataset_config"]["primary_file"] = str(found)
         if warning:
             warnings.append(warning)
+    _keep_numerics(raw["model_config"], meta)
     raw = apply_overrides(raw, sets or [])
     config = parse_config(raw)  # validates: unknown keys and bad values fail here
     return {"dataset_config": dataclasses.asdict(config.dataset),
             "model_config": dataclasses.asdict(config.model)}, warnings
+
+
+def _keep_numerics(model: dict[str, Any], meta: SessionMetadata) -> None:
+    """A relaunch repeats the precision and attention kernels the run used where its config left them to "auto"
+    (`--set model_config.precision=auto` lets this machine choose again). Runs from before they were recorded ran
+    fp32 on a CPU."""
+    env = meta.environment
+    used = env.precision or ("fp32" if env.device == "cpu" else None)
+    if model.get("precision", "auto") == "auto" and used in ("fp32", "bf16", "fp16"):
+        model["precision"] = used
+    if model.get("attention", "auto") == "auto" and env.attention in ("sdpa", "eager"):
+        model["attention"] = env.attention
 
 
 def relaunch(store: SessionStore, path: Path, *, dataset: Path | None = None, sets: list[str] | None = None,

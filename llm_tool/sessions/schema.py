@@ -111,6 +111,8 @@ class Environment(Section):
     num_threads: int | None = None
     world_size: int | None = None
     platform: str | None = None
+    precision: str | None = None  # what the run used (fp32/bf16/fp16): a resume keeps it
+    attention: str | None = None  # attention kernels (sdpa/eager): a resume keeps them
 
 
 @dataclass

@@ -142,7 +142,7 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
     data = prepare(run.config.dataset, base, seed=run.config.model.seed)
     if resume and run.meta.dataset_config.get("fingerprint_sha256") not in (None, data.record["fingerprint_sha256"]):
         raise SessionError(f"the data file changed since {run.sid} started: relaunch it instead of resuming")
-    device = environment.detect_device()
+    device = _numerics(run, environment.detect_device(), resume)
     run.update(lambda m: _record_environment(m, device, environment.versions()))
 
     from llm_tool.training.models import load_model, load_tokenizer, model_max_length
@@ -154,7 +154,9 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
     run.stage("loading model")
     id2label = dict(enumerate(data.label_names))
     model = load_model(run.config.model.selected_model, num_labels=len(data.label_names), id2label=id2label,
-                       multi_label=data.multi_label)
+                       multi_label=data.multi_label, attention=device["attention"])
+    attention = getattr(model.config, "_attn_implementation", None)
+    run.update(lambda m: setattr(m.environment, "attention", attention))
     if max_length > model_max_length(tokenizer, model.config):
         max_length = model_max_length(tokenizer, model.config)
         run.update(lambda m: m.model_config.update({"max_length_used": max_length}))
@@ -186,6 +188,19 @@ def _mark_running(run: Run, resume: bool) -> None:
     run.update(apply)
 
 
+def _numerics(run: Run, device: dict[str, Any], resume: bool) -> dict[str, Any]:
+    """The device plus the precision and attention kernels of this run: a resume keeps the recorded ones (exact)."""
+    from llm_tool.training.environment import attention_kernels, resolve_precision
+
+    env, cfg = run.meta.environment, run.config.model
+    if resume and env.precision:
+        return {**device, "precision": env.precision, "attention": env.attention}
+    if resume:  # started before precision was recorded: a CPU ran fp32 then, with the library's attention
+        device = {**device, "bf16": device["bf16"] and device["cuda"]}
+    precision = resolve_precision(cfg.precision, device)
+    return {**device, "precision": precision, "attention": attention_kernels(cfg.attention, precision, device)}
+
+
 def _record_environment(meta: SessionMetadata, device: dict[str, Any], versions: dict[str, Any]) -> None:
     import torch
 
@@ -194,6 +209,7 @@ def _record_environment(meta: SessionMetadata, device: dict[str, Any], versions:
     env.datasets, env.platform, env.device = versions["datasets"], versions["platform"], device["device"]
     env.num_threads = torch.get_num_threads()
     env.world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    env.precision = device["precision"]
 
 
 def _analyse(run: Run, data: PreparedData, tokenizer: Any, resume: bool) -> int:

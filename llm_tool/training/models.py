@@ -89,7 +89,7 @@ def load_tokenizer(name: str, base_dir: Path | None = None) -> Any:
 
 
 def load_model(name: str, *, num_labels: int, id2label: dict[int, str], multi_label: bool,
-               base_dir: Path | None = None) -> Any:
+               base_dir: Path | None = None, attention: str | None = None) -> Any:
     from transformers import AutoModelForSequenceClassification
 
     path = resolve_model(name, base_dir)
@@ -103,6 +103,7 @@ def load_model(name: str, *, num_labels: int, id2label: dict[int, str], multi_la
             problem_type="multi_label_classification" if multi_label else "single_label_classification",
             use_safetensors=True,
             ignore_mismatched_sizes=True,
+            attn_implementation=attention,
         )
     except Exception as exc:  # noqa: BLE001
         raise _explain(name, exc) from None

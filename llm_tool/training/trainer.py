@@ -29,8 +29,9 @@ def build_trainer(run: RunView, data: PreparedData, tokenizer: Any, model: Any, 
     validation = tokenize_split(data.splits["validation"], tokenizer, data.label_names, data.multi_label,
                                 max_length, sort_by_length=True)
     per_epoch = steps_per_epoch(len(train), cfg.batch_size, cfg.gradient_accumulation_steps)
-    args = training_arguments(cfg, run.checkpoints_dir, precision=precision_flags(cfg.precision, device),
-                              steps_per_epoch=per_epoch, use_cpu=not device["cuda"])
+    flags = precision_flags(device["precision"], cfg.precision, device)
+    args = training_arguments(cfg, run.checkpoints_dir, precision=flags, steps_per_epoch=per_epoch,
+                              use_cpu=not device["cuda"])
     callbacks: list[Any] = [SessionCallback(on_event=run.on_event, write_progress=run.write_progress, stop=stop,
                                  save_steps=cfg.save_steps, checkpoints_dir=run.checkpoints_dir,
                                  total_epochs=cfg.epochs)]

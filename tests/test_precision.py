@@ -1,0 +1,64 @@
+"""Which precision and attention kernels a run uses, and that a resume keeps the recorded ones."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from llm_tool.sessions.schema import Environment
+from llm_tool.training import engine
+from llm_tool.training.environment import (
+    attention_kernels,
+    cpu_supports_bf16,
+    precision_flags,
+    resolve_precision,
+)
+
+CPU_BF16 = {"cuda": False, "bf16": True}
+CPU_PLAIN = {"cuda": False, "bf16": False}
+GPU_BF16 = {"cuda": True, "bf16": True}
+GPU_OLD = {"cuda": True, "bf16": False}
+
+
+@pytest.mark.parametrize(("requested", "device", "expected"), [
+    ("auto", CPU_BF16, "bf16"), ("auto", CPU_PLAIN, "fp32"), ("fp32", CPU_BF16, "fp32"),
+    ("bf16", CPU_PLAIN, "bf16"), ("fp16", CPU_BF16, "fp32"),
+    ("auto", GPU_BF16, "bf16"), ("auto", GPU_OLD, "fp16"), ("fp32", GPU_BF16, "fp32"), ("fp16", GPU_BF16, "fp16"),
+])
+def test_precision_follows_the_request_and_the_hardware(requested, device, expected):
+    assert resolve_precision(requested, device) == expected
+
+
+def test_flags_and_attention():
+    assert precision_flags("bf16", "auto", CPU_BF16) == {"bf16": True, "fp16": False, "tf32": False}
+    assert precision_flags("fp16", "auto", GPU_OLD) == {"bf16": False, "fp16": True, "tf32": True}
+    assert precision_flags("fp32", "fp32", GPU_BF16)["tf32"] is False
+    assert attention_kernels("auto", "bf16", CPU_BF16) == "eager"
+    assert attention_kernels("auto", "fp32", CPU_BF16) is None  # the library's choice (sdpa)
+    assert attention_kernels("auto", "bf16", GPU_BF16) is None
+    assert attention_kernels("sdpa", "bf16", CPU_BF16) == "sdpa"
+
+
+def test_cpu_flags_are_read_from_cpuinfo():
+    try:
+        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
+    except (OSError, StopIteration):
+        pytest.skip("no /proc/cpuinfo flags here")
+    assert cpu_supports_bf16() == ("avx512_bf16" in flags or "amx_bf16" in flags)
+
+
+def _run(precision: str, recorded: Environment) -> SimpleNamespace:
+    config = SimpleNamespace(model=SimpleNamespace(precision=precision, attention="auto"))
+    return SimpleNamespace(meta=SimpleNamespace(environment=recorded), config=config)
+
+
+def test_a_resume_keeps_the_recorded_precision_and_attention():
+    recorded = Environment(precision="fp32", attention="sdpa")
+    kept = engine._numerics(_run("auto", recorded), {**CPU_BF16, "device": "cpu"}, resume=True)
+    assert (kept["precision"], kept["attention"]) == ("fp32", "sdpa")
+    fresh = engine._numerics(_run("auto", recorded), {**CPU_BF16, "device": "cpu"}, resume=False)
+    assert (fresh["precision"], fresh["attention"]) == ("bf16", "eager")
+    # a session from before precision was recorded ran fp32 on a CPU: its resume stays fp32
+    old = engine._numerics(_run("auto", Environment()), {**CPU_BF16, "device": "cpu"}, resume=True)
+    assert (old["precision"], old["attention"]) == ("fp32", None)
