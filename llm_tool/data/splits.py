@@ -30,17 +30,17 @@ def _stratify_key(labels: list[Any], multi: bool) -> list[str] | None:
 def _split_indices(indices: list[int], keys: list[str] | None, share: float,
                    seed: int) -> tuple[list[int], list[int], bool]:
     """Split off ``share`` of ``indices``: stratified when every class allows it, else random."""
-    from sklearn.model_selection import train_test_split
+    from llm_tool.data.stratified import train_test_cut
 
     if share <= 0 or len(indices) < 2:
         return indices, [], True
     stratify = [keys[i] for i in indices] if keys else None
     try:
-        keep, out = train_test_split(indices, test_size=share, random_state=seed, stratify=stratify)
-        return list(keep), list(out), stratify is not None
+        keep, out = train_test_cut(indices, share, seed, stratify)
+        return keep, out, stratify is not None
     except ValueError:  # a class too small for a stratified cut
-        keep, out = train_test_split(indices, test_size=share, random_state=seed)
-        return list(keep), list(out), False
+        keep, out = train_test_cut(indices, share, seed)
+        return keep, out, False
 
 
 def make_splits(rows: LabeledRows, *, multi: bool, validation_split: float, test_split: float, seed: int,
