@@ -62,3 +62,27 @@ def test_a_resume_keeps_the_recorded_precision_and_attention():
     # a session from before precision was recorded ran fp32 on a CPU: its resume stays fp32
     old = engine._numerics(_run("auto", Environment()), {**CPU_BF16, "device": "cpu"}, resume=True)
     assert (old["precision"], old["attention"]) == ("fp32", None)
+
+
+def test_batched_by_length_predictions_come_back_in_the_input_order(trained):
+    """Texts are sorted by length for batching: every row must still get its own prediction."""
+    import numpy as np
+
+    from llm_tool.training.inference import Predictor
+
+    texts = ["ok", "This is a much longer review about a phone that broke after two days of use.", "", "Great!",
+             "Terrible service and the food was cold, I will never come back here again honestly.", "meh"]
+    batched = Predictor(trained.model_dir, batch_size=4, precision="fp32")
+    one_by_one = Predictor(trained.model_dir, batch_size=1, precision="fp32")
+    expected = np.concatenate([one_by_one.logits([text]) for text in texts])
+    assert np.allclose(batched.logits(texts), expected, atol=1e-5)
+    assert batched.logits([]).shape == (0, len(batched.labels))
+    assert [p.text for p in batched.predict(texts)] == texts
+
+
+def test_inference_uses_the_training_precision_rule(trained):
+    from llm_tool.training.inference import Predictor
+
+    assert Predictor(trained.model_dir, precision="fp32").bf16 is False
+    assert Predictor(trained.model_dir, precision="bf16").bf16 is True
+    assert Predictor(trained.model_dir).bf16 is cpu_supports_bf16()

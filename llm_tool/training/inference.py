@@ -19,7 +19,7 @@ class Prediction:
 
 
 class Predictor:
-    def __init__(self, model_dir: Path, batch_size: int = 32) -> None:
+    def __init__(self, model_dir: Path, batch_size: int = 32, precision: str = "auto") -> None:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
@@ -30,12 +30,16 @@ class Predictor:
             raise ModelError(f"{model_dir} is not a trained model folder (no config.json): give models/<session_id>")
         if not (model_dir / "model.safetensors").exists():
             raise ModelError(f"{model_dir} has no model.safetensors: only safetensors weights are loaded")
+        self._choose_numerics(precision)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-            self.model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True)
+            self.model = AutoModelForSequenceClassification.from_pretrained(
+                str(model_dir), use_safetensors=True, attn_implementation=self.attention)
         except Exception as exc:  # noqa: BLE001
             raise ModelError(f"cannot load the model in {model_dir}: {str(exc).splitlines()[0][:160]}") from None
         self.model.eval()
+        if self.device_type == "cuda":
+            self.model.to("cuda")
         mapping_file = model_dir / "label_mapping.json"
         mapping = json.loads(mapping_file.read_text()) if mapping_file.exists() else {}
         id2label = self.model.config.id2label
@@ -48,17 +52,34 @@ class Predictor:
         self.thresholds = {str(k): float(v) for k, v in tuned.items()} if isinstance(tuned, dict) else {}
 
     def logits(self, texts: list[str]) -> Any:
-        """Raw model outputs (rows x labels, numpy) for ``texts``, in order."""
+        """Raw model outputs (rows x labels, numpy) for ``texts``, in order. Texts are tokenized once, batched by
+        length (little padding) and run under bf16 autocast where the CPU or GPU does bf16 natively."""
         import numpy as np
         import torch
 
-        parts = [np.zeros((0, len(self.labels)), dtype=np.float32)]
-        for start in range(0, len(texts), self.batch_size):
-            encoded = self.tokenizer(texts[start:start + self.batch_size], truncation=True,
-                                     max_length=self.max_length, padding=True, return_tensors="pt")
-            with torch.inference_mode():
-                parts.append(self.model(**encoded).logits.float().numpy())
-        return np.concatenate(parts)
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        if not texts:
+            return out
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
+        order = sorted(range(len(texts)), key=lambda i: len(encoded["input_ids"][i]))
+        with torch.inference_mode(), torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.bf16):
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start:start + self.batch_size]
+                batch = self.tokenizer.pad({key: [encoded[key][i] for i in rows] for key in encoded},
+                                           return_tensors="pt")
+                out[rows] = self.model(**batch.to(self.model.device)).logits.float().cpu().numpy()
+        return out
+
+    def _choose_numerics(self, precision: str) -> None:
+        """bf16 autocast where ``precision`` resolves to it (auto: a GPU or a CPU with native bf16) and the attention
+        kernels that go with it, as in training."""
+        from llm_tool.training.environment import attention_kernels, detect_device, resolve_precision
+
+        device = detect_device()
+        self.device_type = "cuda" if device["cuda"] else "cpu"
+        resolved = resolve_precision(precision, device)
+        self.bf16 = resolved == "bf16"
+        self.attention = attention_kernels("auto", resolved, device)
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         from llm_tool.training.metrics import probabilities

@@ -1,0 +1,108 @@
+"""Inference speed: (1) `llm-tool infer` on a handful of texts, whole process (median of N runs); (2) throughput on a
+10,000-row file: llm-tool's Predictor (tokenized once, batched by length, bf16 where native) against a plain
+`transformers.pipeline("text-classification")` with the same model, both fp32 and llm-tool's defaults, side by side.
+Predicted labels are compared too. Prints a table and writes benchmarks/results/inference.json.
+
+    python benchmarks/bench_infer.py MODEL_DIR [--rows 10000] [--runs 3]
+
+MODEL_DIR: a trained model folder (models/<session_id>), e.g. from `llm-tool train` on the bundled sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "sentiment_labelled_sentences.csv"
+RESULTS = ROOT / "benchmarks" / "results"
+HANDFUL = ["Great battery life", "Awful service", "The plot was thin but the actors were superb",
+           "Would not recommend this phone to anyone", "Tasty food, friendly staff", "It broke after two days"]
+
+
+def texts(rows: int) -> list[str]:
+    with SAMPLE.open(encoding="utf-8") as handle:
+        pool = [row["text"] for row in csv.DictReader(handle)]
+    return [pool[i % len(pool)] + ("" if i < len(pool) else f" ({i // len(pool)})") for i in range(rows)]
+
+
+def handful_seconds(model_dir: Path, runs: int) -> float:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # warm cache, as on a user's machine
+    argv = [sys.executable, "-m", "llm_tool", "infer", "--model-dir", str(model_dir)]
+    for text in HANDFUL:
+        argv += ["--text", text]
+    times = []
+    for _ in range(runs + 1):  # the first run writes the bytecode cache
+        start = time.perf_counter()
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+        times.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            raise SystemExit(proc.stderr[-2000:])
+    return statistics.median(times[1:])
+
+
+def ours(model_dir: Path, data: list[str], precision: str) -> tuple[float, list[str]]:
+    from llm_tool.training.inference import Predictor
+
+    predictor = Predictor(model_dir, precision=precision)
+    predictor.predict(data[:64])  # warm up
+    start = time.perf_counter()
+    predictions = predictor.predict(data)
+    return len(data) / (time.perf_counter() - start), [p.labels[0] for p in predictions]
+
+
+def plain_pipeline(model_dir: Path, data: list[str], batch_size: int) -> tuple[float, list[str]]:
+    from transformers import pipeline
+
+    classify = pipeline("text-classification", model=str(model_dir), tokenizer=str(model_dir), device="cpu")
+    classify(data[:64], batch_size=batch_size, truncation=True)
+    start = time.perf_counter()
+    out = classify(data, batch_size=batch_size, truncation=True)
+    return len(data) / (time.perf_counter() - start), [row["label"] for row in out]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model_dir", type=Path)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    data = texts(args.rows)
+    results: dict = {"handful_texts": len(HANDFUL), "handful_seconds": round(handful_seconds(args.model_dir,
+                                                                                             args.runs), 2)}
+    runs = {"llm-tool, fp32": ours(args.model_dir, data, "fp32"),
+            "llm-tool, defaults": ours(args.model_dir, data, "auto"),
+            "pipeline, batch 32": plain_pipeline(args.model_dir, data, 32),
+            "pipeline, batch 1 (default)": plain_pipeline(args.model_dir, data[:1000], 1)}
+    reference = runs["pipeline, batch 32"][1]
+    results["throughput"] = {name: {"texts_per_s": round(speed, 1), "rows": len(labels),
+                                    "same_label_as_pipeline": round(sum(a == b for a, b in zip(labels, reference,
+                                                                                               strict=False))
+                                                                    / len(labels), 4)}
+                             for name, (speed, labels) in runs.items()}
+    best_plain = max(runs["pipeline, batch 32"][0], runs["pipeline, batch 1 (default)"][0])
+    results["defaults_vs_best_pipeline"] = round(runs["llm-tool, defaults"][0] / best_plain, 2)
+    print(f"`llm-tool infer` on {len(HANDFUL)} texts: {results['handful_seconds']:.2f} s (whole process, median)")
+    print(f"{'predictor':30} {'texts/s':>9} {'rows':>7} {'same label as pipeline':>23}")
+    for name, row in results["throughput"].items():
+        print(f"{name:30} {row['texts_per_s']:>9.1f} {row['rows']:>7} {row['same_label_as_pipeline']:>23.4f}")
+    print(f"llm-tool defaults: {results['defaults_vs_best_pipeline']}x the best plain pipeline")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "inference.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
