@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import os
 import subprocess
@@ -132,16 +133,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-budgets", action="store_true")
+    parser.add_argument("--fp32", action="store_true", help="also run the defaults in fp32 (bf16's cost in F1)")
+    parser.add_argument("--tasks", default="sentiment,domain", help="which tasks' defaults to run")
     parser.add_argument("--epochs", type=int, default=4, help="baseline epochs (each one evaluated)")
     args = parser.parse_args()
     out: dict = {"model": MODEL}
     with tempfile.TemporaryDirectory(prefix="bench_defaults_") as folder:
         data = split_file(Path(folder))
-        for label, task in (("label", "sentiment"), ("source", "domain")):
-            home = Path(folder) / task
+        variants = [("defaults", ())] + ([("fp32", ("--set", "model_config.precision=fp32"))] if args.fp32 else [])
+        for (label, task), (variant, extra) in itertools.product((("label", "sentiment"), ("source", "domain")),
+                                                                variants):
+            if task not in args.tasks.split(","):
+                continue
+            home = Path(folder) / f"{task}_{variant}"
             home.mkdir()
-            out[f"{task}_defaults"] = row = run_tool(data, label, home)
-            print(f"{task:10} llm-tool defaults   test macro-F1 {row['test_macro_f1']:.4f}  "
+            out[f"{task}_{variant}"] = row = run_tool(data, label, home, *extra)
+            print(f"{task:10} llm-tool {variant:9} test macro-F1 {row['test_macro_f1']:.4f}  "
                   f"wall {row['wall_seconds']:6.1f} s"
                   f"  (auto: lr {row['learning_rate']:g}, up to {row['epochs']} epochs, trained "
                   f"{row['epochs_trained']:g})", flush=True)
@@ -153,7 +160,7 @@ def main() -> None:
                 print(f"domain     plain Trainer lr {row['learning_rate']:g}: best epoch {row['best_epoch']}, "
                       f"val {row['validation_macro_f1']:.4f}, test {row['test_macro_f1']:.4f}  "
                       f"({row['wall_seconds']:.0f} s)", flush=True)
-            gap = out["domain_defaults"]["test_macro_f1"] - best["test_macro_f1"]
+            gap = out.get("domain_defaults", {}).get("test_macro_f1", float("nan")) - best["test_macro_f1"]
             out["domain_gap"] = round(gap, 4)
             print(f"domain     defaults - tuned baseline (picked on validation): {gap:+.4f} (target >= -0.02)")
         if not args.skip_budgets:

@@ -35,7 +35,8 @@ def child(config: Path) -> None:
     from llm_tool.training import callbacks, engine
 
     def stage(self, message: str) -> None:  # noqa: ANN001
-        marks.append((" ".join(message.split(" ")[:2]) if message.startswith("loading") else message[:36], time.time() - born))
+        name = " ".join(message.split(" ")[:2]) if message.startswith("loading") else message[:36]
+        marks.append((name, time.time() - born))
 
     def first_step(self, args, state, control, **kwargs):  # noqa: ANN001, ANN003, ARG001
         marks.append(("first step done", time.time() - born))
