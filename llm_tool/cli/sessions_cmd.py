@@ -84,8 +84,10 @@ def _dispatch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tmux", action="store_true", help="run it in a tmux session (survives disconnects)")
     p.add_argument("--max-retries", type=int, default=0, help="with --tmux: retries after a crash")
     p.add_argument("--timeout", type=float, help="with --tmux: stop gracefully after HOURS")
+    from llm_tool.ui.options import add_nproc_option
     from llm_tool.ui.slurm_args import add_slurm_options
 
+    add_nproc_option(p)
     add_slurm_options(p)
 
 
@@ -139,7 +141,7 @@ def _launch(store: Any, path: Path, args: argparse.Namespace, *, resume: bool) -
     from llm_tool.ui.slurm_args import slurm_options
 
     options = LaunchOptions(resume=resume, max_retries=args.max_retries, timeout_hours=args.timeout,
-                            start_dir=store.home, slurm=slurm_options(args))
+                            start_dir=store.home, slurm=slurm_options(args), nproc=args.nproc)
     if args.backend == "slurm":
         return start(store, path, "slurm", options).exit_code
     if args.tmux or args.backend == "tmux":

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from llm_tool.ui.options import add_budget_options, budget_sets
+from llm_tool.ui.options import add_budget_options, add_nproc_option, budget_sets
 
 
 def register(commands: Any) -> None:
@@ -25,6 +25,7 @@ def register(commands: Any) -> None:
     from llm_tool.ui.slurm_args import add_slurm_options
 
     add_slurm_options(train, default="foreground")
+    add_nproc_option(train)
     train.set_defaults(func=run_train)
 
     infer = commands.add_parser("infer", help="predict labels with a trained model")
@@ -49,7 +50,8 @@ def run_train(args: argparse.Namespace) -> int:
     store = SessionStore()
     slurm = slurm_options(args)
     if args.session is not None:  # the tmux supervisor's entry: run an existing session file here
-        return start(store, args.session.resolve(), "foreground", LaunchOptions(resume=args.resume)).exit_code
+        return start(store, args.session.resolve(), "foreground",
+                     LaunchOptions(resume=args.resume, nproc=args.nproc)).exit_code
     if args.config is None:
         raise ConfigError("give a config file: llm-tool train CONFIG.json (see README for the format)")
     raw = load_raw_config(args.config, [*args.sets, *budget_sets(args)])
@@ -57,14 +59,18 @@ def run_train(args: argparse.Namespace) -> int:
     if args.dry_run:
         show_plan(raw, base_dir)
         return 0
+    LaunchOptions(nproc=args.nproc)  # a bad --nproc is refused before anything is created
+    if (args.nproc or 1) > 1 and args.backend != "foreground":
+        raise ConfigError(f"--nproc runs torchrun in the foreground only so far: drop --nproc for {args.backend}, "
+                          f"or run `llm-tool train ... --nproc {args.nproc}` inside a tmux session of your own")
     from llm_tool.sessions.create import create_session
 
     path, _ = create_session(store, raw, base_dir=base_dir, session_name=args.session_name)
     if args.backend == "tmux":
-        return start_with_fallback(store, path, LaunchOptions(start_dir=base_dir))
+        return start_with_fallback(store, path, LaunchOptions(start_dir=base_dir, nproc=args.nproc))
     if args.backend == "slurm":
-        return start(store, path, "slurm", LaunchOptions(slurm=slurm, start_dir=base_dir)).exit_code
-    return start(store, path, "foreground").exit_code
+        return start(store, path, "slurm", LaunchOptions(slurm=slurm, start_dir=base_dir, nproc=args.nproc)).exit_code
+    return start(store, path, "foreground", LaunchOptions(nproc=args.nproc)).exit_code
 
 
 def run_infer(args: argparse.Namespace) -> int:

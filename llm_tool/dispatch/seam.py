@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from llm_tool.dispatch.environment import SUPERVISED_ENV
 from llm_tool.dispatch.tmux_server import INSTALL_HINT, tmux_available
-from llm_tool.errors import TmuxError
+from llm_tool.errors import ConfigError, SessionError, TmuxError
 from llm_tool.training.events import EventHandler, TrainingEvent, ignore
 
 if TYPE_CHECKING:
@@ -49,12 +49,15 @@ class LaunchOptions:
     start_dir: Path | None = None
     config_stem: str | None = None
     slurm: SlurmOptions | None = None  # --partition/--time/...: on top of the session's slurm_config section
+    nproc: int | None = None  # torchrun processes; None: as recorded (resume), else one per GPU when several
 
     def __post_init__(self) -> None:
         """Refuse impossible limits when the options are made, before anything is created or started."""
         from llm_tool.dispatch.launcher import check_limits
 
         check_limits(self.max_retries, self.timeout_hours)
+        if self.nproc is not None and not 1 <= self.nproc <= 1024:
+            raise ConfigError(f"--nproc must be between 1 and 1024, got {self.nproc}")
 
 
 @dataclass(frozen=True)
@@ -79,12 +82,24 @@ def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions
     data or model; a session already running) as exceptions the caller shows as one line.
     """
     options = options or LaunchOptions()
+    if place == "foreground" and "LOCAL_RANK" not in os.environ:  # not already one rank of a torchrun group
+        from llm_tool.dispatch.slurm_job import in_slurm_job
+        from llm_tool.dispatch.torchrun import check_world_size, default_nproc, run_group
+
+        meta = store.read(path)
+        nproc = options.nproc or default_nproc(meta, options.resume)
+        if nproc > 1 and not in_slurm_job():  # Slurm jobs run one process (their requeue path is single-rank)
+            return _group_outcome(store, path, run_group(store, path, nproc, options.resume))
+        check_world_size(meta, 1, options.resume)
     if place == "foreground":
         from llm_tool.dispatch.slurm_job import in_slurm_job, run_in_job
 
         if in_slurm_job():  # the batch script's `llm-tool train --session`: requeue on preemption, resume after
             return run_in_job(store, path, options.resume, lambda resume: _run_here(store, path, resume, on_event))
         return _run_here(store, path, options.resume, on_event)
+    if (options.nproc or 1) > 1 and place in ("tmux", "slurm"):
+        raise ConfigError(f"--nproc runs torchrun in the foreground only so far: drop --nproc for {place}, or run "
+                          f"`llm-tool train ... --nproc {options.nproc}` inside a tmux session of your own")
     sid = store.read(path).session_id
     if place == "save":
         return LaunchOutcome("save", "saved", sid, path, 0)
@@ -115,6 +130,27 @@ def resume_mode(store: SessionStore, path: Path, meta: SessionMetadata | None = 
     meta = meta or check_resumable(store, path)
     ensure_not_running(store, meta)
     return meta.execution_status.status != "pending"
+
+
+def _group_outcome(store: SessionStore, path: Path, code: int) -> LaunchOutcome:
+    """The outcome of a torchrun group, read from the session file and the metrics rank 0 wrote."""
+    import json
+
+    from llm_tool.training.engine import TrainingOutcome
+
+    meta = store.read(path)
+    status, sid = meta.execution_status, meta.session_id
+    if status.status == "completed":
+        model_dir = store.output_dirs(meta)[0]
+        metrics_file = model_dir / "metrics.json"
+        metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
+        reason = status.extra.get("completion_reason")
+        training = TrainingOutcome(sid, "completed", model_dir, metrics, reason if isinstance(reason, str) else None)
+        return LaunchOutcome("foreground", "completed", sid, path, 0, training=training)
+    if status.status == "failed":
+        raise SessionError(f"{sid} failed: {status.error_message or f'torchrun exit {code}'}")
+    training = TrainingOutcome(sid, "interrupted", None, None, status.interrupt_reason)
+    return LaunchOutcome("foreground", "interrupted", sid, path, 130, training=training)
 
 
 def _run_here(store: SessionStore, path: Path, resume: bool, on_event: EventHandler) -> LaunchOutcome:

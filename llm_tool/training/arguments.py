@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.config import ModelConfig
+from llm_tool.training.ranks import world_size
 
 
 def training_arguments(cfg: ModelConfig, output_dir: Path, *, precision: dict[str, Any], steps_per_epoch: int,
@@ -39,6 +40,7 @@ def training_arguments(cfg: ModelConfig, output_dir: Path, *, precision: dict[st
         dataloader_num_workers=0,
         dataloader_pin_memory=not use_cpu,
         log_level="error",
+        ddp_backend="gloo" if use_cpu and world_size() > 1 else None,  # torchrun on CPU
         **precision,
     )
 

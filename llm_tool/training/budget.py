@@ -8,6 +8,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from llm_tool.config.presets import BUDGET_REASON
+from llm_tool.training import ranks
 
 __all__ = ["BUDGET_REASON", "TimeBudget"]
 
@@ -31,7 +32,9 @@ class TimeBudget(TrainerCallback):
         self.started = time.monotonic()
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if self.reached or self.remaining() > 0 or state.global_step >= state.max_steps:
+        if self.reached or state.global_step >= state.max_steps:
+            return
+        if not ranks.agree_to_stop(self.remaining() <= 0):  # torchrun: every rank's clock differs a little
             return
         self.reached = True
         control.should_training_stop = True

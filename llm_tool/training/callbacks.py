@@ -9,6 +9,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from llm_tool.training import ranks
 from llm_tool.training.checkpoints import mark_complete
 from llm_tool.training.events import EventHandler, TrainingEvent
 from llm_tool.training.signals import GracefulStop
@@ -30,6 +31,7 @@ class SessionCallback(TrainerCallback):
         self._loss: float | None = None
         self._lr: float | None = None
         self._steps_per_epoch = 0
+        self._stopping = False  # the stop decision of the last step, the same on every rank
 
     def _at_epoch_end(self, state: Any) -> bool:
         return bool(self._steps_per_epoch) and state.global_step % self._steps_per_epoch == 0
@@ -57,7 +59,9 @@ class SessionCallback(TrainerCallback):
         at_epoch_end = self._at_epoch_end(state)  # the epoch-end evaluation saves there anyway
         if self.save_steps and state.global_step % self.save_steps == 0 and not at_epoch_end:
             control.should_save = True
-        if self.stop.reason is not None:
+        self._stopping = ranks.agree_to_stop(self.stop.reason is not None)  # torchrun: all ranks stop here
+        if self._stopping:
+            self.stop.request("another training process of the group was asked to stop")
             control.should_save = not at_epoch_end
             control.should_training_stop = True
         if control.should_save:  # log at every checkpoint, so loss windows restart where a resume restarts
@@ -66,7 +70,7 @@ class SessionCallback(TrainerCallback):
         self._progress(state)
 
     def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if self.stop.reason is not None and not self._at_epoch_end(state):
+        if self._stopping and not self._at_epoch_end(state):
             # stopped mid-epoch: the step-end save is the checkpoint; no partial-epoch evaluation or second save
             control.should_evaluate = False
             control.should_save = False
@@ -89,7 +93,7 @@ class SessionCallback(TrainerCallback):
 
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         checkpoint = self.checkpoints_dir / f"checkpoint-{state.global_step}"
-        if checkpoint.is_dir():
+        if state.is_world_process_zero and checkpoint.is_dir():  # rank 0 saved it (and marks it complete)
             mark_complete(checkpoint)  # the Trainer has already rotated older ones away: this one exists
             self._progress(state, force=True, last_checkpoint=str(checkpoint))  # recorded before any display
             self._event("save", state, message=str(checkpoint))

@@ -20,7 +20,7 @@ from llm_tool.sessions.atomic import HeldLock, write_json_atomic
 from llm_tool.sessions.lifecycle import now_iso, process_identity
 from llm_tool.sessions.schema import ExecutionStatus, SessionMetadata
 from llm_tool.sessions.store import SessionStore
-from llm_tool.training import finalise
+from llm_tool.training import finalise, ranks
 from llm_tool.training.budget import BUDGET_REASON
 from llm_tool.training.events import EventHandler, TrainingEvent, ignore
 from llm_tool.training.history import TIMING_KEYS, epoch_history
@@ -51,6 +51,9 @@ class Run:
         self.config = parse_config(self.meta.to_dict(), source=path.name)
         self.model_dir, self.checkpoints_dir = store.output_dirs(self.meta)  # always inside the home
         self.started = time.monotonic()
+        self.writer = ranks.is_writer()  # under torchrun only rank 0 writes; the other ranks keep it in memory
+        if not self.writer:
+            self._on_event = None
 
     def end_segment(self, meta: SessionMetadata) -> None:
         """Record this part of the run's time; the duration is the sum over every part (resumes included)."""
@@ -72,6 +75,9 @@ class Run:
         self.on_event(TrainingEvent(kind="stage", message=message))
 
     def update(self, change: Any) -> SessionMetadata:
+        if not self.writer:
+            change(self.meta)
+            return self.meta
         self.meta = self.store.update(self.path, change)
         return self.meta
 
@@ -90,12 +96,14 @@ def run_session(store: SessionStore, path: Path, *, resume: bool = False, on_eve
     """Train (or resume) the session in ``path``; the session file records every state change."""
     run = Run(store, path, on_event)
     lock = HeldLock(store.run_lock_path(run.sid))
-    if not lock.acquire():
+    if run.writer and not lock.acquire():
         raise SessionError(f"session {run.sid} is already being trained by another process")
     try:  # a refused resume changes nothing: no status, no file
-        plan = finalise.plan_resume(run.meta, run.model_dir, run.checkpoints_dir, run.stage) if resume else None
+        plan = finalise.plan_resume(run.meta, run.model_dir, run.checkpoints_dir, run.stage,
+                                    move_aside=run.writer) if resume else None
     except BaseException:
-        lock.release()
+        if run.writer:
+            lock.release()
         raise
     stop = GracefulStop()
     stop.install()
@@ -109,6 +117,12 @@ def run_session(store: SessionStore, path: Path, *, resume: bool = False, on_eve
         _mark_interrupted(run, str(exc))
         return TrainingOutcome(run.sid, "interrupted", None, None, str(exc))
     except BaseException as exc:
+        if not run.writer:
+            raise
+        if ranks.peer_lost(exc):  # another rank died (kill -9, out of memory): the group stopped, resumable
+            reason = "another training process of the group died (torchrun): resume with the same --nproc"
+            _mark_interrupted(run, reason)
+            return TrainingOutcome(run.sid, "interrupted", None, None, reason)
         full = finalise.disk_full(exc)
         if full is None:
             _mark_failed(run, exc, log_to_file)
@@ -118,7 +132,8 @@ def run_session(store: SessionStore, path: Path, *, resume: bool = False, on_eve
                                        finalise.existing_checkpoint(run.checkpoints_dir)) from exc
     finally:
         stop.restore()
-        lock.release()
+        if run.writer:
+            lock.release()
 
 
 def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulStop,
@@ -257,6 +272,8 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
         output = trainer.predict(dataset)
         outputs[name] = (output.predictions, output.label_ids, dataset["position"])
         reports[name] = full_report(output.predictions, output.label_ids, data.label_names, data.multi_label)
+    if not run.writer:  # the other ranks took part in the evaluation above; rank 0 saves and writes
+        return TrainingOutcome(run.sid, "completed", None, None)
     state = trainer.state
     history = epoch_history(state.log_history)
     train_stats: dict[str, Any] = next((e for e in reversed(state.log_history) if "train_runtime" in e), {})
@@ -355,6 +372,8 @@ def _mark_interrupted(run: Run, reason: str) -> None:
 
 
 def _tidy(run: Run, *, drop_incomplete: bool) -> None:
+    if not run.writer:
+        return
     with contextlib.suppress(Exception):  # tidying must never hide the error being recorded
         finalise.tidy_failed_run(run.model_dir, run.checkpoints_dir, run.sid, drop_incomplete=drop_incomplete)
 

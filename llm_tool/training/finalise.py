@@ -58,8 +58,9 @@ def saved_final_model(model_dir: Path, session_id: str) -> dict[str, Any] | None
 
 
 def plan_resume(meta: SessionMetadata, model_dir: Path, checkpoints_dir: Path,
-                stage: Callable[[str], None]) -> ResumePlan:
-    """Decide how to resume; a refusal raises SessionError and changes nothing (no file moved, no status)."""
+                stage: Callable[[str], None], *, move_aside: bool = True) -> ResumePlan:
+    """Decide how to resume; a refusal raises SessionError and changes nothing (no file moved, no status).
+    ``move_aside`` False (torchrun ranks other than 0): the same decision, rank 0 alone moves files."""
     sid = meta.session_id
     if stopped_by_budget(meta):  # completed at its time budget: continue training from its last checkpoint
         found, _ = ckpt.last_complete(checkpoints_dir)
@@ -77,14 +78,16 @@ def plan_resume(meta: SessionMetadata, model_dir: Path, checkpoints_dir: Path,
     for folder, reason in skipped:
         stage(f"skipping {folder.name}: {reason}")
     if found is not None:
-        ckpt.set_aside(skipped, sid, model_dir.parent.parent)
+        if move_aside:
+            ckpt.set_aside(skipped, sid, model_dir.parent.parent)
         stage(f"resuming from {found.name}")
         return ResumePlan("checkpoint", checkpoint=found)
     steps = meta.execution_status.current_step
     if isinstance(steps, int) and steps > 0:
         raise SessionError(f"{sid} trained {steps} steps but saved no complete checkpoint to resume from: "
                            f"`llm-tool sessions relaunch {sid}` starts it again as a new session")
-    ckpt.set_aside(skipped, sid, model_dir.parent.parent)
+    if move_aside:
+        ckpt.set_aside(skipped, sid, model_dir.parent.parent)
     stage("it never reached a checkpoint: starting from the beginning")
     return ResumePlan("fresh")
 

@@ -24,3 +24,10 @@ def budget_sets(args: argparse.Namespace) -> list[str]:
         parse_duration(args.time_budget)
         sets.append(f"model_config.time_budget={args.time_budget}")
     return sets
+
+
+def add_nproc_option(parser: argparse.ArgumentParser) -> None:
+    """``--nproc N``: data-parallel training with torchrun (in the foreground)."""
+    parser.add_argument("--nproc", type=int, metavar="N",
+                        help="train with N data-parallel processes (torchrun; gloo on CPU, NCCL on GPUs); "
+                             "default: one per GPU when there are several, else 1; a resume uses the run's N")

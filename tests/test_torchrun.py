@@ -1,0 +1,144 @@
+"""Data-parallel training with real torchrun processes (2 CPU ranks, gloo): completes, a rank killed with -9 stops
+the group and reads interrupted, a resume equals an uninterrupted 2-process run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.helpers import read_json, run_cli, run_main, session_files, wait_until
+from tests.test_resume import _checkpoint_steps, _comparable, _config, _final, _max_abs_diff, _weights
+
+STEPS_PER_EPOCH = 15  # 240 training rows / (batch 8 x 2 ranks)
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="torchrun ranks die with their parent on Linux")
+
+
+def _ranks(session_file: Path) -> list[psutil.Process]:
+    """The live rank processes of this session (command line `-m llm_tool.dispatch.rank SESSION`)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        line = proc.info["cmdline"] or []
+        rank = "llm_tool.dispatch.rank" in line and "torch.distributed.run" not in line  # not torchrun itself
+        if rank and str(session_file) in line:
+            found.append(proc)
+    return found
+
+
+def _rank(proc: psutil.Process) -> str:
+    try:
+        return proc.environ().get("RANK", "?")
+    except psutil.Error:
+        return "?"
+
+
+def test_two_processes_train_and_rank_0_alone_writes(tmp_path, isolated_home, sample_csv, tiny_model):
+    done = run_cli("train", str(_config(tmp_path, sample_csv, tiny_model, "ddp")), "--nproc", "2", timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-2000:]
+    (path,) = session_files(isolated_home)
+    meta, metrics = _final(path)
+    assert meta["execution_status"]["status"] == "completed" and meta["environment"]["world_size"] == 2
+    assert metrics["global_step"] == 3 * STEPS_PER_EPOCH  # each step saw 2 x 8 texts
+    assert "Results (best model)" in done.stdout and "completed: model saved" in done.stdout
+    log = Path(meta["output_paths"]["log_file"]).read_text()
+    assert log.count("training 45 steps") == 1  # one rank wrote the log, not two
+    assert not _ranks(path)
+
+
+def test_a_rank_killed_stops_the_group_and_resume_equals_an_uninterrupted_run(tmp_path, isolated_home,
+                                                                             sample_csv, tiny_model):
+    baseline = run_cli("train", str(_config(tmp_path, sample_csv, tiny_model, "baseline")), "--nproc", "2",
+                       timeout=600)
+    assert baseline.returncode == 0, baseline.stderr[-3000:]
+    baseline_path = session_files(isolated_home)[-1]
+
+    parent = subprocess.Popen([sys.executable, "-m", "llm_tool", "train", str(_config(tmp_path, sample_csv,
+                              tiny_model, "killed")), "--nproc", "2"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env=dict(os.environ))
+    try:
+        def past_a_checkpoint() -> Path | None:
+            assert parent.poll() is None, "training finished before a rank could be killed"
+            files = session_files(isolated_home)
+            newest = files[-1] if files and files[-1] != baseline_path else None
+            folder = read_json(newest)["output_paths"].get("checkpoints_dir") if newest else None
+            steps = _checkpoint_steps(Path(folder)) if folder else []
+            return newest if any(step > STEPS_PER_EPOCH for step in steps) else None
+        path = wait_until(past_a_checkpoint, timeout=300, interval=0.05, what="a checkpoint in epoch 2")
+        (second,) = [p for p in _ranks(path) if _rank(p) == "1"]
+        second.send_signal(signal.SIGKILL)
+        parent.wait(timeout=180)  # the whole group stops
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+    assert parent.returncode != 0
+    wait_until(lambda: not _ranks(path), timeout=60, what="no rank left running")
+    listed = json.loads(run_main("sessions", "list", "--json").stdout)
+    sid = read_json(path)["training_session"]["session_id"]
+    assert {r["session_id"]: r["status"] for r in listed}[sid] == "interrupted"
+
+    refused = run_main("sessions", "resume", sid, "--nproc", "1")  # other batches: refused, with the fix
+    assert refused.returncode == 2 and "--nproc 2" in refused.stderr
+
+    resumed = run_cli("sessions", "resume", sid, timeout=600)  # by default as many processes as it ran with
+    assert resumed.returncode == 0, resumed.stderr[-3000:] + resumed.stdout[-2000:]
+    base_meta, base_metrics = _final(baseline_path)
+    res_meta, res_metrics = _final(path)
+    assert res_meta["execution_status"]["status"] == "completed"
+    assert _max_abs_diff(_weights(Path(base_meta["output_paths"]["model_dir"])),
+                         _weights(Path(res_meta["output_paths"]["model_dir"]))) <= 1e-6
+    assert _comparable(res_metrics) == _comparable(base_metrics)
+
+
+def _start(argv: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "llm_tool", *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ))
+
+
+def _steps(path: Path) -> int:
+    return read_json(path)["execution_status"].get("current_step") or 0
+
+
+def test_the_launcher_owns_its_ranks_a_stop_checkpoints_a_kill_leaves_no_orphan(tmp_path, isolated_home,
+                                                                               sample_csv, tiny_model):
+    config = _config(tmp_path, sample_csv, tiny_model, "owned", save_steps=None, epochs=300, early_stopping=False)
+    parent = _start(["train", str(config), "--nproc", "2"])
+    path = wait_until(lambda: next(iter(session_files(isolated_home)), None), timeout=60, what="the session file")
+    wait_until(lambda: _steps(path) >= 3 and len(_ranks(path)) == 2, timeout=300, interval=0.05,
+               what="both ranks training")
+    parent.send_signal(signal.SIGTERM)  # a stop (Ctrl+C, tmux kill, supervisor): every rank stops at one step
+    assert parent.wait(timeout=120) == 130
+    stopped = read_json(path)["execution_status"]
+    assert stopped["status"] == "interrupted" and stopped["interrupt_reason"] == "stopped by SIGTERM"
+    assert max(_checkpoint_steps(Path(stopped["last_checkpoint"]).parent)) == stopped["current_step"]  # at the stop
+    wait_until(lambda: not _ranks(path), timeout=60, what="no rank left after the stop")
+
+    sid = read_json(path)["training_session"]["session_id"]
+    parent = _start(["sessions", "resume", sid])  # as many processes as it ran with
+    wait_until(lambda: _steps(path) > stopped["current_step"] + 2 and len(_ranks(path)) == 2, timeout=300,
+               interval=0.05, what="the resumed ranks training")
+    parent.send_signal(signal.SIGKILL)  # no chance to clean up: torchrun and the ranks must go with it
+    parent.wait(timeout=30)
+    wait_until(lambda: not _ranks(path), timeout=60, what="the ranks to die with their launcher")
+
+    def listed_status() -> str:
+        rows = json.loads(run_main("sessions", "list", "--json").stdout)
+        return {r["session_id"]: r["status"] for r in rows}[sid]
+    # a rank's command line vanishes a moment before the kernel closes its files (and frees its run lock)
+    wait_until(lambda: listed_status() == "interrupted", timeout=30, what="the session to read interrupted")
+
+
+def test_nproc_options_fail_with_one_line(tmp_path, isolated_home, sample_csv, tiny_model):
+    config = str(_config(tmp_path, sample_csv, tiny_model, "bad"))
+    zero = run_main("train", config, "--nproc", "0")
+    assert zero.returncode == 2 and "--nproc must be between 1 and 1024" in zero.stderr
+    tmux = run_main("train", config, "--nproc", "2", "--backend", "tmux")
+    assert tmux.returncode == 2 and "foreground only" in tmux.stderr and "Traceback" not in tmux.stderr
+    assert not session_files(isolated_home)  # refused before anything was created
