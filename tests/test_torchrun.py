@@ -39,25 +39,18 @@ def _rank(proc: psutil.Process) -> str:
         return "?"
 
 
-def test_two_processes_train_and_rank_0_alone_writes(tmp_path, isolated_home, sample_csv, tiny_model):
-    done = run_cli("train", str(_config(tmp_path, sample_csv, tiny_model, "ddp")), "--nproc", "2", timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-2000:]
-    (path,) = session_files(isolated_home)
-    meta, metrics = _final(path)
-    assert meta["execution_status"]["status"] == "completed" and meta["environment"]["world_size"] == 2
-    assert metrics["global_step"] == 3 * STEPS_PER_EPOCH  # each step saw 2 x 8 texts
-    assert "Results (best model)" in done.stdout and "completed: model saved" in done.stdout
-    log = Path(meta["output_paths"]["log_file"]).read_text()
-    assert log.count("training 45 steps") == 1  # one rank wrote the log, not two
-    assert not _ranks(path)
-
-
 def test_a_rank_killed_stops_the_group_and_resume_equals_an_uninterrupted_run(tmp_path, isolated_home,
                                                                              sample_csv, tiny_model):
     baseline = run_cli("train", str(_config(tmp_path, sample_csv, tiny_model, "baseline")), "--nproc", "2",
                        timeout=600)
     assert baseline.returncode == 0, baseline.stderr[-3000:]
     baseline_path = session_files(isolated_home)[-1]
+    meta, metrics = _final(baseline_path)  # the uninterrupted 2-rank run: complete, written once, by rank 0
+    assert meta["execution_status"]["status"] == "completed" and meta["environment"]["world_size"] == 2
+    assert metrics["global_step"] == 3 * STEPS_PER_EPOCH  # each step saw 2 x 8 texts
+    assert "Results (best model)" in baseline.stdout and "completed: model saved" in baseline.stdout
+    assert Path(meta["output_paths"]["log_file"]).read_text().count("training 45 steps") == 1  # not once a rank
+    assert not _ranks(baseline_path)
 
     parent = subprocess.Popen([sys.executable, "-m", "llm_tool", "train", str(_config(tmp_path, sample_csv,
                               tiny_model, "killed")), "--nproc", "2"], stdout=subprocess.DEVNULL,
@@ -142,3 +135,17 @@ def test_nproc_options_fail_with_one_line(tmp_path, isolated_home, sample_csv, t
     tmux = run_main("train", config, "--nproc", "2", "--backend", "tmux")
     assert tmux.returncode == 2 and "foreground only" in tmux.stderr and "Traceback" not in tmux.stderr
     assert not session_files(isolated_home)  # refused before anything was created
+
+
+def test_a_relaunch_repeats_the_number_of_processes(isolated_home, sample_csv, tmp_path):
+    from datetime import datetime
+
+    from llm_tool.sessions import SessionStore
+    from tests.helpers import fake_session, sample_rows, write_csv
+
+    store = SessionStore()
+    path = fake_session(store, datetime(2026, 1, 2, 3, 4, 5))
+    store.update(path, lambda meta: setattr(meta.environment, "world_size", 2))
+    data = write_csv(tmp_path / "reviews.csv", sample_rows(sample_csv, 40))
+    refused = run_main("sessions", "relaunch", "1", "--dataset", str(data), "--backend", "tmux")
+    assert refused.returncode == 2 and "--nproc 2" in refused.stderr  # it would run 2 processes, not 1

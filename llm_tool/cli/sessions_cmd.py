@@ -189,7 +189,10 @@ def cmd_relaunch(args: argparse.Namespace) -> int:
     path, warnings = result[-1]
     for message in warnings:
         warning(message)
-    info(f"relaunching {store.read(source).session_id} as {store.read(path).session_id}")
+    original = store.read(source)
+    info(f"relaunching {original.session_id} as {store.read(path).session_id}")
+    if args.nproc is None and (original.environment.world_size or 1) > 1:
+        args.nproc = original.environment.world_size  # the same batches as the original run (--nproc to change)
     return _launch(store, path, args, resume=False)
 
 
