@@ -132,9 +132,22 @@ def test_nproc_options_fail_with_one_line(tmp_path, isolated_home, sample_csv, t
     config = str(_config(tmp_path, sample_csv, tiny_model, "bad"))
     zero = run_main("train", config, "--nproc", "0")
     assert zero.returncode == 2 and "--nproc must be between 1 and 1024" in zero.stderr
-    tmux = run_main("train", config, "--nproc", "2", "--backend", "tmux")
-    assert tmux.returncode == 2 and "foreground only" in tmux.stderr and "Traceback" not in tmux.stderr
+    slurm = run_main("train", config, "--nproc", "2", "--backend", "slurm")
+    assert slurm.returncode == 2 and "does not reach Slurm jobs" in slurm.stderr and "Traceback" not in slurm.stderr
     assert not session_files(isolated_home)  # refused before anything was created
+
+
+def test_a_tmux_job_runs_the_ranks_under_its_supervisor(tmp_path, isolated_home, sample_csv, tiny_model,
+                                                        tmux_socket):
+    config = _config(tmp_path, sample_csv, tiny_model, "tmux", epochs=1)
+    started = run_main("train", str(config), "--nproc", "2", "--backend", "tmux")
+    assert started.returncode == 0, started.stderr[-2000:]
+    (path,) = session_files(isolated_home)
+    wait_until(lambda: read_json(path)["execution_status"]["status"] == "completed", timeout=300,
+               what="the tmux job to complete")
+    meta = read_json(path)
+    assert meta["environment"]["world_size"] == 2 and meta["execution_status"]["attempt"] == 1
+    assert "--nproc" in Path(meta["output_paths"]["log_file"]).read_text()  # the supervisor's logged command
 
 
 def test_a_relaunch_repeats_the_number_of_processes(isolated_home, sample_csv, tmp_path):

@@ -79,7 +79,7 @@ def check_limits(max_retries: int, timeout_hours: float | None) -> None:
 def job_spec(store: SessionStore, session_path: Path, *, resume: bool = False, max_retries: int = 0,
              timeout_hours: float | None = None, start_dir: Path | None = None, job_command: list[str] | None = None,
              backoff_seconds: float | None = None, grace_seconds: float | None = None,
-             env_file: Path | None = None, session_id: str | None = None) -> JobSpec:
+             env_file: Path | None = None, session_id: str | None = None, nproc: int | None = None) -> JobSpec:
     """The supervisor settings for one job of ``session_path`` (reusable for sweep jobs)."""
     check_limits(max_retries, timeout_hours)
     sid = session_id or store.read(session_path).session_id
@@ -88,7 +88,7 @@ def job_spec(store: SessionStore, session_path: Path, *, resume: bool = False, m
         resume=resume, max_retries=max_retries, timeout_hours=timeout_hours,
         grace_seconds=grace_seconds if grace_seconds is not None else _env_float(GRACE_ENV, DEFAULT_GRACE),
         backoff_seconds=backoff_seconds if backoff_seconds is not None else _env_float(BACKOFF_ENV, DEFAULT_BACKOFF),
-        cwd=(start_dir or store.home).resolve(), log_file=store.log_path(sid), env_file=env_file,
+        cwd=(start_dir or store.home).resolve(), log_file=store.log_path(sid), env_file=env_file, nproc=nproc,
     )
 
 
@@ -169,7 +169,7 @@ def launch_in_tmux(store: SessionStore, session_path: Path, *, resume: bool = Fa
                    max_retries: int = 0, timeout_hours: float | None = None, start_dir: Path | None = None,
                    config_stem: str | None = None, job_command: list[str] | None = None,
                    backoff_seconds: float | None = None, grace_seconds: float | None = None,
-                   server: TmuxServer | None = None) -> LaunchResult:
+                   server: TmuxServer | None = None, nproc: int | None = None) -> LaunchResult:
     """Run the session's training (or ``job_command``) detached in a new tmux session; returns at once.
 
     Raises TmuxError (tmux missing or refusing) and SessionError (already running). Never prompts.
@@ -187,7 +187,7 @@ def launch_in_tmux(store: SessionStore, session_path: Path, *, resume: bool = Fa
     env_file = store.locks_dir / f"{meta.session_id}.{os.getpid()}.env.json"
     spec = job_spec(store, session_path, resume=resume, max_retries=max_retries, timeout_hours=timeout_hours,
                     start_dir=start, job_command=job_command, backoff_seconds=backoff_seconds,
-                    grace_seconds=grace_seconds, env_file=env_file, session_id=meta.session_id)
+                    grace_seconds=grace_seconds, env_file=env_file, session_id=meta.session_id, nproc=nproc)
     argv = spec.to_argv()
     write_env_file(env_file)
     try:

@@ -97,9 +97,9 @@ def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions
         if in_slurm_job():  # the batch script's `llm-tool train --session`: requeue on preemption, resume after
             return run_in_job(store, path, options.resume, lambda resume: _run_here(store, path, resume, on_event))
         return _run_here(store, path, options.resume, on_event)
-    if (options.nproc or 1) > 1 and place in ("tmux", "slurm"):
-        raise ConfigError(f"--nproc runs torchrun in the foreground only so far: drop --nproc for {place}, or run "
-                          f"`llm-tool train ... --nproc {options.nproc}` inside a tmux session of your own")
+    if (options.nproc or 1) > 1 and place == "slurm":
+        raise ConfigError(f"--nproc does not reach Slurm jobs yet (they run one process): drop --nproc, or run "
+                          f"`llm-tool train ... --nproc {options.nproc}` inside a job of your own")
     sid = store.read(path).session_id
     if place == "save":
         return LaunchOutcome("save", "saved", sid, path, 0)
@@ -114,7 +114,8 @@ def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions
 
     result = launch_in_tmux(store, path, resume=options.resume, name=options.tmux_name,
                             max_retries=options.max_retries, timeout_hours=options.timeout_hours,
-                            start_dir=options.start_dir or store.home, config_stem=options.config_stem)
+                            start_dir=options.start_dir or store.home, config_stem=options.config_stem,
+                            nproc=options.nproc)
     return LaunchOutcome("tmux", "started", sid, path, 0, tmux=result)
 
 

@@ -46,6 +46,7 @@ class JobSpec:
     cwd: Path | None = None
     log_file: Path | None = None
     env_file: Path | None = None
+    nproc: int | None = None  # torchrun processes of the training (None: the training's own default)
 
     def to_argv(self, python: str | None = None) -> list[str]:
         """The supervisor's own command line (a list: every value stays one argument, whatever it holds)."""
@@ -57,6 +58,8 @@ class JobSpec:
                 argv += [flag, str(value)]
         if self.timeout_hours is not None:
             argv += ["--timeout-hours", repr(float(self.timeout_hours))]
+        if self.nproc is not None:
+            argv += ["--nproc", str(int(self.nproc))]
         if self.resume:
             argv.append("--resume")
         if self.command:
@@ -64,9 +67,10 @@ class JobSpec:
         return argv
 
 
-def training_command(session_file: Path, resume: bool, python: str | None = None) -> list[str]:
+def training_command(session_file: Path, resume: bool, python: str | None = None,
+                     nproc: int | None = None) -> list[str]:
     return [python or sys.executable, "-m", "llm_tool", "train", "--session", str(session_file),
-            *(["--resume"] if resume else [])]
+            *(["--resume"] if resume else []), *(["--nproc", str(nproc)] if nproc else [])]
 
 
 class Supervisor:
@@ -129,7 +133,7 @@ class Supervisor:
         if self.spec.command:
             return list(self.spec.command)
         assert self.spec.session_file is not None
-        return training_command(self.spec.session_file, resume)
+        return training_command(self.spec.session_file, resume, nproc=self.spec.nproc)
 
     def _resume_point(self) -> Path | None:
         """The last complete checkpoint; without one, incomplete ones are set aside and the job restarts."""
@@ -224,6 +228,7 @@ def parse_args(argv: Sequence[str] | None = None) -> JobSpec:
     parser.add_argument("--cwd", type=Path, help="the job's working directory")
     parser.add_argument("--log", type=Path, help="log file (appended)")
     parser.add_argument("--env-file", type=Path, help="the job's environment, read once and deleted")
+    parser.add_argument("--nproc", type=int, help="torchrun processes of the training")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND...: supervise this instead of training")
     args = parser.parse_args(argv)
     command = list(args.command)
@@ -236,7 +241,8 @@ def parse_args(argv: Sequence[str] | None = None) -> JobSpec:
     return JobSpec(session_file=args.session.resolve() if args.session else None,
                    home=args.home.resolve() if args.home else None, command=command or None, resume=args.resume,
                    max_retries=args.max_retries, timeout_hours=args.timeout_hours, grace_seconds=args.grace,
-                   backoff_seconds=args.backoff, cwd=args.cwd, log_file=args.log, env_file=args.env_file)
+                   backoff_seconds=args.backoff, cwd=args.cwd, log_file=args.log, env_file=args.env_file,
+                   nproc=args.nproc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
