@@ -167,3 +167,26 @@ def test_job_that_vanishes_is_written_interrupted(on_cluster: Cluster, tmp_path,
     row = _listed(capsys, job)
     assert row["state"] == "interrupted" and "left the queue" in row["reason"]
     assert _status(path)["status"] == "interrupted"  # written, not only shown
+
+
+def test_a_two_rank_job_is_preempted_requeued_and_finishes(on_cluster: Cluster, tmp_path, isolated_home,
+                                                           sample_csv, tiny_model, capsys):
+    """torchrun inside the job: USR1 reaches the ranks, they checkpoint at one step, the job requeues itself and
+    the second run resumes both ranks from that checkpoint (exactness itself: tests/test_torchrun.py)."""
+    config = _config(tmp_path, sample_csv, tiny_model, "ranks", rows=300, epochs=6, save_steps=5,
+                     learning_rate=3e-3, early_stopping=False)
+    assert main(["train", str(config), "--backend", "slurm", "--cpus", "2", "--nproc", "2"]) == 0
+    capsys.readouterr()
+    path = session_files(isolated_home)[-1]
+    job = _status(path)["slurm"]["job_id"]
+    wait_until(lambda: (_status(path).get("current_step") or 0) >= 20, timeout=300, interval=0.05,
+               what="both ranks in epoch 2")
+    assert on_cluster.run("scancel", "--signal=USR1", "--batch", job).returncode == 0
+    wait_until(lambda: _status(path)["slurm"]["state"] == "REQUEUED", timeout=120, what="the requeue")
+    stopped = _status(path)
+    assert stopped["status"] == "interrupted" and "requeued" in stopped["interrupt_reason"]
+    wait_until(lambda: _status(path)["status"] == "completed", timeout=600, what="the resumed job to complete")
+    final = read_json(path)
+    assert final["environment"]["world_size"] == 2
+    assert final["execution_status"]["slurm"]["restarts"] == 1 and len(final["execution_status"]["resumed_at"]) == 1
+

@@ -132,15 +132,13 @@ def test_nproc_options_fail_with_one_line(tmp_path, isolated_home, sample_csv, t
     config = str(_config(tmp_path, sample_csv, tiny_model, "bad"))
     zero = run_main("train", config, "--nproc", "0")
     assert zero.returncode == 2 and "--nproc must be between 1 and 1024" in zero.stderr
-    slurm = run_main("train", config, "--nproc", "2", "--backend", "slurm")
-    assert slurm.returncode == 2 and "does not reach Slurm jobs" in slurm.stderr and "Traceback" not in slurm.stderr
     assert not session_files(isolated_home)  # refused before anything was created
 
 
 def test_a_tmux_job_runs_the_ranks_under_its_supervisor(tmp_path, isolated_home, sample_csv, tiny_model,
                                                         tmux_socket):
     config = _config(tmp_path, sample_csv, tiny_model, "tmux", epochs=1)
-    started = run_main("train", str(config), "--nproc", "2", "--backend", "tmux")
+    started = run_main("tmux", "start", "--config", str(config), "--nproc", "2", "--auto-confirm")
     assert started.returncode == 0, started.stderr[-2000:]
     (path,) = session_files(isolated_home)
     wait_until(lambda: read_json(path)["execution_status"]["status"] == "completed", timeout=300,
@@ -160,5 +158,7 @@ def test_a_relaunch_repeats_the_number_of_processes(isolated_home, sample_csv, t
     path = fake_session(store, datetime(2026, 1, 2, 3, 4, 5))
     store.update(path, lambda meta: setattr(meta.environment, "world_size", 2))
     data = write_csv(tmp_path / "reviews.csv", sample_rows(sample_csv, 40))
-    refused = run_main("sessions", "relaunch", "1", "--dataset", str(data), "--backend", "tmux")
-    assert refused.returncode == 2 and "--nproc 2" in refused.stderr  # it would run 2 processes, not 1
+    relaunched = run_cli("sessions", "relaunch", "1", "--dataset", str(data))  # its model is not here: it fails
+    assert relaunched.returncode == 2 and "Traceback" not in relaunched.stderr
+    new = read_json(session_files(isolated_home)[-1])
+    assert new["training_session"]["parent_session"] and new["environment"]["world_size"] == 2  # 2 ranks ran

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from llm_tool.ui.options import add_budget_options, budget_sets
+from llm_tool.ui.options import add_budget_options, add_nproc_option, budget_sets
 
 
 def register(commands: Any) -> None:
@@ -24,6 +24,7 @@ def register(commands: Any) -> None:
                    help="override a setting, e.g. --set model_config.epochs=5 (repeatable)")
     p.add_argument("--auto-confirm", action="store_true", help="never ask")
     add_budget_options(p)
+    add_nproc_option(p)
     p.add_argument("--dry-run", action="store_true", help="validate and show what would run; start nothing")
     p.add_argument("--max-retries", type=int, default=0, metavar="N",
                    help="retry after a crash or an out-of-memory kill, resuming from the last checkpoint")
@@ -96,7 +97,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     config_dir = config_path.parent
     _check_data_file(parse_config(raw, source=config_path.name), config_dir)
     options = LaunchOptions(max_retries=args.max_retries, timeout_hours=args.timeout, tmux_name=args.name,
-                            start_dir=config_dir, config_stem=config_path.stem)
+                            start_dir=config_dir, config_stem=config_path.stem, nproc=args.nproc)
     store = SessionStore()
     if args.dry_run:
         return _dry_run(args, raw, store, config_path)

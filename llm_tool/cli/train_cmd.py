@@ -60,9 +60,6 @@ def run_train(args: argparse.Namespace) -> int:
         show_plan(raw, base_dir)
         return 0
     LaunchOptions(nproc=args.nproc)  # a bad --nproc is refused before anything is created
-    if (args.nproc or 1) > 1 and args.backend == "slurm":
-        raise ConfigError(f"--nproc does not reach Slurm jobs yet (they run one process): drop --nproc, or run "
-                          f"`llm-tool train ... --nproc {args.nproc}` inside a job of your own")
     from llm_tool.sessions.create import create_session
 
     path, _ = create_session(store, raw, base_dir=base_dir, session_name=args.session_name)

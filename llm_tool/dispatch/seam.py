@@ -83,13 +83,16 @@ def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions
     """
     options = options or LaunchOptions()
     if place == "foreground" and "LOCAL_RANK" not in os.environ:  # not already one rank of a torchrun group
-        from llm_tool.dispatch.slurm_job import in_slurm_job
+        from llm_tool.dispatch.slurm_job import in_slurm_job, run_in_job
         from llm_tool.dispatch.torchrun import check_world_size, default_nproc, run_group
 
         meta = store.read(path)
         nproc = options.nproc or default_nproc(meta, options.resume)
-        if nproc > 1 and not in_slurm_job():  # Slurm jobs run one process (their requeue path is single-rank)
-            return _group_outcome(store, path, run_group(store, path, nproc, options.resume))
+        if nproc > 1:
+            def group(resume: bool) -> LaunchOutcome:
+                return _group_outcome(store, path, run_group(store, path, nproc, resume))
+            # in a Slurm job the group is preempted, requeued and resumed like a single process
+            return run_in_job(store, path, options.resume, group) if in_slurm_job() else group(options.resume)
         check_world_size(meta, 1, options.resume)
     if place == "foreground":
         from llm_tool.dispatch.slurm_job import in_slurm_job, run_in_job
@@ -97,16 +100,15 @@ def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions
         if in_slurm_job():  # the batch script's `llm-tool train --session`: requeue on preemption, resume after
             return run_in_job(store, path, options.resume, lambda resume: _run_here(store, path, resume, on_event))
         return _run_here(store, path, options.resume, on_event)
-    if (options.nproc or 1) > 1 and place == "slurm":
-        raise ConfigError(f"--nproc does not reach Slurm jobs yet (they run one process): drop --nproc, or run "
-                          f"`llm-tool train ... --nproc {options.nproc}` inside a job of your own")
     sid = store.read(path).session_id
     if place == "save":
         return LaunchOutcome("save", "saved", sid, path, 0)
     if place == "slurm":
         from llm_tool.dispatch.slurm import submit
 
-        job = submit(store, path, options.slurm, resume=options.resume, start_dir=options.start_dir)
+        ranks_wanted = options.nproc
+        job = submit(store, path, options.slurm, resume=options.resume, start_dir=options.start_dir,
+                     wrap=(lambda argv: [*argv, "--nproc", str(ranks_wanted)]) if ranks_wanted else None)
         return LaunchOutcome("slurm", "started", sid, path, 0, slurm=job)
     if not tmux_available():
         raise TmuxMissing()

@@ -77,12 +77,15 @@ def _wait_forwarding_stops(proc: subprocess.Popen[bytes]) -> int:
     """Wait for torchrun; the first stop signal is passed on as SIGTERM, a second one kills the group."""
     forwarded = False
 
-    def forward(_signum: int, _frame: FrameType | None) -> None:
+    def forward(signum: int, _frame: FrameType | None) -> None:
         nonlocal forwarded
         if forwarded:  # a second stop: no more waiting
             os.killpg(proc.pid, signal.SIGKILL)
+            return
+        forwarded = True
+        if signum == signal.SIGUSR1:  # Slurm's warning: to the ranks themselves (torchrun would die of it), so
+            _signal_ranks(proc.pid, signal.SIGUSR1)  # the session says "preempted" and the job requeues
         else:
-            forwarded = True
             proc.send_signal(signal.SIGTERM)
     previous = {sig: signal.signal(sig, forward) for sig in FORWARDED}
     try:
@@ -90,6 +93,20 @@ def _wait_forwarding_stops(proc: subprocess.Popen[bytes]) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _signal_ranks(torchrun_pid: int, sig: signal.Signals) -> None:
+    import psutil
+
+    try:
+        ranks = psutil.Process(torchrun_pid).children()
+    except psutil.Error:
+        return
+    for rank in ranks:
+        try:
+            rank.send_signal(sig)
+        except psutil.Error:
+            pass
 
 
 def _settle(store: SessionStore, path: Path, code: int) -> None:
