@@ -93,6 +93,7 @@ class SessionCallback(TrainerCallback):
 
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         checkpoint = self.checkpoints_dir / f"checkpoint-{state.global_step}"
+        ranks.wait_for_all()  # the Trainer has no barrier after each rank writes its RNG state into the checkpoint
         if state.is_world_process_zero and checkpoint.is_dir():  # rank 0 saved it (and marks it complete)
             mark_complete(checkpoint)  # the Trainer has already rotated older ones away: this one exists
             self._progress(state, force=True, last_checkpoint=str(checkpoint))  # recorded before any display

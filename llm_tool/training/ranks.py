@@ -33,6 +33,17 @@ def agree_to_stop(wanted: bool) -> bool:
     return bool(flag.item())
 
 
+def wait_for_all() -> None:
+    """Return when every rank got here (a no-op for one process): e.g. each rank has written its part of a
+    checkpoint (its RNG state) before rank 0 marks the checkpoint complete."""
+    if world_size() == 1:
+        return
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
 def peer_lost(exc: BaseException) -> bool:
     """An error that says another process of the group went away (gloo/NCCL), not a fault of this run."""
     if world_size() == 1:
