@@ -86,6 +86,18 @@ def _comparable(metrics: dict) -> dict:
     return {k: metrics[k] for k in keep}
 
 
+def assert_resumed_equals_uninterrupted(baseline_path: Path, resumed_path: Path) -> tuple[dict, dict]:
+    """The resumed session completed with the uninterrupted one's weights (within 1e-6), metrics, steps and
+    history; returns both session files' contents."""
+    base_meta, base_metrics = _final(baseline_path)
+    res_meta, res_metrics = _final(resumed_path)
+    assert res_meta["execution_status"]["status"] == "completed"
+    assert _max_abs_diff(_weights(Path(base_meta["output_paths"]["model_dir"])),
+                         _weights(Path(res_meta["output_paths"]["model_dir"]))) <= 1e-6
+    assert _comparable(res_metrics) == _comparable(base_metrics)
+    return base_meta, res_meta
+
+
 def _run_case(tmp_path: Path, home: Path, sample_csv: Path, tiny_model: Path, *, corrupt_newest: bool,
               **extra: object) -> None:
     baseline_cfg = _config(tmp_path, sample_csv, tiny_model, "baseline", **extra)
@@ -111,12 +123,7 @@ def _run_case(tmp_path: Path, home: Path, sample_csv: Path, tiny_model: Path, *,
     if corrupt_newest:
         assert "skipping checkpoint-" in resumed.stdout
 
-    base_meta, base_metrics = _final(baseline_path)
-    res_meta, res_metrics = _final(killed_path)
-    assert res_meta["execution_status"]["status"] == "completed"
-    assert _max_abs_diff(_weights(Path(base_meta["output_paths"]["model_dir"])),
-                         _weights(Path(res_meta["output_paths"]["model_dir"]))) <= 1e-6
-    assert _comparable(res_metrics) == _comparable(base_metrics)
+    base_meta, res_meta = assert_resumed_equals_uninterrupted(baseline_path, killed_path)
     precision = extra.get("precision")
     if precision:  # recorded in the session, and the resumed half used it too
         assert res_meta["environment"]["precision"] == base_meta["environment"]["precision"] == precision

@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from tests.helpers import read_json, run_cli, run_main, session_files, wait_until
-from tests.test_resume import _checkpoint_steps, _comparable, _config, _final, _max_abs_diff, _weights
+from tests.test_resume import _checkpoint_steps, _config, _final, assert_resumed_equals_uninterrupted
 
 STEPS_PER_EPOCH = 15  # 240 training rows / (batch 8 x 2 ranks)
 
@@ -82,12 +82,7 @@ def test_a_rank_killed_stops_the_group_and_resume_equals_an_uninterrupted_run(tm
 
     resumed = run_cli("sessions", "resume", sid, timeout=600)  # by default as many processes as it ran with
     assert resumed.returncode == 0, resumed.stderr[-3000:] + resumed.stdout[-2000:]
-    base_meta, base_metrics = _final(baseline_path)
-    res_meta, res_metrics = _final(path)
-    assert res_meta["execution_status"]["status"] == "completed"
-    assert _max_abs_diff(_weights(Path(base_meta["output_paths"]["model_dir"])),
-                         _weights(Path(res_meta["output_paths"]["model_dir"]))) <= 1e-6
-    assert _comparable(res_metrics) == _comparable(base_metrics)
+    assert_resumed_equals_uninterrupted(baseline_path, path)
 
 
 def _start(argv: list[str]) -> subprocess.Popen[bytes]:

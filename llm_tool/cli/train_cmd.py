@@ -56,10 +56,10 @@ def run_train(args: argparse.Namespace) -> int:
         raise ConfigError("give a config file: llm-tool train CONFIG.json (see README for the format)")
     raw = load_raw_config(args.config, [*args.sets, *budget_sets(args)])
     base_dir = args.config.resolve().parent
+    LaunchOptions(nproc=args.nproc)  # a bad --nproc is refused before anything is created (dry run included)
     if args.dry_run:
         show_plan(raw, base_dir)
         return 0
-    LaunchOptions(nproc=args.nproc)  # a bad --nproc is refused before anything is created
     from llm_tool.sessions.create import create_session
 
     path, _ = create_session(store, raw, base_dir=base_dir, session_name=args.session_name)
