@@ -112,9 +112,30 @@ def _wait(check: object, timeout: float, what: str) -> None:
 
 
 def _stop(folder: Path) -> None:
+    """SIGTERM both daemons and wait until they are gone; SIGKILL what is left after 20 s (a slurmd waiting on a
+    job step can ignore SIGTERM, and a survivor would hold the fixed ports of the next test session)."""
+    pids = []
     for name in ("slurmd.pid", "slurmctld.pid"):
         with contextlib.suppress(Exception):
-            os.kill(int((folder / name).read_text().strip()), signal.SIGTERM)
+            pid = int((folder / name).read_text().strip())
+            os.kill(pid, signal.SIGTERM)
+            pids.append(pid)
+
+    def gone() -> bool:
+        return not any(_alive(pid) for pid in pids)
+    with contextlib.suppress(RuntimeError):
+        _wait(gone, 20, "the Slurm daemons to stop")
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie (an exited daemon waiting to be reaped holds no port)."""
+    try:
+        return not Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[-1].startswith("Z")
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="session")
