@@ -104,3 +104,44 @@ def sample_csv() -> Path:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("PYTHONHASHSEED", "0")
+
+
+
+# Test files whose tests must run on one xdist worker: they share state built once per worker.
+RUN_TOGETHER = {
+    "test_slurm.py": "one private Slurm cluster on fixed ports",
+    "test_session_lifecycle.py": "five trainings stopped side by side, a module fixture",
+    "test_sessions_cli.py": "a module-scoped history",
+    "test_results.py": "a module-scoped training",
+}
+# Files whose tests take longest (measured with --durations on a quiet 2-core machine): handed out first so that
+# no long test starts last while the other worker sits idle.
+LONGEST_FIRST = (
+    "test_torchrun.py",
+    "test_benchmark.py",
+    "test_tmux_training.py",
+    "test_sweep_tmux.py",
+    "test_wizard_benchmark.py",
+    "test_attacks_runtime.py",
+    "test_resume.py",
+    "test_studio_e2e.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """With `-n N`: each test is a unit of work of its own, except the RUN_TOGETHER files (one unit each, handed
+    out first, largest first). xdist's own `--dist loadgroup` does not group tests under pytest 9 (it sets
+    `Item._nodeid`, which pytest 9 no longer reads), hence this scheduler."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedStateScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if Path(path).name in RUN_TOGETHER else nodeid
+
+    return SharedStateScheduling(config, log)

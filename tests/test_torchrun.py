@@ -39,27 +39,27 @@ def _rank(proc: psutil.Process) -> str:
         return "?"
 
 
+def _start(argv: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "llm_tool", *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ))
+
+
+def _session_named(home: Path, name: str) -> Path | None:
+    return next((f for f in session_files(home) if read_json(f)["training_session"].get("session_name") == name), None)
+
+
 def test_a_rank_killed_stops_the_group_and_resume_equals_an_uninterrupted_run(tmp_path, isolated_home,
                                                                              sample_csv, tiny_model):
-    baseline = run_cli("train", str(_config(tmp_path, sample_csv, tiny_model, "baseline")), "--nproc", "2",
-                       timeout=600)
-    assert baseline.returncode == 0, baseline.stderr[-3000:]
-    baseline_path = session_files(isolated_home)[-1]
-    meta, metrics = _final(baseline_path)  # the uninterrupted 2-rank run: complete, written once, by rank 0
-    assert meta["execution_status"]["status"] == "completed" and meta["environment"]["world_size"] == 2
-    assert metrics["global_step"] == 3 * STEPS_PER_EPOCH  # each step saw 2 x 8 texts
-    assert "Results (best model)" in baseline.stdout and "completed: model saved" in baseline.stdout
-    assert Path(meta["output_paths"]["log_file"]).read_text().count("training 45 steps") == 1  # not once a rank
-    assert not _ranks(baseline_path)
-
-    parent = subprocess.Popen([sys.executable, "-m", "llm_tool", "train", str(_config(tmp_path, sample_csv,
-                              tiny_model, "killed")), "--nproc", "2"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, env=dict(os.environ))
+    # the uninterrupted run and the run to kill go side by side (4 ranks on 2 cores: each slower, both sooner)
+    config = _config(tmp_path, sample_csv, tiny_model, "run")
+    with (tmp_path / "baseline.out").open("w") as out, (tmp_path / "baseline.err").open("w") as err:
+        baseline = subprocess.Popen([sys.executable, "-m", "llm_tool", "train", str(config), "--nproc", "2",
+                                     "--session-name", "baseline"], stdout=out, stderr=err, env=dict(os.environ))
+    parent = _start(["train", str(config), "--nproc", "2", "--session-name", "killed"])
     try:
         def past_a_checkpoint() -> Path | None:
             assert parent.poll() is None, "training finished before a rank could be killed"
-            files = session_files(isolated_home)
-            newest = files[-1] if files and files[-1] != baseline_path else None
+            newest = _session_named(isolated_home, "killed")
             folder = read_json(newest)["output_paths"].get("checkpoints_dir") if newest else None
             steps = _checkpoint_steps(Path(folder)) if folder else []
             return newest if any(step > STEPS_PER_EPOCH for step in steps) else None
@@ -67,11 +67,22 @@ def test_a_rank_killed_stops_the_group_and_resume_equals_an_uninterrupted_run(tm
         (second,) = [p for p in _ranks(path) if _rank(p) == "1"]
         second.send_signal(signal.SIGKILL)
         parent.wait(timeout=180)  # the whole group stops
+        assert baseline.wait(timeout=600) == 0, (tmp_path / "baseline.err").read_text()[-3000:]
     finally:
-        if parent.poll() is None:
-            parent.kill()
-            parent.wait()
+        for proc in (parent, baseline):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     assert parent.returncode != 0
+    baseline_path = _session_named(isolated_home, "baseline")
+    assert baseline_path is not None
+    meta, metrics = _final(baseline_path)  # the uninterrupted 2-rank run: complete, written once, by rank 0
+    assert meta["execution_status"]["status"] == "completed" and meta["environment"]["world_size"] == 2
+    assert metrics["global_step"] == 3 * STEPS_PER_EPOCH  # each step saw 2 x 8 texts
+    shown = (tmp_path / "baseline.out").read_text()
+    assert "Results (best model)" in shown and "completed: model saved" in shown
+    assert Path(meta["output_paths"]["log_file"]).read_text().count("training 45 steps") == 1  # not once a rank
+    assert not _ranks(baseline_path)
     wait_until(lambda: not _ranks(path), timeout=60, what="no rank left running")
     listed = json.loads(run_main("sessions", "list", "--json").stdout)
     sid = read_json(path)["training_session"]["session_id"]
@@ -83,11 +94,6 @@ def test_a_rank_killed_stops_the_group_and_resume_equals_an_uninterrupted_run(tm
     resumed = run_cli("sessions", "resume", sid, timeout=600)  # by default as many processes as it ran with
     assert resumed.returncode == 0, resumed.stderr[-3000:] + resumed.stdout[-2000:]
     assert_resumed_equals_uninterrupted(baseline_path, path)
-
-
-def _start(argv: list[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "llm_tool", *argv], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=dict(os.environ))
 
 
 def _steps(path: Path) -> int:

@@ -6,7 +6,7 @@ import random
 from collections import Counter
 from typing import Any
 
-LANGUAGE_SAMPLE = 1000  # texts run through the language detector (a seeded sample beyond that)
+LANGUAGE_SAMPLE = 500  # texts run through the language detector (a seeded sample beyond that): 0.25 s on 2 cores
 CONFIRM_SHARE = 0.05  # a language is "confirmed" when at least this share of the sample has it
 
 

@@ -34,21 +34,20 @@ def default_max_length(lengths: list[int], model_limit: int) -> int:
 
 def tokenize_split(split: Split, tokenizer: Any, label_names: list[str], multi_label: bool, max_length: int,
                    *, sort_by_length: bool = False) -> Any:
-    """A datasets.Dataset with input_ids, attention_mask, labels and length (sorted by length for evaluation)."""
+    """A datasets.Dataset with labels, position (row in the split), input_ids, attention_mask (token_type_ids
+    where the model has them) and length, sorted by length for evaluation. The texts go through the fast tokenizer
+    in one call: `Dataset.map` would first hash the tokenizer with dill for its cache fingerprint (a second on
+    the sample, for a cache an in-memory data set never uses)."""
     import datasets
 
     datasets.disable_progress_bars()
-    encoded = encode_labels(split.labels, label_names, multi_label)
-    dataset = datasets.Dataset.from_dict({"text": split.texts, "labels": encoded,
-                                          "position": list(range(len(split.texts)))})  # row in the split
-
-    def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
-        out = tokenizer(batch["text"], truncation=True, max_length=max_length)
-        out["length"] = [len(ids) for ids in out["input_ids"]]
-        return out
-
-    dataset = dataset.map(encode, batched=True, remove_columns=["text"])
-    lengths = dataset["length"]
+    encoded = tokenizer(split.texts, truncation=True, max_length=max_length)
+    columns: dict[str, list[Any]] = {"labels": encode_labels(split.labels, label_names, multi_label),
+                                     "position": list(range(len(split.texts)))}
+    columns.update({name: list(values) for name, values in encoded.items()})
+    lengths = [len(ids) for ids in encoded["input_ids"]]
+    columns["length"] = lengths
+    dataset = datasets.Dataset.from_dict(columns)
     if sort_by_length:
         order = sorted(range(len(dataset)), key=lengths.__getitem__)
         dataset = dataset.select(order)
