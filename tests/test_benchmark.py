@@ -65,7 +65,7 @@ def test_benchmark_with_seeds_pairs_the_same_test_rows(tmux_socket: str, isolate
     other = shutil.copytree(tiny_model, tmp_path / "tiny_b")
     config = make_config(isolated_home.parent / "cfg", "bench.json", tiny_model, sample_csv, rows=60, epochs=1)
     proc = run_main("benchmark", str(config), "--models", str(tiny_model), str(other), "--seeds", "2",
-                    "--max-parallel", "1", "--name", "seeded", "--wait", env={"COLUMNS": "80"})
+                    "--max-parallel", "2", "--name", "seeded", "--wait", env={"COLUMNS": "80"})
     assert proc.returncode == 0, proc.stderr
     assert "started benchmark seeded: 4 jobs" in proc.stdout and "Leaderboard of seeded" in proc.stdout
     board_text = proc.stdout.split("Leaderboard of seeded", 1)[1]

@@ -32,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ranks.is_writer():
             print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    if outcome.state == "interrupted" and not ranks.is_writer():
+        return 0  # rank 0 records the stop: torchrun ends the whole group (SIGTERM) as soon as one rank exits
+        # non-zero, which would cut rank 0's checkpoint and session record short
     return outcome.exit_code
 
 
