@@ -112,7 +112,7 @@ def _wait(check: object, timeout: float, what: str) -> None:
 
 
 def _stop(folder: Path) -> None:
-    """SIGTERM both daemons and wait until they are gone; SIGKILL what is left after 20 s (a slurmd waiting on a
+    """SIGTERM both daemons and wait until they are gone; SIGKILL what is left after 5 s (a slurmd waiting on a
     job step can ignore SIGTERM, and a survivor would hold the fixed ports of the next test session)."""
     pids = []
     for name in ("slurmd.pid", "slurmctld.pid"):
@@ -124,7 +124,7 @@ def _stop(folder: Path) -> None:
     def gone() -> bool:
         return not any(_alive(pid) for pid in pids)
     with contextlib.suppress(RuntimeError):
-        _wait(gone, 20, "the Slurm daemons to stop")
+        _wait(gone, 5, "the Slurm daemons to stop")
     for pid in pids:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from typing import Any
 import pytest
 
 from llm_tool.cli import main
-from tests.helpers import read_json, run_cli, sample_rows, session_files, wait_until, write_config, write_csv
+from tests.helpers import read_json, sample_rows, session_files, wait_until, write_config, write_csv
 from tests.slurm_helpers import Cluster
 
 STEPS_PER_EPOCH = 30  # 300 rows -> 240 train rows / batch 8
@@ -73,11 +75,12 @@ def test_session_goes_pending_running_completed(on_cluster: Cluster, tmp_path, i
 def test_preemption_checkpoints_requeues_and_resumes_exactly(on_cluster: Cluster, tmp_path, isolated_home,
                                                              sample_csv, tiny_model, capsys):
     settings = {"rows": 300, "epochs": 6, "save_steps": 5, "learning_rate": 3e-3, "keep_checkpoints": False}
-    baseline = run_cli("train", str(_config(tmp_path, sample_csv, tiny_model, "baseline", **settings)))
-    assert baseline.returncode == 0, baseline.stderr[-2000:]
-    baseline_path = session_files(isolated_home)[-1]
-
     path, job = _submit(capsys, isolated_home, str(_config(tmp_path, sample_csv, tiny_model, "slurm", **settings)))
+    # the uninterrupted run to compare with trains meanwhile, here (its own session file)
+    with (tmp_path / "baseline.err").open("w") as err:
+        baseline = subprocess.Popen([sys.executable, "-m", "llm_tool", "train", str(_config(
+            tmp_path, sample_csv, tiny_model, "baseline", **settings)), "--session-name", "baseline"],
+            stdout=subprocess.DEVNULL, stderr=err, env=dict(os.environ))
     wait_until(lambda: (_status(path).get("current_step") or 0) >= STEPS_PER_EPOCH + 5, timeout=300, interval=0.05,
                 what="training to reach epoch 2")
     signalled = time.monotonic()
@@ -99,6 +102,8 @@ def test_preemption_checkpoints_requeues_and_resumes_exactly(on_cluster: Cluster
     MEASURED["requeue_to_resume_s"] = time.monotonic() - requeued
     wait_until(lambda: _status(path)["status"] == "completed", timeout=600, what="the resumed run to complete")
 
+    assert baseline.wait(timeout=600) == 0, (tmp_path / "baseline.err").read_text()[-2000:]
+    (baseline_path,) = [f for f in session_files(isolated_home) if f != path]
     final = _status(path)
     assert final["slurm"]["restarts"] == 1 and final["slurm"]["state"] == "COMPLETED"
     assert len(final["resumed_at"]) == 1  # the second run resumed from the checkpoint, not from scratch
