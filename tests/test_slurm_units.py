@@ -83,3 +83,27 @@ def test_slurm_config_section_is_kept_and_merged(tmp_path, isolated_home, sample
     path, _ = create_session(store, raw, base_dir=tmp_path)
     chosen = session_options(store.read(path), SlurmOptions(partition="gpu", extra_sbatch=("--nice=10",)))
     assert chosen.sbatch_lines() == ["--partition=gpu", "--time=02:00:00", "--qos=short", "--nice=10"]
+
+
+@pytest.mark.parametrize("local_rank", [None, "1"])
+def test_only_the_launcher_of_a_job_handles_the_slurm_job(monkeypatch, isolated_home, tmp_path, local_rank):
+    """Ranks of a torchrun group inherit the job's environment; if they requeued the job too, Slurm would stop the
+    group under its launcher and the session's record would race (seen as a lost "requeued" reason)."""
+    from llm_tool.dispatch import seam, slurm_job
+    from llm_tool.sessions import SessionStore
+
+    store = SessionStore()
+    monkeypatch.setenv("LLM_TOOL_SLURM", "1")
+    monkeypatch.setenv("SLURM_JOB_ID", "7")
+    if local_rank:
+        monkeypatch.setenv("LOCAL_RANK", local_rank)
+    handled: list[str] = []
+    monkeypatch.setattr(slurm_job, "run_in_job", lambda *a, **k: handled.append("slurm job") or "job")
+    monkeypatch.setattr(seam, "_run_here", lambda *a, **k: handled.append("here") or "here")
+    monkeypatch.setattr(store, "read", lambda path: None)
+    import llm_tool.dispatch.torchrun as torchrun
+
+    monkeypatch.setattr(torchrun, "default_nproc", lambda meta, resume: 1)
+    monkeypatch.setattr(torchrun, "check_world_size", lambda meta, n, resume: None)
+    seam.launch(store, tmp_path / "session.json", "foreground")
+    assert handled == (["here"] if local_rank else ["slurm job"])

@@ -85,17 +85,18 @@ def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions
     if place == "foreground":
         from llm_tool.dispatch.slurm_job import in_slurm_job, run_in_job
 
-        if "LOCAL_RANK" not in os.environ:  # not already one rank of a torchrun group
-            from llm_tool.dispatch.torchrun import check_world_size, default_nproc, run_group
+        if "LOCAL_RANK" in os.environ:  # one rank of a torchrun group: its launcher owns the Slurm job
+            return _run_here(store, path, options.resume, on_event)
+        from llm_tool.dispatch.torchrun import check_world_size, default_nproc, run_group
 
-            meta = store.read(path)
-            nproc = options.nproc or default_nproc(meta, options.resume)
-            if nproc > 1:
-                def group(resume: bool) -> LaunchOutcome:
-                    return _group_outcome(store, path, run_group(store, path, nproc, resume))
-                # in a Slurm job the group is preempted, requeued and resumed like a single process
-                return run_in_job(store, path, options.resume, group) if in_slurm_job() else group(options.resume)
-            check_world_size(meta, 1, options.resume)
+        meta = store.read(path)
+        nproc = options.nproc or default_nproc(meta, options.resume)
+        if nproc > 1:
+            def group(resume: bool) -> LaunchOutcome:
+                return _group_outcome(store, path, run_group(store, path, nproc, resume))
+            # in a Slurm job the group is preempted, requeued and resumed like a single process
+            return run_in_job(store, path, options.resume, group) if in_slurm_job() else group(options.resume)
+        check_world_size(meta, 1, options.resume)
         if in_slurm_job():  # the batch script's `llm-tool train --session`: requeue on preemption, resume after
             return run_in_job(store, path, options.resume, lambda resume: _run_here(store, path, resume, on_event))
         return _run_here(store, path, options.resume, on_event)
