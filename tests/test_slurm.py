@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 import pytest
 
 from llm_tool.cli import main
-from tests.helpers import read_json, sample_rows, session_files, wait_until, write_config, write_csv
+from tests.helpers import read_json, sample_rows, session_files, start_cli, wait_until, write_config, write_csv
 from tests.slurm_helpers import Cluster
 
 STEPS_PER_EPOCH = 30  # 300 rows -> 240 train rows / batch 8
@@ -77,10 +75,8 @@ def test_preemption_checkpoints_requeues_and_resumes_exactly(on_cluster: Cluster
     settings = {"rows": 300, "epochs": 6, "save_steps": 5, "learning_rate": 3e-3, "keep_checkpoints": False}
     path, job = _submit(capsys, isolated_home, str(_config(tmp_path, sample_csv, tiny_model, "slurm", **settings)))
     # the uninterrupted run to compare with trains meanwhile, here (its own session file)
-    with (tmp_path / "baseline.err").open("w") as err:
-        baseline = subprocess.Popen([sys.executable, "-m", "llm_tool", "train", str(_config(
-            tmp_path, sample_csv, tiny_model, "baseline", **settings)), "--session-name", "baseline"],
-            stdout=subprocess.DEVNULL, stderr=err, env=dict(os.environ))
+    baseline = start_cli("train", str(_config(tmp_path, sample_csv, tiny_model, "baseline", **settings)),
+                         "--session-name", "baseline", stderr=tmp_path / "baseline.err")
     wait_until(lambda: (_status(path).get("current_step") or 0) >= STEPS_PER_EPOCH + 5, timeout=300, interval=0.05,
                 what="training to reach epoch 2")
     signalled = time.monotonic()

@@ -4,16 +4,14 @@ the group and reads interrupted, a resume equals an uninterrupted 2-process run.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.helpers import read_json, run_cli, run_main, session_files, wait_until
+from tests.helpers import read_json, run_cli, run_main, session_files, start_cli, wait_until
 from tests.test_resume import _checkpoint_steps, _config, _final, assert_resumed_equals_uninterrupted
 
 STEPS_PER_EPOCH = 15  # 240 training rows / (batch 8 x 2 ranks)
@@ -39,11 +37,6 @@ def _rank(proc: psutil.Process) -> str:
         return "?"
 
 
-def _start(argv: list[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "llm_tool", *argv], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=dict(os.environ))
-
-
 def _session_named(home: Path, name: str) -> Path | None:
     return next((f for f in session_files(home) if read_json(f)["training_session"].get("session_name") == name), None)
 
@@ -52,10 +45,9 @@ def test_a_rank_killed_stops_the_group_and_resume_equals_an_uninterrupted_run(tm
                                                                              sample_csv, tiny_model):
     # the uninterrupted run and the run to kill go side by side (4 ranks on 2 cores: each slower, both sooner)
     config = _config(tmp_path, sample_csv, tiny_model, "run")
-    with (tmp_path / "baseline.out").open("w") as out, (tmp_path / "baseline.err").open("w") as err:
-        baseline = subprocess.Popen([sys.executable, "-m", "llm_tool", "train", str(config), "--nproc", "2",
-                                     "--session-name", "baseline"], stdout=out, stderr=err, env=dict(os.environ))
-    parent = _start(["train", str(config), "--nproc", "2", "--session-name", "killed"])
+    baseline = start_cli("train", str(config), "--nproc", "2", "--session-name", "baseline",
+                         stdout=tmp_path / "baseline.out", stderr=tmp_path / "baseline.err")
+    parent = start_cli("train", str(config), "--nproc", "2", "--session-name", "killed")
     try:
         def past_a_checkpoint() -> Path | None:
             assert parent.poll() is None, "training finished before a rank could be killed"
@@ -103,7 +95,7 @@ def _steps(path: Path) -> int:
 def test_the_launcher_owns_its_ranks_a_stop_checkpoints_a_kill_leaves_no_orphan(tmp_path, isolated_home,
                                                                                sample_csv, tiny_model):
     config = _config(tmp_path, sample_csv, tiny_model, "owned", save_steps=None, epochs=300, early_stopping=False)
-    parent = _start(["train", str(config), "--nproc", "2"])
+    parent = start_cli("train", str(config), "--nproc", "2")
     path = wait_until(lambda: next(iter(session_files(isolated_home)), None), timeout=60, what="the session file")
     wait_until(lambda: _steps(path) >= 3 and len(_ranks(path)) == 2, timeout=300, interval=0.05,
                what="both ranks training")
@@ -115,7 +107,7 @@ def test_the_launcher_owns_its_ranks_a_stop_checkpoints_a_kill_leaves_no_orphan(
     wait_until(lambda: not _ranks(path), timeout=60, what="no rank left after the stop")
 
     sid = read_json(path)["training_session"]["session_id"]
-    parent = _start(["sessions", "resume", sid])  # as many processes as it ran with
+    parent = start_cli("sessions", "resume", sid)  # as many processes as it ran with
     wait_until(lambda: _steps(path) > stopped["current_step"] + 2 and len(_ranks(path)) == 2, timeout=300,
                interval=0.05, what="the resumed ranks training")
     parent.send_signal(signal.SIGKILL)  # no chance to clean up: torchrun and the ranks must go with it

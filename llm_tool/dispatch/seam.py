@@ -83,10 +83,9 @@ def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions
     """
     options = options or LaunchOptions()
     if place == "foreground":
-        from llm_tool.dispatch.slurm_job import in_slurm_job, run_in_job
-
         if "LOCAL_RANK" in os.environ:  # one rank of a torchrun group: its launcher owns the Slurm job
             return _run_here(store, path, options.resume, on_event)
+        from llm_tool.dispatch.slurm_job import in_slurm_job, run_in_job
         from llm_tool.dispatch.torchrun import check_world_size, default_nproc, run_group
 
         meta = store.read(path)

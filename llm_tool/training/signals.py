@@ -39,8 +39,8 @@ class GracefulStop:
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         why = REASONS.get(signum) or f"stopped by {signal.Signals(signum).name}"
         if self.training and signum == signal.SIGUSR1 and self.reason == PREEMPTED:
-            return  # the same warning again: Slurm signals every process of the job and the torchrun launcher
-            # forwards it to the ranks too; aborting here would cut the checkpoint being saved short
+            return  # the same warning again (a rank can get it from the torchrun launcher, which forwards it, and
+            # from Slurm itself, e.g. `scancel --full`): one request; aborting would cut the checkpoint short
         if not self.training or self.reason is not None:
             self.reason = self.reason or why
             raise StopRequested(self.reason)
