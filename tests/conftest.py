@@ -28,13 +28,14 @@ SAMPLE_CSV = ROOT / "data" / "sample" / "sentiment_labelled_sentences.csv"
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_cache: Path) -> Iterator[Path]:
     """A fresh LLM_TOOL_HOME (also the working folder), offline, non-interactive, and a tmux socket of its own:
     a test never reaches the default tmux server, and a server it started is reaped at the end."""
     home = tmp_path / "home"
     home.mkdir()
     socket = private_socket()
     monkeypatch.setenv("LLM_TOOL_HOME", str(home))
+    monkeypatch.setenv("LLM_TOOL_CACHE", str(shared_cache))
     monkeypatch.setenv("LLM_TOOL_TMUX_SOCKET", socket)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
@@ -47,6 +48,13 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
         yield home
     finally:
         reap_tmux_server(socket)
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The worker's llm-tool cache (ONNX copies of models, content-addressed, so tests can share it); never the
+    user's ~/.cache."""
+    return tmp_path_factory.mktemp("llm_tool_cache")
 
 
 @pytest.fixture

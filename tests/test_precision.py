@@ -64,7 +64,8 @@ def test_a_resume_keeps_the_recorded_precision_and_attention():
     assert (old["precision"], old["attention"]) == ("fp32", None)
 
 
-def test_batched_by_length_predictions_come_back_in_the_input_order(trained):
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_batched_by_length_predictions_come_back_in_the_input_order(trained, backend):
     """Texts are sorted by length for batching: every row must still get its own prediction."""
     import numpy as np
 
@@ -72,17 +73,22 @@ def test_batched_by_length_predictions_come_back_in_the_input_order(trained):
 
     texts = ["ok", "This is a much longer review about a phone that broke after two days of use.", "", "Great!",
              "Terrible service and the food was cold, I will never come back here again honestly.", "meh"]
-    batched = Predictor(trained.model_dir, batch_size=4, precision="fp32")
-    one_by_one = Predictor(trained.model_dir, batch_size=1, precision="fp32")
+    batched = Predictor(trained.model_dir, batch_size=4, precision="fp32", backend=backend)
+    one_by_one = Predictor(trained.model_dir, batch_size=1, precision="fp32", backend=backend)
     expected = np.concatenate([one_by_one.logits([text]) for text in texts])
     assert np.allclose(batched.logits(texts), expected, atol=1e-5)
     assert batched.logits([]).shape == (0, len(batched.labels))
     assert [p.text for p in batched.predict(texts)] == texts
 
 
-def test_inference_uses_the_training_precision_rule(trained):
+def test_inference_through_torch_uses_the_training_precision_rule(trained):
     from llm_tool.training.inference import Predictor
 
-    assert Predictor(trained.model_dir, precision="fp32").bf16 is False
-    assert Predictor(trained.model_dir, precision="bf16").bf16 is True
-    assert Predictor(trained.model_dir).bf16 is cpu_supports_bf16()
+    def bf16(**options: str) -> bool:
+        runner = Predictor(trained.model_dir, backend="torch", **options).runner
+        assert runner.name == "torch"
+        return bool(runner.bf16)  # type: ignore[union-attr]
+
+    assert bf16(precision="fp32") is False
+    assert bf16(precision="bf16") is True
+    assert bf16() is cpu_supports_bf16()

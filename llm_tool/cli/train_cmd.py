@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from llm_tool.training.inference_runners import BACKENDS
 from llm_tool.ui.options import add_budget_options, add_nproc_option, budget_sets
 
 
@@ -36,6 +37,8 @@ def register(commands: Any) -> None:
     infer.add_argument("--output", type=Path, help="where to write predictions (.csv, .tsv or .jsonl)")
     infer.add_argument("--text-column", default="text", help="text column of --input (default: text)")
     infer.add_argument("--json", action="store_true", help="print predictions as JSON")
+    infer.add_argument("--backend", choices=BACKENDS, default="auto",
+                       help="auto (default): ONNX Runtime on a CPU, torch on a GPU; torch: bf16 where native")
     infer.set_defaults(func=run_infer)
 
 
@@ -72,7 +75,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_infer(args: argparse.Namespace) -> int:
     from llm_tool.errors import UserError
-    from llm_tool.training.inference import Predictor, predict_file
+    from llm_tool.training.inference import Predictor, read_texts, write_predictions
     from llm_tool.ui.console import console, success
 
     if not args.text and not args.input:
@@ -86,11 +89,14 @@ def run_infer(args: argparse.Namespace) -> int:
     if (args.ref is None) == (args.model_dir is None):
         raise UserError("give the model: a session (number, id or name) or --model-dir models/<session_id>")
     model_dir = args.model_dir if args.model_dir is not None else resolve_model(SessionStore(), args.ref).model_dir
-    with loading(f"Loading the model in {model_dir}…"):
-        predictor = Predictor(model_dir)
+    table, texts = read_texts(args.input, args.output, args.text_column) if args.input else (None, args.text)
+    with loading(f"Loading the model in {model_dir}…") as say:
+        predictor = Predictor(model_dir, backend=args.backend, on_status=say)
+        predictor.open(len(texts))
     if args.input:
-        count = predict_file(predictor, args.input, args.output, args.text_column)
-        success(f"{count} predictions written to {args.output}")
+        with loading(f"Predicting {len(texts):,} texts…"):
+            write_predictions(table, predictor.predict(texts), predictor.labels, args.output)
+        success(f"{len(texts)} predictions written to {args.output}")
         return 0
     predictions = predictor.predict(args.text)
     if args.json:

@@ -87,6 +87,7 @@ def evaluate_file(model_dir: Path, data_file: Path, *, text_column: str = "text"
     names, multi = list(predictor.labels), predictor.multi_label
     rows = read_labelled(data_file, names, multi, text_column, label_column, label_columns, label_separator)
     y = _encode(rows.labels, names, multi)
+    runner = predictor.open(len(rows.texts))
     logits = predictor.logits(rows.texts)
     tuned = threshold_vector(predictor.thresholds, names)
     result: dict[str, Any] = {
@@ -94,6 +95,7 @@ def evaluate_file(model_dir: Path, data_file: Path, *, text_column: str = "text"
         "model_dir": str(model_dir), "model": model_dir.name, "data_file": data_file.name, "data_path": str(data_file),
         "fingerprint_sha256": file_sha256(data_file), "text_column": text_column, "label_column": label_column,
         "labels": names, "multi_label": multi, "evaluation": full_report(logits, y, names, multi),
+        "inference": {"backend": runner.name, "bf16": bool(getattr(runner, "bf16", False))},
     }
     if tuned is not None:
         result["thresholds"] = {"values": predictor.thresholds, "tuned_on": "validation", "default": 0.5}

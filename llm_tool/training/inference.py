@@ -1,14 +1,18 @@
-"""Predict labels and probabilities with a trained model folder (safetensors weights only)."""
+"""Predict labels and probabilities with a trained model folder (safetensors weights, or their ONNX copy)."""
 
 from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_tool.errors import DatasetError, ModelError
+
+if TYPE_CHECKING:
+    from llm_tool.training.inference_runners import OnnxRunner, TorchRunner
 
 
 @dataclass
@@ -19,67 +23,60 @@ class Prediction:
 
 
 class Predictor:
-    def __init__(self, model_dir: Path, batch_size: int = 32, precision: str = "auto") -> None:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-        from transformers.utils import logging as hf_logging
+    """A trained model folder ready to label texts: ONNX Runtime on a CPU, torch on a GPU (``inference_runners``)."""
 
-        hf_logging.set_verbosity_error()  # no library progress bars or load reports around our own display
-        hf_logging.disable_progress_bar()
-
+    def __init__(self, model_dir: Path, batch_size: int = 32, precision: str = "auto", backend: str = "auto",
+                 on_status: Callable[[str], None] | None = None) -> None:
         if not (model_dir / "config.json").exists():
             raise ModelError(f"{model_dir} is not a trained model folder (no config.json): give models/<session_id>")
         if not (model_dir / "model.safetensors").exists():
             raise ModelError(f"{model_dir} has no model.safetensors: only safetensors weights are loaded")
-        self._choose_numerics(precision)
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-            self.model = AutoModelForSequenceClassification.from_pretrained(
-                str(model_dir), use_safetensors=True, attn_implementation=self.attention)
-        except Exception as exc:  # noqa: BLE001
-            raise ModelError(f"cannot load the model in {model_dir}: {str(exc).splitlines()[0][:160]}") from None
-        self.model.eval()
-        if self.device_type == "cuda":
-            self.model.to("cuda")
+        config = _read_json(model_dir / "config.json")
         mapping_file = model_dir / "label_mapping.json"
-        mapping = json.loads(mapping_file.read_text()) if mapping_file.exists() else {}
-        id2label = self.model.config.id2label
+        mapping = _read_json(mapping_file) if mapping_file.exists() else {}
+        id2label = {int(k): str(v) for k, v in (config.get("id2label") or {}).items()}
         self.labels = mapping.get("labels") or [id2label[i] for i in sorted(id2label)]
-        multi_default = self.model.config.problem_type == "multi_label_classification"
+        if not self.labels:
+            raise ModelError(f"{model_dir}/config.json names no labels (id2label): is it a trained classifier?")
+        multi_default = config.get("problem_type") == "multi_label_classification"
         self.multi_label = bool(mapping.get("multi_label", multi_default))
         self.max_length = int(mapping.get("max_length") or 128)
         self.batch_size = batch_size
         tuned = mapping.get("thresholds") if self.multi_label else None  # per label, tuned on validation
         self.thresholds = {str(k): float(v) for k, v in tuned.items()} if isinstance(tuned, dict) else {}
+        pad_id = config.get("pad_token_id")
+        self._open = (model_dir, backend, precision, pad_id if isinstance(pad_id, int) else 0, on_status)
+        self._runner: OnnxRunner | TorchRunner | None = None
+
+    def open(self, expected_texts: int | None = None) -> OnnxRunner | TorchRunner:
+        """Load the model for about ``expected_texts`` texts (unknown: a few at a time); the first ``logits`` call
+        does it otherwise. The size decides the backend under ``auto`` (``inference_runners.open_runner``)."""
+        from llm_tool.training.inference_runners import open_runner
+
+        if self._runner is None:
+            model_dir, backend, precision, pad_id, on_status = self._open
+            self._runner = open_runner(model_dir, backend, precision, pad_id, on_status, expected_texts)
+        return self._runner
+
+    @property
+    def runner(self) -> OnnxRunner | TorchRunner:
+        return self.open()
 
     def logits(self, texts: list[str]) -> Any:
-        """Raw model outputs (rows x labels, numpy) for ``texts``, in order. Texts are tokenized once, batched by
-        length (little padding) and run under bf16 autocast where the CPU or GPU does bf16 natively."""
+        """Raw model outputs (rows x labels, numpy) for ``texts``, in order. Texts are tokenized once and batched
+        by length (little padding)."""
         import numpy as np
-        import torch
 
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         if not texts:
             return out
-        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
-        order = sorted(range(len(texts)), key=lambda i: len(encoded["input_ids"][i]))
-        with torch.inference_mode(), torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.bf16):
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start:start + self.batch_size]
-                batch = self.tokenizer.pad({key: [encoded[key][i] for i in rows] for key in encoded},
-                                           return_tensors="pt")
-                out[rows] = self.model(**batch.to(self.model.device)).logits.float().cpu().numpy()
+        runner = self.open(len(texts))
+        encoded = runner.encode(texts, self.max_length)
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            out[rows] = runner.run([encoded[i] for i in rows])
         return out
-
-    def _choose_numerics(self, precision: str) -> None:
-        """bf16 autocast where ``precision`` resolves to it (auto: a GPU or a CPU with native bf16) and the attention
-        kernels that go with it, as in training."""
-        from llm_tool.training.environment import attention_kernels, detect_device, resolve_precision
-
-        device = detect_device()
-        self.device_type = "cuda" if device["cuda"] else "cpu"
-        resolved = resolve_precision(precision, device)
-        self.bf16 = resolved == "bf16"
-        self.attention = attention_kernels("auto", resolved, device)
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         from llm_tool.training.metrics import probabilities
@@ -97,34 +94,51 @@ class Predictor:
         return out
 
 
-def predict_file(predictor: Predictor, input_path: Path, output_path: Path, text_column: str = "text") -> int:
-    """Predict every row of ``input_path`` and write them, in the same order, as CSV or JSONL."""
+OUTPUT_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
+
+
+def read_texts(input_path: Path, output_path: Path, text_column: str = "text") -> tuple[Any, list[str]]:
+    """The rows of ``input_path`` and their texts, checked before any model is loaded: the text column exists and
+    the predictions can be written as ``output_path`` (CSV, TSV or JSONL)."""
     from llm_tool.data.formats import read_table
 
+    if output_path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise DatasetError(f"output must end in .csv, .tsv or .jsonl, got {output_path.name}")
     table = read_table(input_path)
     if text_column not in table.columns:
         raise DatasetError(f"column '{text_column}' not found in {input_path.name}; its columns are: "
                            f"{', '.join(table.columns)} (use --text-column)")
-    texts = ["" if row.get(text_column) is None else str(row.get(text_column)) for row in table.rows]
-    predictions = predictor.predict(texts)
+    return table, ["" if row.get(text_column) is None else str(row.get(text_column)) for row in table.rows]
+
+
+def write_predictions(table: Any, predictions: list[Prediction], labels: list[str], output_path: Path) -> None:
+    """Every row of ``table`` with its prediction, in the same order, as CSV/TSV (a probability column per label)
+    or JSONL."""
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = output_path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
+    if output_path.suffix.lower() in (".jsonl", ".ndjson"):
         with output_path.open("w", encoding="utf-8") as handle:
-            for row, pred in zip(table.rows, predictions, strict=False):
+            for row, pred in zip(table.rows, predictions, strict=True):
                 record = {**row, "predicted_label": _joined(pred), "probabilities": pred.probabilities}
                 handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-    elif suffix in (".csv", ".tsv"):
-        columns = list(table.columns) + ["predicted_label"] + [f"prob_{name}" for name in predictor.labels]
-        with output_path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, delimiter="\t" if suffix == ".tsv" else ",")
-            writer.writeheader()
-            for row, pred in zip(table.rows, predictions, strict=False):
-                writer.writerow({**row, "predicted_label": _joined(pred),
-                                 **{f"prob_{k}": v for k, v in pred.probabilities.items()}})
-    else:
-        raise DatasetError(f"output must end in .csv, .tsv or .jsonl, got {output_path.name}")
-    return len(predictions)
+        return
+    columns = list(table.columns) + ["predicted_label"] + [f"prob_{name}" for name in labels]
+    with output_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, delimiter="\t" if output_path.suffix.lower() == ".tsv"
+                                else ",")
+        writer.writeheader()
+        for row, pred in zip(table.rows, predictions, strict=True):
+            writer.writerow({**row, "predicted_label": _joined(pred),
+                             **{f"prob_{k}": v for k, v in pred.probabilities.items()}})
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"cannot read {path}: {str(exc).splitlines()[0][:120]}") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path} is not a JSON object")
+    return data
 
 
 def _joined(pred: Prediction) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,13 +25,14 @@ def _text(value: Any, limit: int = 60) -> str:
 
 
 @contextmanager
-def loading(message: str) -> Iterator[None]:
-    """A spinner on the terminal while something loads (nothing when output is redirected)."""
+def loading(message: str) -> Iterator[Callable[[str], None]]:
+    """A spinner on the terminal while something loads (nothing when output is redirected). It yields a function
+    that says what is happening now: the spinner's new text, or a line on stderr when output is redirected."""
     if err_console.is_terminal:
-        with err_console.status(escape(message)):
-            yield
+        with err_console.status(escape(message)) as status:
+            yield lambda text: status.update(escape(text))
     else:
-        yield
+        yield lambda text: err_console.print(escape(text), style="dim", highlight=False)
 
 
 def summary_table(metrics: dict[str, Any], keys: tuple[str, ...], title: str) -> Table:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from llm_tool.ui.console import console, info
+from llm_tool.ui.console import info
 from llm_tool.wizard import views
 from llm_tool.wizard.flow import Context
 from llm_tool.wizard.questions import INFERENCE_TEXT, GoBack, session_pick_question
@@ -40,6 +40,7 @@ def completed_models(ctx: Context) -> tuple[list[dict[str, Any]], dict[str, Path
 def inference_menu(ctx: Context) -> None:
     from llm_tool.training.inference import Predictor
     from llm_tool.ui.history import history_table
+    from llm_tool.ui.results_view import loading
 
     rows, folders = completed_models(ctx)
     if not rows:
@@ -54,8 +55,9 @@ def inference_menu(ctx: Context) -> None:
         run = results_menu.evaluate_model if action == "evaluate" else results_menu.write_model_report
         run(ctx, folders[name], ctx.store.dir / name)
         return
-    with console.status(f"Loading the model in {folders[name]}…"):
-        predictor = Predictor(folders[name])
+    with loading(f"Loading the model in {folders[name]}…") as say:
+        predictor = Predictor(folders[name], on_status=say)
+        predictor.open()
     info(f"labels: {', '.join(predictor.labels)}{' (multi-label)' if predictor.multi_label else ''}")
     while True:
         try:

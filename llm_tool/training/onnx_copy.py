@@ -1,0 +1,167 @@
+"""A model folder's ONNX copy for fast CPU inference: exported once from its safetensors, kept in a per-user cache."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+CACHE_ENV = "LLM_TOOL_CACHE"
+RECIPE = "onnx-1"  # bump when the export below changes: older copies are then rebuilt
+_HASHED = ("config.json", "model.safetensors")
+_LIBRARIES = ("torch", "transformers", "onnxscript")
+
+
+def cache_root() -> Path:
+    """``$LLM_TOOL_CACHE``, else ``$XDG_CACHE_HOME/llm-tool``, else ``~/.cache/llm-tool``."""
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "llm-tool"
+
+
+def onnx_runtime_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def has_copy(model_dir: Path) -> bool:
+    """Whether ``model_dir`` was already exported (or found not exportable): ``cached_copy`` will not export."""
+    folder = cache_root() / "onnx" / copy_key(model_dir)
+    return folder.exists() or folder.with_suffix(".failed").exists()
+
+
+def copy_key(model_dir: Path) -> str:
+    """The content address of a model's ONNX copy: its weights and architecture, the export recipe and the
+    versions of the libraries that export it. Another folder with the same files shares the copy."""
+    stamp = tuple((str((model_dir / name).resolve()), (model_dir / name).stat().st_size,
+                   (model_dir / name).stat().st_mtime_ns) for name in _HASHED)
+    return _key(stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _key(stamp: tuple[tuple[str, int, int], ...]) -> str:
+    """Hashes the files named in ``stamp`` once per process (while their size and time stay the same)."""
+    digest = hashlib.sha256(RECIPE.encode())
+    for name in _LIBRARIES:
+        digest.update(f"|{name}={_version(name)}".encode())
+    for path, _, _ in stamp:
+        digest.update(f"|{Path(path).name}|".encode())
+        with Path(path).open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                digest.update(block)
+    return digest.hexdigest()[:32]
+
+
+def cached_copy(model_dir: Path) -> Path | None:
+    """The ONNX copy of ``model_dir`` (``.../model.onnx``), exported now when there is none yet; None when this
+    model cannot be exported (the reason is logged and remembered, so the export is not tried again)."""
+    folder = cache_root() / "onnx" / copy_key(model_dir)
+    model_file = folder / "model.onnx"
+    if model_file.exists():
+        return model_file
+    failed = folder.with_suffix(".failed")
+    if failed.exists():
+        return None
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_staging(folder)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError as exc:
+        log.warning("no ONNX copy of %s: cannot write the cache %s (%s); set LLM_TOOL_CACHE to a writable folder",
+                    model_dir, folder.parent, exc.strerror or exc)
+        return None
+    try:
+        export(model_dir, staging / "model.onnx")
+    except Exception as exc:  # noqa: BLE001 - any export failure means: run this model through torch
+        shutil.rmtree(staging, ignore_errors=True)
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+        log.warning("no ONNX copy of %s (inference runs through torch): %s", model_dir, reason)
+        failed.write_text(json.dumps({"model_dir": str(model_dir), "reason": reason}))
+        return None
+    try:
+        staging.rename(folder)  # atomic; another process that got there first wins and ours is dropped
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+    return model_file
+
+
+def _remove_stale_staging(folder: Path, older_than_s: float = 3600.0) -> None:
+    """Half-made copies of ``folder`` left by a process killed while exporting (an export takes seconds)."""
+    import time
+
+    for leftover in folder.parent.glob(f".{folder.name}.*"):
+        try:
+            if time.time() - leftover.stat().st_mtime > older_than_s:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def export(model_dir: Path, destination: Path) -> None:
+    """Export ``model_dir``'s classifier (fp32, the library's attention) to ONNX with a dynamic batch and length:
+    inputs ``input_ids`` and ``attention_mask``, output ``logits``."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True).eval()
+    longest = int(getattr(model.config, "max_position_embeddings", 512) or 512)
+    example = torch.tensor([[1, 5, 6, 2], [1, 7, 2, 0]]), torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
+    batch, length = torch.export.Dim("batch"), torch.export.Dim("length", min=2, max=max(longest, 4))
+    axes = {0: batch, 1: length}
+    with _quiet_exporter():
+        program = torch.onnx.export(_logits_only(model), example, input_names=["input_ids", "attention_mask"],
+                                    output_names=["logits"], dynamo=True, opset_version=18, verbose=False,
+                                    dynamic_shapes={"input_ids": axes, "attention_mask": axes})
+        if program is None:
+            raise RuntimeError("the exporter returned no program")
+        program.save(str(destination), external_data=True)
+
+
+def _logits_only(model):  # type: ignore[no-untyped-def]
+    """``model`` as a module from (input_ids, attention_mask) to logits, the graph the copy holds."""
+    import torch
+
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):  # type: ignore[no-untyped-def]
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    return LogitsOnly()
+
+
+def _quiet_exporter():  # type: ignore[no-untyped-def]
+    """The exporter prints its progress and warns about axis names: keep that out of the user's terminal."""
+    import contextlib
+    import io
+    import warnings
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")
+    stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+    return stack
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"

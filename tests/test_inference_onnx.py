@@ -1,0 +1,164 @@
+"""Inference through the model's ONNX copy: same outputs as torch, built once and shared, torch-free start, and a
+clean fall-back when a model cannot be exported."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.helpers import run_main
+
+TEXTS = ["great phone", "awful food, the worst service I have had in years " * 12, "ok",
+         "the battery died after two days and support never answered", "x"]
+
+
+def _cache_entries(cache: Path) -> list[Path]:
+    root = cache / "onnx"
+    return sorted(p for p in root.iterdir() if not p.name.startswith(".")) if root.exists() else []
+
+
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch) -> Path:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LLM_TOOL_CACHE", str(cache))
+    return cache
+
+
+def test_the_onnx_copy_gives_the_logits_of_the_fp32_model(trained, own_cache):
+    from llm_tool.training.inference import Predictor
+
+    onnx = Predictor(trained.model_dir, backend="onnx", batch_size=2)
+    torch_fp32 = Predictor(trained.model_dir, backend="torch", precision="fp32", batch_size=2)
+    assert onnx.runner.name == "onnx" and torch_fp32.runner.name == "torch"
+    assert onnx.runner.encode(TEXTS, onnx.max_length) == torch_fp32.runner.encode(TEXTS, onnx.max_length)
+    assert max(len(ids) for ids in onnx.runner.encode(TEXTS, onnx.max_length)) == onnx.max_length  # truncated
+    ours, reference = onnx.logits(TEXTS), torch_fp32.logits(TEXTS)
+    assert np.abs(ours - reference).max() < 1e-4
+    assert np.abs(onnx.logits(TEXTS[:1]) - reference[:1]).max() < 1e-4  # a batch of one
+    assert [p.labels for p in onnx.predict(TEXTS)] == [p.labels for p in torch_fp32.predict(TEXTS)]
+    assert (own_cache / "onnx").is_dir() and len(_cache_entries(own_cache)) == 1
+
+
+def test_the_bundled_model_tokenizes_the_same_without_transformers(sample_csv):
+    import csv
+
+    from tokenizers import Tokenizer
+    from transformers import AutoTokenizer
+
+    from llm_tool.doctor.models import bundled_model_path
+
+    folder = bundled_model_path()
+    assert folder is not None
+    texts = [row["text"] for row in csv.DictReader(sample_csv.open(encoding="utf-8"))][:500] + ["Ünïcödé  ÉTÉ 😀"]
+    fast = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    fast.no_padding()
+    fast.enable_truncation(24)
+    reference = AutoTokenizer.from_pretrained(str(folder))(texts, truncation=True, max_length=24)["input_ids"]
+    assert [e.ids for e in fast.encode_batch(texts)] == reference
+
+
+def test_the_copy_is_made_once_and_shared_by_identical_model_folders(trained, own_cache, tmp_path, monkeypatch):
+    from llm_tool.training import onnx_copy
+    from llm_tool.training.inference import Predictor
+
+    first = Predictor(trained.model_dir, backend="onnx").logits(TEXTS)
+    (entry,) = _cache_entries(own_cache)
+    copy = tmp_path / "copy_of_model"
+    shutil.copytree(trained.model_dir, copy)
+
+    def no_export(*_args: object) -> None:
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(onnx_copy, "export", no_export)
+    assert np.array_equal(Predictor(copy, backend="onnx").logits(TEXTS), first)
+    assert _cache_entries(own_cache) == [entry]
+
+    config = json.loads((copy / "config.json").read_text())  # other weights or architecture: another copy
+    config["id2label"] = {"0": "neg", "1": "pos"}
+    (copy / "config.json").write_text(json.dumps(config))
+    monkeypatch.undo()
+    monkeypatch.setenv("LLM_TOOL_CACHE", str(own_cache))
+    Predictor(copy, backend="onnx").open()
+    assert len(_cache_entries(own_cache)) == 2
+
+
+def test_a_model_that_cannot_be_exported_runs_through_torch(trained, own_cache, monkeypatch, capsys):
+    from llm_tool.training import onnx_copy
+    from llm_tool.training.inference import Predictor
+
+    calls = []
+
+    def failing_export(model_dir: Path, destination: Path) -> None:
+        calls.append(model_dir)
+        raise RuntimeError("unsupported operator aten::weird")
+
+    monkeypatch.setattr(onnx_copy, "export", failing_export)
+    assert Predictor(trained.model_dir).runner.name == "torch"
+    assert Predictor(trained.model_dir).runner.name == "torch" and len(calls) == 1  # remembered, not retried
+    (failed,) = (own_cache / "onnx").glob("*.failed")
+    assert "unsupported operator" in json.loads(failed.read_text())["reason"]
+    result = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "hi", "--backend", "onnx")
+    assert result.returncode == 2 and "cannot be exported to ONNX: use --backend torch" in result.stderr
+    assert not list((own_cache / "onnx").glob(".*"))  # no half-written copy left
+
+
+def test_infer_with_a_copy_starts_without_torch(trained, own_cache):
+    from llm_tool.training.inference import Predictor
+
+    Predictor(trained.model_dir).open()  # makes the copy
+    code = ("import sys, json\nfrom llm_tool.training.inference import Predictor\n"
+            f"p = Predictor(__import__('pathlib').Path({str(trained.model_dir)!r}))\n"
+            "labels = [x.labels[0] for x in p.predict(['great phone', 'awful food'])]\n"
+            "print(json.dumps({'labels': labels, 'runner': p.runner.name,"
+            " 'heavy': [m for m in ('torch', 'transformers') if m in sys.modules]}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = json.loads(proc.stdout)
+    assert out["runner"] == "onnx" and out["heavy"] == [] and set(out["labels"]) <= {"negative", "positive"}
+
+
+def test_the_first_infer_says_it_prepares_the_copy(trained, own_cache):
+    result = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "great phone", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "Preparing a fast CPU copy" in result.stderr
+    again = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "great phone", "--json")
+    assert again.returncode == 0 and "Preparing" not in again.stderr
+    assert json.loads(again.stdout) == json.loads(result.stdout)
+
+
+def test_auto_sends_large_jobs_to_torch_where_the_cpu_does_bf16(trained):
+    from llm_tool.training.environment import cpu_supports_bf16
+    from llm_tool.training.inference import Predictor
+    from llm_tool.training.inference_runners import LARGE_JOB
+
+    def backend(expected: int | None, **options: str) -> str:
+        return Predictor(trained.model_dir, **options).open(expected).name
+
+    assert backend(None) == backend(6) == backend(LARGE_JOB) == "onnx"
+    assert backend(LARGE_JOB + 1) == ("torch" if cpu_supports_bf16() else "onnx")
+    assert backend(LARGE_JOB + 1, precision="fp32") == "onnx"  # fp32 either way: ONNX Runtime starts sooner
+    assert backend(LARGE_JOB + 1, backend="onnx") == "onnx" and backend(3, backend="torch") == "torch"
+
+
+def test_infer_checks_the_output_name_before_loading_the_model(trained, tmp_path):
+    source = tmp_path / "new.csv"
+    source.write_text("text\nhello\n")
+    result = run_main("infer", "--model-dir", str(trained.model_dir), "--input", str(source),
+                      "--output", str(tmp_path / "out.xlsx"))
+    assert result.returncode == 2 and "output must end in .csv, .tsv or .jsonl" in result.stderr
+    assert "Preparing" not in result.stderr and not (tmp_path / "out.xlsx").exists()
+
+
+def test_an_unwritable_cache_falls_back_to_torch(trained, tmp_path, monkeypatch):
+    from llm_tool.training.inference import Predictor
+
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the cache should be")
+    monkeypatch.setenv("LLM_TOOL_CACHE", str(blocker))
+    predictor = Predictor(trained.model_dir)
+    assert predictor.open().name == "torch" and len(predictor.predict(["great phone"])) == 1
