@@ -165,13 +165,14 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300,
                           timeout=timeout, env=full_env, cwd=cwd)
 
 
-def start_cli(*args: str, stdout: Path | None = None, stderr: Path | None = None) -> subprocess.Popen[bytes]:
+def start_cli(*args: str, stdout: Path | None = None, stderr: Path | None = None,
+              env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.Popen[bytes]:
     """``python -m llm_tool ARGS`` started in the background (the caller waits, signals or kills it); its output
-    goes to the given files, else nowhere."""
+    goes to the given files, else nowhere; ``env`` is added to this process's environment."""
     with contextlib.ExitStack() as files:
         out, err = (files.enter_context(p.open("wb")) if p else subprocess.DEVNULL for p in (stdout, stderr))
         return subprocess.Popen([sys.executable, "-m", "llm_tool", *args], stdout=out, stderr=err,
-                                env=dict(os.environ))
+                                env={**os.environ, **(env or {})}, cwd=cwd)
 
 
 def entry_point() -> list[str]:

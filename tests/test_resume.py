@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from tests.helpers import (
     run_main,
     sample_rows,
     session_files,
+    start_cli,
     wait_until,
     write_config,
     write_csv,
@@ -52,8 +50,7 @@ def _checkpoint_steps(checkpoints: Path) -> list[int]:
 
 def _train_and_kill(config: Path, home: Path, kill_after_step: int) -> Path:
     """Start training in a process of its own; SIGKILL it once a checkpoint past ``kill_after_step`` exists."""
-    proc = subprocess.Popen([sys.executable, "-m", "llm_tool", "train", str(config)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    proc = start_cli("train", str(config))
 
     def checkpointed() -> Path | None:
         assert proc.poll() is None, "training finished before it could be killed"

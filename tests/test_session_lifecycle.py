@@ -26,6 +26,7 @@ from tests.helpers import (
     run_main,
     sample_rows,
     session_files,
+    start_cli,
     wait_until,
     write_config,
     write_csv,
@@ -47,10 +48,8 @@ class Training:
     def __init__(self, name: str, config: Path, home: Path, logs: Path) -> None:
         self.name, self.home = name, home
         self.err_path = logs / f"{name}.stderr.txt"
-        with (logs / f"{name}.stdout.txt").open("w") as out, self.err_path.open("w") as err:
-            self.proc = subprocess.Popen([sys.executable, "-m", "llm_tool", "train", str(config)], stdout=out,
-                                         stderr=err, env={**os.environ, **OFFLINE, "LLM_TOOL_HOME": str(home)},
-                                         cwd=home)
+        self.proc = start_cli("train", str(config), stdout=logs / f"{name}.stdout.txt", stderr=self.err_path,
+                              env={**OFFLINE, "LLM_TOOL_HOME": str(home)}, cwd=home)
         self.path: Path | None = None
         self.returncode: int | None = None
         self.seen: dict[str, Any] = {}  # what the test saw while it ran

@@ -44,7 +44,7 @@ def register(commands: Any) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     from llm_tool.config import load_raw_config
-    from llm_tool.dispatch.seam import LaunchOptions
+    from llm_tool.dispatch.seam import LaunchOptions, check_nproc
     from llm_tool.errors import ConfigError
     from llm_tool.sessions import SessionStore
     from llm_tool.ui.launch_view import show_plan, start, start_with_fallback
@@ -59,7 +59,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise ConfigError("give a config file: llm-tool train CONFIG.json (see README for the format)")
     raw = load_raw_config(args.config, [*args.sets, *budget_sets(args)])
     base_dir = args.config.resolve().parent
-    LaunchOptions(nproc=args.nproc)  # a bad --nproc is refused before anything is created (dry run included)
+    check_nproc(args.nproc)  # refused before anything is created (dry run included)
     if args.dry_run:
         show_plan(raw, base_dir)
         return 0

@@ -56,8 +56,13 @@ class LaunchOptions:
         from llm_tool.dispatch.launcher import check_limits
 
         check_limits(self.max_retries, self.timeout_hours)
-        if self.nproc is not None and not 1 <= self.nproc <= 1024:
-            raise ConfigError(f"--nproc must be between 1 and 1024, got {self.nproc}")
+        check_nproc(self.nproc)
+
+
+def check_nproc(nproc: int | None) -> None:
+    """Refuse a number of training processes that cannot be (None: the default, one per GPU when several)."""
+    if nproc is not None and not 1 <= nproc <= 1024:
+        raise ConfigError(f"--nproc must be between 1 and 1024, got {nproc}")
 
 
 @dataclass(frozen=True)
