@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import run_main
+from tests.helpers import run_main, wait_until
 
 TEXTS = ["great phone", "awful food, the worst service I have had in years " * 12, "ok",
          "the battery died after two days and support never answered", "x"]
@@ -89,7 +89,9 @@ def test_the_copy_is_made_once_and_shared_by_identical_model_folders(trained, ow
 
 
 def test_a_model_that_cannot_be_exported_runs_through_torch(trained, own_cache, monkeypatch, capsys):
+    from llm_tool.errors import ModelError
     from llm_tool.training import onnx_copy
+    from llm_tool.training.environment import cpu_supports_bf16
     from llm_tool.training.inference import Predictor
 
     calls = []
@@ -99,8 +101,11 @@ def test_a_model_that_cannot_be_exported_runs_through_torch(trained, own_cache, 
         raise RuntimeError("unsupported operator aten::weird")
 
     monkeypatch.setattr(onnx_copy, "export", failing_export)
-    assert Predictor(trained.model_dir).runner.name == "torch"
-    assert Predictor(trained.model_dir).runner.name == "torch" and len(calls) == 1  # remembered, not retried
+    with pytest.raises(ModelError, match="cannot be exported to ONNX: use --backend torch"):
+        Predictor(trained.model_dir, backend="onnx").open()
+    runner = Predictor(trained.model_dir).open()  # auto: torch with the training's precision rule, no new try
+    assert runner.name == "torch" and runner.bf16 is cpu_supports_bf16() and len(calls) == 1
+    assert not list((own_cache / "onnx").glob("*.building"))
     (failed,) = (own_cache / "onnx").glob("*.failed")
     assert "unsupported operator" in json.loads(failed.read_text())["reason"]
     result = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "hi", "--backend", "onnx")
@@ -111,7 +116,7 @@ def test_a_model_that_cannot_be_exported_runs_through_torch(trained, own_cache, 
 def test_infer_with_a_copy_starts_without_torch(trained, own_cache):
     from llm_tool.training.inference import Predictor
 
-    Predictor(trained.model_dir).open()  # makes the copy
+    Predictor(trained.model_dir, backend="onnx").open()  # makes the copy
     code = ("import sys, json\nfrom llm_tool.training.inference import Predictor\n"
             f"p = Predictor(__import__('pathlib').Path({str(trained.model_dir)!r}))\n"
             "labels = [x.labels[0] for x in p.predict(['great phone', 'awful food'])]\n"
@@ -122,13 +127,41 @@ def test_infer_with_a_copy_starts_without_torch(trained, own_cache):
     assert out["runner"] == "onnx" and out["heavy"] == [] and set(out["labels"]) <= {"negative", "positive"}
 
 
-def test_the_first_infer_says_it_prepares_the_copy(trained, own_cache):
-    result = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "great phone", "--json")
-    assert result.returncode == 0, result.stderr
-    assert "Preparing a fast CPU copy" in result.stderr
-    again = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "great phone", "--json")
-    assert again.returncode == 0 and "Preparing" not in again.stderr
-    assert json.loads(again.stdout) == json.loads(result.stdout)
+def test_the_first_infer_runs_torch_fp32_while_the_copy_is_made_in_the_background(trained, own_cache):
+    from llm_tool.training import onnx_copy
+
+    first = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "great phone", "--text", "ok",
+                     "--json")
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == ""  # nothing to wait for, nothing to say
+    onnx_file = wait_until(lambda: onnx_copy.ready_copy(trained.model_dir), timeout=180, what="the ONNX copy")
+    wait_until(lambda: not list(onnx_file.parent.parent.glob("*.building")), timeout=60, what="the builder to end")
+    again = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "great phone", "--text", "ok",
+                     "--json")
+    assert again.returncode == 0 and again.stderr == ""
+    before, after = json.loads(first.stdout), json.loads(again.stdout)
+    assert [p["labels"] for p in before] == [p["labels"] for p in after]
+    for old, new in zip(before, after, strict=True):  # fp32 torch, then the fp32 copy: the same numbers
+        assert all(abs(old["probabilities"][k] - new["probabilities"][k]) < 1e-4 for k in old["probabilities"])
+
+
+def test_one_background_builder_at_a_time(trained, own_cache):
+    import os
+
+    from llm_tool.training import onnx_copy
+    from llm_tool.training.inference import Predictor
+
+    marker = onnx_copy.copy_folder(trained.model_dir).with_suffix(".building")
+    marker.parent.mkdir(parents=True)
+    marker.write_text(str(os.getpid()))  # a live process is making the copy
+    runner = Predictor(trained.model_dir).open()
+    assert runner.name == "torch" and runner.bf16 is False  # fp32 until the copy is there
+    assert marker.read_text() == str(os.getpid()) and not onnx_copy.export_in_background(trained.model_dir)
+    marker.write_text("999999999")  # its process is gone: a new builder takes over
+    assert onnx_copy.export_in_background(trained.model_dir)
+    wait_until(lambda: onnx_copy.ready_copy(trained.model_dir), timeout=180, what="the ONNX copy")
+    wait_until(lambda: not marker.exists(), timeout=60, what="the builder to end")
+    assert Predictor(trained.model_dir).open().name == "onnx"
 
 
 def test_auto_sends_large_jobs_to_torch_where_the_cpu_does_bf16(trained):
@@ -138,6 +171,8 @@ def test_auto_sends_large_jobs_to_torch_where_the_cpu_does_bf16(trained):
 
     def backend(expected: int | None, **options: str) -> str:
         return Predictor(trained.model_dir, **options).open(expected).name
+
+    Predictor(trained.model_dir, backend="onnx").open()  # the copy exists
 
     assert backend(None) == backend(6) == backend(LARGE_JOB) == "onnx"
     assert backend(LARGE_JOB + 1) == ("torch" if cpu_supports_bf16() else "onnx")

@@ -90,23 +90,30 @@ class TorchRunner:
 def open_runner(model_dir: Path, backend: str, precision: str, pad_id: int,
                 on_status: Callable[[str], None] | None = None,
                 expected_texts: int | None = None) -> OnnxRunner | TorchRunner:
-    """``backend`` auto: ONNX Runtime (fp32) on a machine without a GPU when the model has a fast tokenizer and
-    exports to ONNX (the copy is made once, then cached), except for more than LARGE_JOB texts on a CPU with native
-    bf16; else torch. ``onnx`` insists on ONNX Runtime, ``torch`` never uses it."""
+    """``onnx``: ONNX Runtime, exporting the copy now if needed. ``torch``: never ONNX Runtime. ``auto``: on a machine
+    without a GPU, for up to LARGE_JOB texts (or any number on a CPU without native bf16), the model's ONNX copy
+    when it is ready; until then torch in fp32 (the copy's numerics) while a background process makes the copy.
+    Otherwise, or for a model that cannot be exported, torch with the training's precision rule."""
+    from llm_tool.training import onnx_copy
+
     if backend not in BACKENDS:
         raise ModelError(f"unknown inference backend {backend!r}: use one of {', '.join(BACKENDS)}")
-    if backend == "torch" or (backend == "auto" and not _onnx_suits(model_dir, precision, expected_texts)):
-        return TorchRunner(model_dir, precision)
-    from llm_tool.training.onnx_copy import cached_copy, has_copy
-
-    if on_status is not None and not has_copy(model_dir):
-        on_status("Preparing a fast CPU copy of this model (ONNX, once per model; about 15 s)…")
-    onnx_file = cached_copy(model_dir)
-    if onnx_file is not None:
-        return OnnxRunner(model_dir, onnx_file, pad_id)
     if backend == "onnx":
-        raise ModelError(f"the model in {model_dir} cannot be exported to ONNX: use --backend torch")
-    return TorchRunner(model_dir, precision)
+        if on_status is not None and not onnx_copy.has_copy(model_dir):
+            on_status("Preparing a fast CPU copy of this model (ONNX, once per model; about 15 s)…")
+        onnx_file = onnx_copy.cached_copy(model_dir)
+        if onnx_file is None:
+            raise ModelError(f"the model in {model_dir} cannot be exported to ONNX: use --backend torch")
+        return OnnxRunner(model_dir, onnx_file, pad_id)
+    if backend == "torch" or not _onnx_suits(model_dir, precision, expected_texts):
+        return TorchRunner(model_dir, precision)
+    ready = onnx_copy.ready_copy(model_dir)
+    if ready is not None:
+        return OnnxRunner(model_dir, ready, pad_id)
+    if onnx_copy.unexportable(model_dir):
+        return TorchRunner(model_dir, precision)
+    onnx_copy.export_in_background(model_dir)
+    return TorchRunner(model_dir, "fp32")
 
 
 def _onnx_suits(model_dir: Path, precision: str, expected_texts: int | None) -> bool:

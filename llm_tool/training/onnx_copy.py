@@ -37,10 +37,75 @@ def onnx_runtime_available() -> bool:
     return True
 
 
+def copy_folder(model_dir: Path) -> Path:
+    return cache_root() / "onnx" / copy_key(model_dir)
+
+
 def has_copy(model_dir: Path) -> bool:
     """Whether ``model_dir`` was already exported (or found not exportable): ``cached_copy`` will not export."""
-    folder = cache_root() / "onnx" / copy_key(model_dir)
+    folder = copy_folder(model_dir)
     return folder.exists() or folder.with_suffix(".failed").exists()
+
+
+def ready_copy(model_dir: Path) -> Path | None:
+    """The ONNX copy of ``model_dir`` when it has been made, else None (nothing is exported)."""
+    model_file = copy_folder(model_dir) / "model.onnx"
+    return model_file if model_file.exists() else None
+
+
+def unexportable(model_dir: Path) -> bool:
+    """An earlier export of this model failed (the reason is in the cache's ``<key>.failed``)."""
+    return copy_folder(model_dir).with_suffix(".failed").exists()
+
+
+def export_in_background(model_dir: Path) -> bool:
+    """Start making the copy in a detached, low-priority process (``python -m llm_tool.training.onnx_copy``),
+    unless it exists, failed before, or another process is making it (``<key>.building`` names a live one).
+    True when a process was started. Never raises: without a copy, inference simply stays on torch."""
+    import subprocess
+    import sys
+
+    folder = copy_folder(model_dir)
+    if folder.exists() or folder.with_suffix(".failed").exists():
+        return False
+    marker = folder.with_suffix(".building")
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        if marker.exists() and not _stale(marker):
+            return False
+        marker.unlink(missing_ok=True)
+        handle = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)  # one builder, whoever wins
+    except OSError:
+        return False
+    with os.fdopen(handle, "w") as out:
+        try:
+            child = subprocess.Popen([sys.executable, "-m", "llm_tool.training.onnx_copy", str(model_dir)],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        except OSError:
+            out.close()
+            marker.unlink(missing_ok=True)
+            return False
+        out.write(str(child.pid))
+    return True
+
+
+def _stale(marker: Path, older_than_s: float = 3600.0) -> bool:
+    """A ``.building`` marker whose process is gone, or that is older than any export takes."""
+    import time
+
+    import psutil
+
+    try:
+        pid_text = marker.read_text().strip()
+        age = time.time() - marker.stat().st_mtime
+    except OSError:
+        return True
+    if age > older_than_s:
+        return True
+    if not pid_text:
+        return age > 60  # being written by the process that created it
+    return not (pid_text.isdigit() and psutil.pid_exists(int(pid_text)))
 
 
 def copy_key(model_dir: Path) -> str:
@@ -165,3 +230,23 @@ def _version(name: str) -> str:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return "-"
+
+
+def main(argv: list[str]) -> int:
+    """The background builder: ``python -m llm_tool.training.onnx_copy MODEL_DIR``, at low priority."""
+    model_dir = Path(argv[0])
+    try:
+        os.nice(10)
+    except OSError:
+        pass
+    try:
+        cached_copy(model_dir)
+    finally:
+        copy_folder(model_dir).with_suffix(".building").unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
