@@ -97,6 +97,8 @@ def test_preemption_checkpoints_requeues_and_resumes_exactly(on_cluster: Cluster
     wait_until(restarted, timeout=240, interval=0.5, what="the restart")
     MEASURED["requeue_to_resume_s"] = time.monotonic() - requeued
     wait_until(lambda: _status(path)["status"] == "completed", timeout=600, what="the resumed run to complete")
+    # the training records `completed`, then its job wrapper the job's end: wait for that too (it lagged under load)
+    wait_until(lambda: _status(path)["slurm"]["state"] == "COMPLETED", timeout=60, what="the job's end recorded")
 
     assert baseline.wait(timeout=600) == 0, (tmp_path / "baseline.err").read_text()[-2000:]
     (baseline_path,) = [f for f in session_files(isolated_home) if f != path]
