@@ -32,8 +32,9 @@ RESULTS = ROOT / "benchmarks" / "results"
 MODEL = "all-MiniLM-L6-v2"
 
 
-def split_file(folder: Path) -> Path:
-    """The sample with a fixed 80/10/10 split column, stratified by label and site (seed 0)."""
+def split_file(folder: Path, seed: int = 0) -> Path:
+    """The sample with a fixed 80/10/10 split column, stratified by label and site (``seed`` 0: the split every
+    other row of this benchmark uses)."""
     import random
 
     with SAMPLE.open(encoding="utf-8") as handle:
@@ -41,13 +42,13 @@ def split_file(folder: Path) -> Path:
     groups: dict[tuple[str, str], list[dict[str, str]]] = {}
     for row in rows:
         groups.setdefault((row["label"], row["source"]), []).append(row)
-    rng = random.Random(0)
+    rng = random.Random(seed)
     for members in groups.values():
         rng.shuffle(members)
         n = len(members)
         for i, row in enumerate(members):
             row["split"] = "test" if i < n // 10 else "dev" if i < n // 5 else "train"
-    out = folder / "reviews_split.csv"
+    out = folder / ("reviews_split.csv" if seed == 0 else f"reviews_split_{seed}.csv")
     with out.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["text", "label", "source", "split"])
         writer.writeheader()
@@ -143,6 +144,27 @@ def baseline_grid(data: Path, label: str, task: str, epochs: int, out: dict) -> 
     print(f"{task:10} defaults - tuned baseline (picked on validation): {gap:+.4f} (target >= -0.02)", flush=True)
 
 
+def other_splits(folder: Path, seeds: list[int], out: dict) -> None:
+    """The sentiment defaults on the splits of ``seeds`` besides split 0: how much of a test score is the split."""
+    from scipy import stats
+
+    scores = [out["sentiment_defaults"]["test_macro_f1"]] if "sentiment_defaults" in out else []
+    out["sentiment_other_splits"] = {}
+    for seed in seeds:
+        home = folder / f"sentiment_split{seed}"
+        home.mkdir()
+        row = run_tool(split_file(folder, seed), "label", home)
+        out["sentiment_other_splits"][seed] = row
+        scores.append(row["test_macro_f1"])
+        print(f"sentiment  llm-tool defaults, split {seed}: test macro-F1 {row['test_macro_f1']:.4f} "
+              f"(val {row['validation_macro_f1']:.4f}, lr {row['learning_rate']:g}, trained "
+              f"{row['epochs_trained']:g} epochs, {row['wall_seconds']:.0f} s)", flush=True)
+    mean = sum(scores) / len(scores)
+    half = stats.t.ppf(0.975, len(scores) - 1) * stats.sem(scores) if len(scores) > 1 else float("nan")
+    out["sentiment_splits_summary"] = {"scores": scores, "mean": round(mean, 4), "ci95_half_width": round(half, 4)}
+    print(f"sentiment  defaults over {len(scores)} splits: mean test macro-F1 {mean:.4f} +/- {half:.4f} (95% CI)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-baseline", action="store_true")
@@ -151,6 +173,8 @@ def main() -> None:
     parser.add_argument("--tasks", default="sentiment,domain", help="which tasks' defaults to run")
     parser.add_argument("--baseline-tasks", default="sentiment,domain", help="which tasks' plain Trainer grid to run")
     parser.add_argument("--epochs", type=int, default=4, help="baseline epochs (each one evaluated)")
+    parser.add_argument("--split-seeds", default="", help="e.g. 1,2: also run the sentiment defaults on other "
+                                                          "stratified splits (mean and 95%% CI over all splits)")
     args = parser.parse_args()
     out: dict = {"model": MODEL}
     with tempfile.TemporaryDirectory(prefix="bench_defaults_") as folder:
@@ -174,6 +198,8 @@ def main() -> None:
         if "sentiment_defaults" in out:
             print(f"sentiment  defaults test macro-F1 {out['sentiment_defaults']['test_macro_f1']:.4f} "
                   "(target >= 0.93)")
+        if args.split_seeds:
+            other_splits(Path(folder), [int(seed) for seed in args.split_seeds.split(",")], out)
         if not args.skip_budgets:
             out["quick_budgets"] = []
             for minutes in (1, 2, 3):
