@@ -101,7 +101,7 @@ def test_a_model_that_cannot_be_exported_runs_through_torch(trained, own_cache, 
         raise RuntimeError("unsupported operator aten::weird")
 
     monkeypatch.setattr(onnx_copy, "export", failing_export)
-    with pytest.raises(ModelError, match="cannot be exported to ONNX: use --backend torch"):
+    with pytest.raises(ModelError, match="cannot be exported to ONNX or run by ONNX Runtime: use --backend torch"):
         Predictor(trained.model_dir, backend="onnx").open()
     runner = Predictor(trained.model_dir).open()  # auto: torch with the training's precision rule, no new try
     assert runner.name == "torch" and runner.bf16 is cpu_supports_bf16() and len(calls) == 1
@@ -109,7 +109,7 @@ def test_a_model_that_cannot_be_exported_runs_through_torch(trained, own_cache, 
     (failed,) = (own_cache / "onnx").glob("*.failed")
     assert "unsupported operator" in json.loads(failed.read_text())["reason"]
     result = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "hi", "--backend", "onnx")
-    assert result.returncode == 2 and "cannot be exported to ONNX: use --backend torch" in result.stderr
+    assert result.returncode == 2 and "use --backend torch" in result.stderr
     assert not list((own_cache / "onnx").glob(".*"))  # no half-written copy left
 
 
@@ -197,3 +197,18 @@ def test_an_unwritable_cache_falls_back_to_torch(trained, tmp_path, monkeypatch)
     monkeypatch.setenv("LLM_TOOL_CACHE", str(blocker))
     predictor = Predictor(trained.model_dir)
     assert predictor.open().name == "torch" and len(predictor.predict(["great phone"])) == 1
+
+
+def test_a_damaged_copy_falls_back_to_torch(trained, own_cache):
+    from llm_tool.training import onnx_copy
+    from llm_tool.training.inference import Predictor
+
+    Predictor(trained.model_dir, backend="onnx").open()
+    onnx_file = onnx_copy.ready_copy(trained.model_dir)
+    assert onnx_file is not None
+    onnx_file.write_bytes(b"not a protobuf")
+    predictor = Predictor(trained.model_dir)
+    assert predictor.open().name == "torch" and len(predictor.predict(["great phone"])) == 1
+    assert Predictor(trained.model_dir, precision="bf16").open().name == "torch"  # bf16 by name: torch
+    result = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "hi", "--backend", "onnx")
+    assert result.returncode == 2 and "run by ONNX Runtime: use --backend torch" in result.stderr

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from llm_tool.errors import ModelError
+from llm_tool.untrusted import shown
 
+log = logging.getLogger(__name__)
 BACKENDS = ("auto", "onnx", "torch")
 # Under `auto` on a CPU with native bf16, more texts than this go through torch in bf16: it starts ~4 s later than
 # ONNX Runtime (importing torch and transformers) but runs ~1.7x faster (benchmarks/bench_infer.py: 617 vs 363
@@ -102,24 +105,40 @@ def open_runner(model_dir: Path, backend: str, precision: str, pad_id: int,
         if on_status is not None and not onnx_copy.has_copy(model_dir):
             on_status("Preparing a fast CPU copy of this model (ONNX, once per model; about 15 s)…")
         onnx_file = onnx_copy.cached_copy(model_dir)
-        if onnx_file is None:
-            raise ModelError(f"the model in {model_dir} cannot be exported to ONNX: use --backend torch")
-        return OnnxRunner(model_dir, onnx_file, pad_id)
+        runner = _onnx_runner(model_dir, onnx_file, pad_id) if onnx_file is not None else None
+        if runner is None:
+            raise ModelError(f"the model in {model_dir} cannot be exported to ONNX or run by ONNX Runtime: use "
+                             "--backend torch")
+        return runner
     if backend == "torch" or not _onnx_suits(model_dir, precision, expected_texts):
         return TorchRunner(model_dir, precision)
     ready = onnx_copy.ready_copy(model_dir)
-    if ready is not None:
-        return OnnxRunner(model_dir, ready, pad_id)
+    runner = _onnx_runner(model_dir, ready, pad_id) if ready is not None else None
+    if runner is not None:
+        return runner
+    if ready is not None:  # a copy ONNX Runtime refuses (or a tokenizer.json it cannot read): torch, as if none
+        return TorchRunner(model_dir, precision)
     if onnx_copy.unexportable(model_dir):
         return TorchRunner(model_dir, precision)
     onnx_copy.export_in_background(model_dir)
     return TorchRunner(model_dir, "fp32")
 
 
+def _onnx_runner(model_dir: Path, onnx_file: Path, pad_id: int) -> OnnxRunner | None:
+    try:
+        return OnnxRunner(model_dir, onnx_file, pad_id)
+    except Exception as exc:  # noqa: BLE001 - ONNX Runtime and tokenizers raise their own kinds
+        log.warning("cannot run %s with ONNX Runtime (%s): inference runs through torch", shown(str(model_dir)),
+                    shown(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+        return None
+
+
 def _onnx_suits(model_dir: Path, precision: str, expected_texts: int | None) -> bool:
     from llm_tool.training.environment import cpu_supports_bf16, resolve_precision
     from llm_tool.training.onnx_copy import onnx_runtime_available
 
+    if precision == "bf16":  # asked for by name: only torch does it
+        return False
     if gpu_present() or not (model_dir / "tokenizer.json").exists() or not onnx_runtime_available():
         return False
     large = expected_texts is not None and expected_texts > LARGE_JOB

@@ -12,6 +12,8 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from llm_tool.untrusted import shown
+
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "LLM_TOOL_CACHE"
@@ -146,14 +148,14 @@ def cached_copy(model_dir: Path) -> Path | None:
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     except OSError as exc:
         log.warning("no ONNX copy of %s: cannot write the cache %s (%s); set LLM_TOOL_CACHE to a writable folder",
-                    model_dir, folder.parent, exc.strerror or exc)
+                    shown(str(model_dir)), shown(str(folder.parent)), exc.strerror or exc)
         return None
     try:
         export(model_dir, staging / "model.onnx")
     except Exception as exc:  # noqa: BLE001 - any export failure means: run this model through torch
         shutil.rmtree(staging, ignore_errors=True)
         reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
-        log.warning("no ONNX copy of %s (inference runs through torch): %s", model_dir, reason)
+        log.warning("no ONNX copy of %s (inference runs through torch): %s", shown(str(model_dir)), shown(reason))
         failed.write_text(json.dumps({"model_dir": str(model_dir), "reason": reason}))
         return None
     try:
