@@ -212,3 +212,15 @@ def test_a_damaged_copy_falls_back_to_torch(trained, own_cache):
     assert Predictor(trained.model_dir, precision="bf16").open().name == "torch"  # bf16 by name: torch
     result = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "hi", "--backend", "onnx")
     assert result.returncode == 2 and "run by ONNX Runtime: use --backend torch" in result.stderr
+
+
+def test_a_broken_model_file_is_one_line_and_exit_2(trained, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(trained.model_dir, folder)
+    (folder / "config.json").write_text("{not json")
+    result = run_main("infer", "--model-dir", str(folder), "--text", "hi")
+    assert result.returncode == 2 and "config.json" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    (folder / "config.json").write_text("[1, 2]")
+    result = run_main("infer", "--model-dir", str(folder), "--text", "hi")
+    assert result.returncode == 2 and "is not a JSON object" in result.stderr

@@ -132,10 +132,10 @@ def write_predictions(table: Any, predictions: list[Prediction], labels: list[st
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"cannot read {path}: {str(exc).splitlines()[0][:120]}") from None
+    """A model folder's JSON file (it may come from someone else): bounded, parsed, an object."""
+    from llm_tool.untrusted import read_json_file
+
+    data = read_json_file(path, ModelError, what="model file")
     if not isinstance(data, dict):
         raise ModelError(f"{path} is not a JSON object")
     return data

@@ -43,10 +43,19 @@ def copy_folder(model_dir: Path) -> Path:
     return cache_root() / "onnx" / copy_key(model_dir)
 
 
+def _failed_marker(folder: Path) -> Path:
+    """``<key>.failed`` beside the copy's folder: why this model could not be exported (never retried)."""
+    return folder.with_suffix(".failed")
+
+
+def _settled(folder: Path) -> bool:
+    """The copy was made, or found impossible: nothing is left to export."""
+    return folder.exists() or _failed_marker(folder).exists()
+
+
 def has_copy(model_dir: Path) -> bool:
     """Whether ``model_dir`` was already exported (or found not exportable): ``cached_copy`` will not export."""
-    folder = copy_folder(model_dir)
-    return folder.exists() or folder.with_suffix(".failed").exists()
+    return _settled(copy_folder(model_dir))
 
 
 def ready_copy(model_dir: Path) -> Path | None:
@@ -57,7 +66,7 @@ def ready_copy(model_dir: Path) -> Path | None:
 
 def unexportable(model_dir: Path) -> bool:
     """An earlier export of this model failed (the reason is in the cache's ``<key>.failed``)."""
-    return copy_folder(model_dir).with_suffix(".failed").exists()
+    return _failed_marker(copy_folder(model_dir)).exists()
 
 
 def export_in_background(model_dir: Path) -> bool:
@@ -68,7 +77,7 @@ def export_in_background(model_dir: Path) -> bool:
     import sys
 
     folder = copy_folder(model_dir)
-    if folder.exists() or folder.with_suffix(".failed").exists():
+    if _settled(folder):
         return False
     marker = folder.with_suffix(".building")
     try:
@@ -121,14 +130,13 @@ def copy_key(model_dir: Path) -> str:
 @functools.lru_cache(maxsize=8)
 def _key(stamp: tuple[tuple[str, int, int], ...]) -> str:
     """Hashes the files named in ``stamp`` once per process (while their size and time stay the same)."""
+    from llm_tool.data.hashing import file_sha256
+
     digest = hashlib.sha256(RECIPE.encode())
     for name in _LIBRARIES:
         digest.update(f"|{name}={_version(name)}".encode())
     for path, _, _ in stamp:
-        digest.update(f"|{Path(path).name}|".encode())
-        with Path(path).open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 22), b""):
-                digest.update(block)
+        digest.update(f"|{Path(path).name}={file_sha256(Path(path))}".encode())
     return digest.hexdigest()[:32]
 
 
@@ -139,7 +147,7 @@ def cached_copy(model_dir: Path) -> Path | None:
     model_file = folder / "model.onnx"
     if model_file.exists():
         return model_file
-    failed = folder.with_suffix(".failed")
+    failed = _failed_marker(folder)
     if failed.exists():
         return None
     try:
