@@ -224,3 +224,12 @@ def test_a_broken_model_file_is_one_line_and_exit_2(trained, tmp_path):
     (folder / "config.json").write_text("[1, 2]")
     result = run_main("infer", "--model-dir", str(folder), "--text", "hi")
     assert result.returncode == 2 and "is not a JSON object" in result.stderr
+
+    for config in ({"id2label": {"zero": "neg"}}, {"id2label": ["neg", "pos"]}):  # not a transformers config
+        (folder / "config.json").write_text(json.dumps(config))
+        result = run_main("infer", "--model-dir", str(folder), "--text", "hi")
+        assert result.returncode == 2 and "does not describe a classifier" in result.stderr, result.stderr
+    (folder / "config.json").write_text((trained.model_dir / "config.json").read_text())
+    (folder / "label_mapping.json").write_text(json.dumps({"labels": ["a", "b"], "max_length": "long"}))
+    result = run_main("infer", "--model-dir", str(folder), "--text", "hi")
+    assert result.returncode == 2 and "does not describe a classifier" in result.stderr

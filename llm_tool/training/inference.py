@@ -34,19 +34,27 @@ class Predictor:
         config = _read_json(model_dir / "config.json")
         mapping_file = model_dir / "label_mapping.json"
         mapping = _read_json(mapping_file) if mapping_file.exists() else {}
-        id2label = {int(k): str(v) for k, v in (config.get("id2label") or {}).items()}
-        self.labels = mapping.get("labels") or [id2label[i] for i in sorted(id2label)]
+        try:
+            self._read_labels(config, mapping)
+        except (TypeError, ValueError, AttributeError) as exc:  # a folder that is not ours, or edited by hand
+            raise ModelError(f"{model_dir}: its config.json or label_mapping.json does not describe a classifier "
+                             f"({str(exc).splitlines()[0][:100]}): give a folder llm-tool trained") from None
         if not self.labels:
             raise ModelError(f"{model_dir}/config.json names no labels (id2label): is it a trained classifier?")
-        multi_default = config.get("problem_type") == "multi_label_classification"
-        self.multi_label = bool(mapping.get("multi_label", multi_default))
-        self.max_length = int(mapping.get("max_length") or 128)
         self.batch_size = batch_size
-        tuned = mapping.get("thresholds") if self.multi_label else None  # per label, tuned on validation
-        self.thresholds = {str(k): float(v) for k, v in tuned.items()} if isinstance(tuned, dict) else {}
         pad_id = config.get("pad_token_id")
         self._open = (model_dir, backend, precision, pad_id if isinstance(pad_id, int) else 0, on_status)
         self._runner: OnnxRunner | TorchRunner | None = None
+
+    def _read_labels(self, config: dict[str, Any], mapping: dict[str, Any]) -> None:
+        """Labels, multi-label flag, max_length and tuned thresholds (label_mapping.json first, then config.json)."""
+        id2label = {int(k): str(v) for k, v in (config.get("id2label") or {}).items()}
+        self.labels = list(mapping.get("labels") or [id2label[i] for i in sorted(id2label)])
+        multi_default = config.get("problem_type") == "multi_label_classification"
+        self.multi_label = bool(mapping.get("multi_label", multi_default))
+        self.max_length = int(mapping.get("max_length") or 128)
+        tuned = mapping.get("thresholds") if self.multi_label else None  # per label, tuned on validation
+        self.thresholds = {str(k): float(v) for k, v in tuned.items()} if isinstance(tuned, dict) else {}
 
     def open(self, expected_texts: int | None = None) -> OnnxRunner | TorchRunner:
         """Load the model for about ``expected_texts`` texts (unknown: a few at a time); the first ``logits`` call
