@@ -103,6 +103,8 @@ class JobLiveness:
 
 @dataclass(frozen=True)
 class Liveness:
+    """Which of a sweep's processes are there now."""
+
     name: str
     place: Place
     session_alive: bool  # tmux: the sweep's session exists; Slurm: some task is still in the queue
@@ -120,6 +122,8 @@ class WaitOutcome:
 
 @dataclass(frozen=True)
 class KillOutcome:
+    """A stopped sweep: every job as it ended, and their per-status counts."""
+
     name: str
     place: Place
     tmux_session: str
@@ -135,6 +139,8 @@ class KillOutcome:
 
 @dataclass(frozen=True)
 class ResumeOutcome:
+    """The jobs queued again (``from_checkpoint`` of them resume from their last checkpoint)."""
+
     name: str
     place: Place
     jobs: list[SweepJob]  # queued again; empty: nothing to resume
