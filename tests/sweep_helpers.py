@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +12,8 @@ from tests.helpers import read_json, wait_until
 from tests.tmux_helpers import tmux
 
 if TYPE_CHECKING:
+    import pytest
+
     from llm_tool.sweeps.state import SweepState
 
 
@@ -120,3 +124,41 @@ def assert_ranked(board: list[dict[str, Any]], count: int) -> None:
     tied = sum(1 for entry in board if entry["tied"])
     assert [entry["rank"] for entry in board] == [1] * (1 + tied) + list(range(2 + tied, count + 1))
     assert all(entry["tied"] is None or entry["ci_low"] <= entry["ci_high"] for entry in board[1:])
+
+
+# ----- stand-in Slurm commands: a queue kept in a text file (the real cluster is tests/test_slurm.py's) ----------
+SBATCH = r"""#!/bin/bash
+dir="$(dirname "$0")"
+n=$(( $(cat "$dir/next" 2>/dev/null || echo 4241) + 1 )); echo "$n" > "$dir/next"
+array=""
+for a in "$@"; do case "$a" in --array=*) array="${a#--array=}";; esac; done
+if [ -n "$array" ]; then
+  range="${array%%\%*}"
+  for i in $(seq 0 "${range#*-}"); do echo "${n}_$i PENDING" >> "$dir/queue"; done
+else
+  echo "$n PENDING" >> "$dir/queue"
+fi
+echo "$n"
+"""
+SQUEUE = '#!/bin/bash\ncat "$(dirname "$0")/queue" 2>/dev/null\nexit 0\n'
+SCANCEL = r"""#!/bin/bash
+dir="$(dirname "$0")"
+job="${@: -1}"
+echo "$*" >> "$dir/scancel.log"
+grep -v "^$job " "$dir/queue" > "$dir/queue.new"; mv "$dir/queue.new" "$dir/queue"
+"""
+
+
+def stand_in_slurm(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`sbatch` (job ids from 4242; array tasks queued PENDING), `squeue` and `scancel` first on PATH."""
+    folder.mkdir(parents=True)
+    for name, text in (("sbatch", SBATCH), ("squeue", SQUEUE), ("scancel", SCANCEL)):
+        (folder / name).write_text(text, encoding="utf-8")
+        (folder / name).chmod((folder / name).stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return folder
+
+
+def set_queue(folder: Path, **states: str) -> None:
+    """What the stand-in `squeue` answers: job id -> state."""
+    (folder / "queue").write_text("".join(f"{job} {state}\n" for job, state in states.items()), encoding="utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import read_json, session_files, wait_until
-from tests.sweep_helpers import assert_ranked, state_when
+from tests.sweep_helpers import assert_ranked, set_queue, stand_in_slurm, state_when
 from tests.tmux_helpers import needs_tmux
 from tests.wizard_helpers import Keys, pick, replace, run_studio, to_data_file, write_sample
 
@@ -90,6 +90,7 @@ def test_a_single_model_is_refused(data: Path, tiny_model: Path) -> None:
 
 def test_without_tmux_benchmark_is_disabled_and_says_how_to_install(monkeypatch: pytest.MonkeyPatch,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from llm_tool.sweeps import seam
     from llm_tool.wizard import benchmark_mode
     from llm_tool.wizard.draft import Draft
     from llm_tool.wizard.flow import Context
@@ -99,7 +100,47 @@ def test_without_tmux_benchmark_is_disabled_and_says_how_to_install(monkeypatch:
     ctx = Context()
     with feed_wizard(pick(3)):  # benchmark is disabled: its number does not move there
         assert ctx.ask(mode_question("quick", tmux_available=False)) == "quick"
-    monkeypatch.setattr(benchmark_mode, "tmux_available", lambda: False)
+    monkeypatch.setattr(seam, "available_places", lambda: {"tmux": "no tmux", "slurm": "no sbatch"})
     with feed_wizard(Keys.ENTER), pytest.raises(GoBack):  # only Back can be chosen at step 8
         benchmark_mode.step_launch(ctx, Draft(models=["a", "b"], sweep_name="x"))
     assert "tmux is not installed: install it with `sudo apt-get install tmux`" in capsys.readouterr().err
+
+
+def test_benchmark_from_the_wizard_can_go_to_slurm(monkeypatch: pytest.MonkeyPatch, data: Path, tiny_model: Path,
+                                                   tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Step 8 offers Slurm where sbatch is installed: the same sweep, submitted as one job array (stand-in
+    sbatch/squeue here; the real cluster is tests/test_slurm.py's)."""
+    from llm_tool.sweeps import seam
+
+    home = data.parent
+    fake = stand_in_slurm(tmp_path / "fake-slurm", monkeypatch)
+    other = shutil.copytree(tiny_model, tmp_path / "tiny_b")
+    ctx = run_studio(*to_models(), TYPE_OTHERS, replace(f"{tiny_model}, {other}"),
+                     pick(2),  # step 8: on the Slurm cluster
+                     *STUDIO_TO_EXIT)
+    assert ctx.prompter.asked[-3:] == ["run_benchmark", "studio_menu", "main_menu"]
+    out = capsys.readouterr().out
+    (state_file,) = (home / "logs" / "sweeps").glob("*.json")
+    name = state_file.stem
+    assert f"submitted benchmark {name} to Slurm: 2 candidates as job array 4242" in out
+    assert f"llm-tool sweep status {name}" in out and "sweep attach" not in out
+    state = read_json(state_file)
+    assert state["kind"] == "benchmark" and state["backend"] == "slurm"
+    assert [j["slurm_job_id"] for j in state["jobs"]] == ["4242_0", "4242_1"]
+    assert len(session_files(home)) == 3  # two candidates and their parent
+    set_queue(fake, **{"4242_0": "RUNNING", "4242_1": "PENDING"})
+    assert seam.refresh(name).counts == {"running": 1, "queued": 1}
+
+
+def test_without_tmux_slurm_is_the_place_offered(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llm_tool.sweeps import seam
+    from llm_tool.wizard import benchmark_mode
+    from llm_tool.wizard.draft import Draft
+
+    draft = Draft(models=["a", "b"], sweep_name="x")
+    question = benchmark_mode.run_question(draft, {"tmux": "no tmux", "slurm": None})
+    assert [(c.value, c.disabled) for c in question.choices] == [("tmux", "tmux is not installed"), ("slurm", None)]
+    assert question.default == "slurm"
+    question = benchmark_mode.run_question(draft, {"tmux": None, "slurm": "no sbatch"})
+    assert [c.value for c in question.choices] == ["tmux"] and question.default == "tmux"
+    assert set(seam.available_places()) == set(seam.PLACES)

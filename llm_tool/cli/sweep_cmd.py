@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from llm_tool.ui.options import add_budget_options, budget_sets
 
 if TYPE_CHECKING:
+    from llm_tool.sweeps.seam import SweepSnapshot, WaitOutcome
     from llm_tool.sweeps.state import SweepState
 
 MAX_TABLE_JOBS = 24  # larger sweeps print their layout table only with --dry-run
@@ -90,24 +91,6 @@ def register(commands: Any) -> None:
     bench.set_defaults(func=cmd_benchmark)
 
 
-# ----- helpers ---------------------------------------------------------------------------------------
-def _server(required: bool = True) -> Any:
-    from llm_tool.dispatch.tmux_server import TmuxServer, tmux_available
-
-    if not required and not tmux_available():
-        return None
-    return TmuxServer()
-
-
-def _live(state: SweepState, server: Any) -> tuple[dict[str, Any], dict[str, int]]:
-    from llm_tool.sweeps import tmux_ops
-
-    if server is None:
-        return {}, {}
-    name = state.tmux_session
-    return tmux_ops.sweep_panes(server, name), tmux_ops.window_indexes(server, name)
-
-
 # ----- start / benchmark -----------------------------------------------------------------------------
 def _print_plan(plan: Any) -> None:
     from llm_tool.sweeps_ui.tables import layout_table
@@ -122,13 +105,14 @@ def _print_plan(plan: Any) -> None:
 
 
 def _launch(spec: Any, args: argparse.Namespace) -> int:
-    from llm_tool.sweeps.launch import attach_command, plan_sweep, start_sweep
-    from llm_tool.sweeps.state import SweepError, SweepStore
+    from llm_tool.sweeps import seam
+    from llm_tool.sweeps.state import SweepError
     from llm_tool.ui.console import info, success
     from llm_tool.ui.interaction import confirm, is_interactive
+    from llm_tool.ui.slurm_args import slurm_options
 
-    sweeps = SweepStore()
-    plan = plan_sweep(spec, name=args.name, max_parallel=args.max_parallel, sweeps=sweeps)
+    options = slurm_options(args)  # Slurm settings without --backend slurm: refused before anything is planned
+    plan = seam.plan(spec, name=args.name, max_parallel=args.max_parallel)
     if args.dry_run or len(plan.jobs) <= MAX_TABLE_JOBS:
         _print_plan(plan)
     if args.dry_run:
@@ -141,81 +125,48 @@ def _launch(spec: Any, args: argparse.Namespace) -> int:
         if not confirm(f"Sweep {plan.name} already exists. Add these {len(plan.jobs)} jobs to it?"):
             info("nothing started")
             return 1
-    if args.backend == "slurm":
-        return _launch_slurm(spec, plan, args, sweeps)
-    state = start_sweep(spec, plan, server=_server(), sweeps=sweeps)
-    verb = f"added {len(plan.jobs)} jobs to" if plan.appending else "started"
-    success(f"{verb} {spec.kind} {plan.name}: {len(state.jobs)} jobs, at most {state.max_parallel} at once "
-            f"(tmux session {state.tmux_session})")
-    info(f"  attach   {attach_command(state)}   (window 0 is the control view; detach: Ctrl-b d)")
-    info(f"  status   llm-tool sweep status {plan.name}")
+    started = seam.start(spec, args.backend, planned=plan, slurm=options)
+    state = started.state
+    if started.place == "slurm":
+        success(f"submitted {spec.kind} {plan.name} to Slurm: {started.added} jobs as job array "
+                f"{', '.join(started.arrays)}, at most {state.max_parallel} at once")
+        info(f"  status   llm-tool sweep status {plan.name}   (or llm-tool slurm list)")
+    else:
+        verb = f"added {started.added} jobs to" if started.appended else "started"
+        success(f"{verb} {spec.kind} {plan.name}: {len(state.jobs)} jobs, at most {state.max_parallel} at once "
+                f"(tmux session {state.tmux_session})")
+        info(f"  attach   {started.attach}   (window 0 is the control view; detach: Ctrl-b d)")
+        info(f"  status   llm-tool sweep status {plan.name}")
     info(f"  stop     llm-tool sweep kill {plan.name}")
     info(f"  report   llm-tool sweep report {plan.name} -o reports/")
-    if args.wait:
-        return _wait(plan.name, sweeps)
-    return 0
+    return _wait(plan.name) if args.wait else 0
 
 
-def _launch_slurm(spec: Any, plan: Any, args: argparse.Namespace, sweeps: Any) -> int:
-    from llm_tool.sweeps.slurm_ops import describe, start_on_slurm
-    from llm_tool.ui.console import info, success
-    from llm_tool.ui.slurm_args import slurm_options
-
-    state = start_on_slurm(spec, plan, slurm_options(args), sweeps=sweeps)
-    arrays = ", ".join(describe(state)["arrays"])
-    success(f"submitted {spec.kind} {plan.name} to Slurm: {len(plan.jobs)} jobs as job array {arrays}, "
-            f"at most {state.max_parallel} at once")
-    info(f"  status   llm-tool sweep status {plan.name}   (or llm-tool slurm list)")
-    info(f"  stop     llm-tool sweep kill {plan.name}")
-    info(f"  report   llm-tool sweep report {plan.name} -o reports/")
-    if args.wait:
-        return _wait(plan.name, sweeps)
-    return 0
-
-
-def _scheduler_alive(state: SweepState, server: Any) -> bool:
-    from llm_tool.sweeps import tmux_ops
-
-    pane = tmux_ops.sweep_panes(server, state.tmux_session).get(state.scheduler.pane_id or "")
-    return pane is not None and not pane.dead
-
-
-def _wait(name: str, sweeps: Any, poll: float = 2.0) -> int:
+def _wait(name: str) -> int:
     """Follow the sweep until it ends (Ctrl+C stops waiting, not the sweep), then print the leaderboard."""
-    from llm_tool.sweeps.slurm_ops import is_slurm, sync
-    from llm_tool.sweeps.views import counts
+    from llm_tool.sweeps import seam
+    from llm_tool.sweeps.views import tally_text
     from llm_tool.ui.console import info, warning
 
-    on_slurm = is_slurm(sweeps.read(name))
-    server = None if on_slurm else _server()
-    last, missing = None, 0
-    while True:
-        state = sync(name, sweeps=sweeps) if on_slurm else sweeps.read(name)
-        tally = ", ".join(f"{n} {s}" for s, n in sorted(counts(state.jobs).items()))
-        if tally != last:
-            info(f"  {time.strftime('%H:%M:%S')}  {tally}")
-            last = tally
-        if state.state in ("finished", "stopped"):
-            break
-        missing = 0 if on_slurm or _scheduler_alive(state, server) else missing + 1
-        if missing >= 3:  # ~3 polls: not the moment between two ticks or a respawn
-            warning(f"the scheduler of {name} is not running: see `llm-tool sweep status {name}`, "
-                    f"continue with `llm-tool sweep resume {name}`")
-            _print_results(state, sweeps)
-            return 1
-        time.sleep(poll)
-    _print_results(state, sweeps)
-    return 0
+    def show(snapshot: SweepSnapshot) -> None:
+        info(f"  {time.strftime('%H:%M:%S')}  {tally_text(snapshot.counts)}")
+
+    outcome: WaitOutcome = seam.wait(name, on_change=show)
+    if outcome.scheduler_lost:
+        warning(f"the scheduler of {name} is not running: see `llm-tool sweep status {name}`, "
+                f"continue with `llm-tool sweep resume {name}`")
+    _print_results(outcome.snapshot.state)
+    return 1 if outcome.scheduler_lost else 0
 
 
-def _print_results(state: SweepState, sweeps: Any) -> None:
+def _print_results(state: SweepState) -> None:
     from llm_tool.sessions.store import SessionStore
     from llm_tool.sweeps import benchmark
     from llm_tool.sweeps.ranking import ranking, score_text
     from llm_tool.sweeps_ui.tables import leaderboard_table
     from llm_tool.ui.console import console, success
 
-    store = SessionStore(sweeps.home)
+    store = SessionStore()
     configs = ranking(state, store)
     if any(c.mean is not None for c in configs):
         console.print(leaderboard_table(configs, title=f"Leaderboard of {state.name}", width=console.width))
@@ -243,28 +194,22 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 # ----- list / status / kill / report / attach --------------------------------------------------------
 def cmd_list(args: argparse.Namespace) -> int:
     from llm_tool.sessions.store import SessionStore
+    from llm_tool.sweeps import seam
     from llm_tool.sweeps.ranking import best_config, ranking
-    from llm_tool.sweeps.state import SweepStore
-    from llm_tool.sweeps.views import counts
     from llm_tool.sweeps_ui.tables import sweeps_table
     from llm_tool.ui.console import console, info
 
-    sweeps = SweepStore()
-    server = _server(required=False)
-    alive = set(server.session_names()) if server is not None else set()
-    store = SessionStore(sweeps.home)
+    store = SessionStore()
     items: list[dict[str, Any]] = []
-    from llm_tool.sweeps.slurm_ops import is_slurm, sync
-
-    for name, state, error in sweeps.all():
-        if state is None:
-            items.append({"name": name, "error": error})
+    for entry in seam.overview():
+        if entry.snapshot is None:
+            items.append({"name": entry.name, "error": entry.error})
             continue
-        state = sync(name, sweeps=sweeps) if is_slurm(state) else state
+        state = entry.snapshot.state
         top = best_config(ranking(state, store, with_stats=False))
-        items.append({"name": name, "kind": state.kind, "state": state.state,
-                      "jobs": len(state.jobs), "counts": counts(state.jobs),
-                      "tmux_session": state.tmux_session, "tmux_alive": state.tmux_session in alive,
+        items.append({"name": entry.name, "kind": state.kind, "state": state.state, "place": entry.snapshot.place,
+                      "jobs": len(state.jobs), "counts": entry.snapshot.counts,
+                      "tmux_session": state.tmux_session, "tmux_alive": entry.snapshot.tmux_alive,
                       "created_at": state.created_at,
                       "best": {"title": top.title, "model": top.model, "score": top.mean, "sd": top.sd,
                                "n_seeds": len(top.scores), "session_id": top.best_session_id} if top else None})
@@ -280,96 +225,64 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from llm_tool.sessions.store import SessionStore
-    from llm_tool.sweeps.launch import attach_command
-    from llm_tool.sweeps.leaderboard import leaderboard
-    from llm_tool.sweeps.ranking import group_configs, rank_configs
-    from llm_tool.sweeps.slurm_ops import is_slurm, sync
-    from llm_tool.sweeps.state import SweepStore
-    from llm_tool.sweeps.views import job_views, summary
+    from llm_tool.sweeps import seam
+    from llm_tool.sweeps.views import tally_text
 
-    sweeps = SweepStore()
-    state = sync(args.name, sweeps=sweeps)
-    server = None if is_slurm(state) else _server(required=False)
-    panes, indexes = _live(state, server)
-    store = SessionStore(sweeps.home)
-    rows = job_views(state, store, panes, indexes)
-    scheduler = panes.get(state.scheduler.pane_id or "")
-    info_ = summary(state, rows, tmux_alive=bool(server and server.has_session(state.tmux_session)),
-                    scheduler_alive=scheduler is not None and not scheduler.dead)
+    now = seam.refresh(args.name)
+    state = now.state
     if args.json:
-        runs = leaderboard(state, store)
+        from llm_tool.sessions.store import SessionStore
+        from llm_tool.sweeps.leaderboard import leaderboard
+        from llm_tool.sweeps.ranking import group_configs, rank_configs
+
+        runs = leaderboard(state, SessionStore())
         board = [c.to_dict() for c in rank_configs(group_configs(state, runs))]
-        print(json.dumps({"sweep": info_, "jobs": rows, "leaderboard": board, "runs": [r.to_dict() for r in runs]},
-                         indent=2, default=str))
+        print(json.dumps({"sweep": now.summary(), "jobs": now.rows, "leaderboard": board,
+                          "runs": [r.to_dict() for r in runs]}, indent=2, default=str))
         return 0
     from llm_tool.sweeps_ui.tables import jobs_table
     from llm_tool.ui.console import console, info
 
-    console.print(jobs_table(args.name, rows))
-    tally = ", ".join(f"{n} {s}" for s, n in sorted(info_["counts"].items()))
-    sched = "Slurm job array" if is_slurm(state) else "running" if info_["scheduler_alive"] else "not running"
-    info(f"{state.kind} {args.name} [{state.state}]: {tally}; scheduler {sched}; "
+    console.print(jobs_table(args.name, now.rows))
+    sched = "Slurm job array" if now.place == "slurm" else "running" if now.scheduler_alive else "not running"
+    info(f"{state.kind} {args.name} [{state.state}]: {tally_text(now.counts)}; scheduler {sched}; "
          f"at most {state.max_parallel} at once")
-    if info_["tmux_alive"]:
-        info(f"  attach   {attach_command(state)}")
-    _print_results(state, sweeps)
+    if now.attach:
+        info(f"  attach   {now.attach}")
+    _print_results(state)
     return 0
 
 
 def cmd_kill(args: argparse.Namespace) -> int:
-    from llm_tool.sweeps.launch import kill_sweep
-    from llm_tool.sweeps.slurm_ops import is_slurm, kill_on_slurm
-    from llm_tool.sweeps.state import SweepStore
+    from llm_tool.sweeps import seam
+    from llm_tool.sweeps.views import tally_text
     from llm_tool.ui.console import info, success
 
-    sweeps = SweepStore()
-    if is_slurm(sweeps.read(args.name)):  # a clear error for an unknown name, before tmux is needed
-        info(f"stopping sweep {args.name} on Slurm (running jobs save a checkpoint first)...")
-        stopped = kill_on_slurm(args.name, grace=args.grace, sweeps=sweeps)
-        success(f"stopped sweep {args.name}: " + ", ".join(f"{n} {s}" for s, n in sorted(_tally(stopped).items())))
+    where = " on Slurm" if seam.place_of(args.name) == "slurm" else ""  # an unknown name: one line, exit 2
+    info(f"stopping sweep {args.name}{where} (running jobs save a checkpoint first)...")
+    done = seam.kill(args.name, grace=args.grace)
+    if done.place == "slurm":
+        success(f"stopped sweep {args.name}: {tally_text(done.counts)}")
         return 0
-    info(f"stopping sweep {args.name} (running jobs save a checkpoint first)...")
-    result = kill_sweep(args.name, grace=args.grace, sweeps=sweeps, server=_server())
-    tally: dict[str, int] = {}
-    for job in result.jobs:
-        tally[job.status] = tally.get(job.status, 0) + 1
-    where = f"removed tmux session {result.tmux_session}" if result.removed else "its tmux session was gone"
-    success(f"stopped sweep {args.name}: {where}; " + ", ".join(f"{n} {s}" for s, n in sorted(tally.items())))
-    for job in result.jobs:
-        if job.status == "interrupted":
-            info(f"  {job.title}: continue with `llm-tool sessions resume {job.session_id} --tmux`")
+    gone = f"removed tmux session {done.tmux_session}" if done.removed else "its tmux session was gone"
+    success(f"stopped sweep {args.name}: {gone}; {tally_text(done.counts)}")
+    for job in done.interrupted:
+        info(f"  {job.title}: continue with `llm-tool sessions resume {job.session_id} --tmux`")
     return 0
-
-
-def _tally(state: Any) -> dict[str, int]:
-    tally: dict[str, int] = {}
-    for job in state.jobs:
-        tally[job.status] = tally.get(job.status, 0) + 1
-    return tally
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from llm_tool.sweeps.launch import attach_command, requeue
-    from llm_tool.sweeps.slurm_ops import is_slurm, resume_on_slurm
-    from llm_tool.sweeps.state import SweepStore
+    from llm_tool.sweeps import seam
     from llm_tool.ui.console import info, success
 
-    sweeps = SweepStore()
-    if is_slurm(sweeps.read(args.name)):
-        again = resume_on_slurm(args.name, max_parallel=args.max_parallel, sweeps=sweeps)
-    else:
-        again = requeue(args.name, max_parallel=args.max_parallel, sweeps=sweeps, server=_server())
-    if not again:
+    done = seam.resume(args.name, max_parallel=args.max_parallel)
+    if not done.jobs:
         info(f"sweep {args.name} has no interrupted or cancelled jobs: nothing to resume")
         return 0
-    resumed = sum(1 for j in again if j.resume)
-    success(f"queued {len(again)} jobs of {args.name} again ({resumed} from their last checkpoint)")
-    if not is_slurm(sweeps.read(args.name)):
-        info(f"  attach   {attach_command(sweeps.read(args.name))}")
-    if args.wait:
-        return _wait(args.name, sweeps)
-    return 0
+    success(f"queued {len(done.jobs)} jobs of {args.name} again ({done.from_checkpoint} from their last checkpoint)")
+    if done.attach:
+        info(f"  attach   {done.attach}")
+    return _wait(args.name) if args.wait else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -380,9 +293,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from llm_tool.sweeps.state import SweepStore
     from llm_tool.ui.console import success, warning
 
-    sweeps = SweepStore()
-    state = sweeps.read(args.name)
-    store = SessionStore(sweeps.home)
+    state = SweepStore().read(args.name)
+    store = SessionStore()
     configs = ranking(state, store)
     files = write_report(state, configs, args.output.expanduser())
     benchmark.finalize(state, store, configs)
@@ -393,14 +305,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
-    from llm_tool.errors import TmuxError
-    from llm_tool.sweeps.state import SweepStore
+    from llm_tool.sweeps import seam
     from llm_tool.ui.attach import attach_here
 
-    state = SweepStore().read(args.name)
-    server = _server()
-    name = state.tmux_session
-    if not server.has_session(name):
-        raise TmuxError(f"sweep {args.name} has no tmux session now (state {state.state}): "
-                        f"see `llm-tool sweep status {args.name}`")
-    return attach_here(server, name)
+    target = seam.attach_target(args.name)
+    return attach_here(target.server, target.session)

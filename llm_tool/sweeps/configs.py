@@ -44,10 +44,10 @@ class ConfigRow:
     @property
     def status(self) -> str:
         """`completed`, or a tally such as `1 completed, 1 running` when the seeds differ."""
-        counts: dict[str, int] = {}
-        for status in self.statuses:
-            counts[status] = counts.get(status, 0) + 1
-        return next(iter(counts)) if len(counts) == 1 else ", ".join(f"{n} {s}" for s, n in counts.items())
+        from llm_tool.sweeps.views import counts, tally_text
+
+        tally = counts(self.statuses)
+        return next(iter(tally)) if len(tally) == 1 else tally_text(tally, ordered=False)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -8,6 +8,7 @@ from pathlib import Path
 from llm_tool.sessions.lifecycle import now_iso
 from llm_tool.sweeps.ranking import ConfigRow, best_config, score_text, table_cells
 from llm_tool.sweeps.state import SweepState
+from llm_tool.sweeps.views import counts, tally_text
 
 
 def _md_escape(text: str) -> str:
@@ -34,14 +35,11 @@ METHOD = ("Each configuration's macro-F1 is the mean ± sample sd over its seeds
 def markdown(state: SweepState, configs: list[ConfigRow], chart_name: str | None) -> str:
     name = state.name or "?"
     kind = "Benchmark" if state.kind == "benchmark" else "Sweep"
-    counts: dict[str, int] = {}
-    for job in state.jobs:
-        counts[job.status] = counts.get(job.status, 0) + 1
     top = best_config(configs)
     parts = [f"# {kind} `{name}`", "",
              f"- created {state.created_at or '-'}, report written {now_iso()}",
              f"- {len(state.jobs)} jobs in {len(configs)} configurations: "
-             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
+             + tally_text(counts(state.jobs)),
              f"- ranked by {'test' if not top or top.split == 'test' else 'validation'} macro-F1"]
     if top is not None:
         tied = [c.title for c in configs if c.tied]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -59,14 +59,18 @@ def live_status(job: SweepJob, session_status: str | None, pane: PaneInfo | None
     return "running" if session_status == "running" else "starting"
 
 
-def job_view(store: SessionStore, job: SweepJob, panes: Mapping[str, PaneInfo],
+def job_view(store: SessionStore, job: SweepJob, panes: Mapping[str, PaneInfo] | None,
              window_indexes: Mapping[str, int] | None = None) -> dict[str, Any]:
-    """One job as plain data (the rows of `sweep status --json` and of the control window)."""
-    pane = panes.get(job.pane_id or "")
+    """One job as plain data (the rows of `sweep status --json` and of the control window).
+
+    ``panes`` None: the job has no pane to look at (a Slurm task, already synced with the queue): its recorded
+    status is its live one."""
+    pane = (panes or {}).get(job.pane_id or "")
     if pane is not None and pane.session_file != job.session_file:
         pane = None  # a recycled pane id: not this job's pane
     session_status, meta = session_outcome(store, job.session_file)
-    status = live_status(job, session_status, pane) if job.status not in FINAL_JOB_STATUSES else job.status
+    live = panes is not None and job.status not in FINAL_JOB_STATUSES
+    status = live_status(job, session_status, pane) if live else job.status
     if status in ("interrupted", "failed") and session_status in ("running", "completed"):
         status = session_status  # resumed outside the sweep (`sessions resume`)
     row: dict[str, Any] = {
@@ -88,7 +92,7 @@ def job_view(store: SessionStore, job: SweepJob, panes: Mapping[str, PaneInfo],
     return row
 
 
-def job_views(state: SweepState, store: SessionStore, panes: Mapping[str, PaneInfo],
+def job_views(state: SweepState, store: SessionStore, panes: Mapping[str, PaneInfo] | None,
               window_indexes: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
     jobs = sorted(state.jobs, key=lambda j: j.number)
     return [job_view(store, job, panes, window_indexes) for job in jobs]
@@ -101,20 +105,18 @@ def progress_text(row: Mapping[str, Any]) -> str:
     return "-"
 
 
-def counts(rows: Sequence[Mapping[str, Any] | SweepJob]) -> dict[str, int]:
-    """How many jobs (or view rows) have each status."""
+def counts(rows: Iterable[Mapping[str, Any] | SweepJob | str]) -> dict[str, int]:
+    """How many jobs (view rows, or plain statuses) have each status, in the order first seen.
+
+    The one place job states are counted: `sweep status/list/kill`, waiting, the control view, reports."""
     out: dict[str, int] = {}
     for row in rows:
-        status = row.status if isinstance(row, SweepJob) else row["status"]
+        status = row if isinstance(row, str) else row.status if isinstance(row, SweepJob) else row["status"]
         out[status] = out.get(status, 0) + 1
     return out
 
 
-def summary(state: SweepState, rows: Sequence[Mapping[str, Any]], *, tmux_alive: bool,
-            scheduler_alive: bool) -> dict[str, Any]:
-    return {"name": state.name, "kind": state.kind, "state": state.state,
-            "tmux_session": state.tmux_session, "socket": state.socket, "tmux_alive": tmux_alive,
-            "scheduler_alive": scheduler_alive, "max_parallel": state.max_parallel,
-            "gpus": state.gpus, "jobs": len(rows), "counts": counts(list(rows)),
-            "created_at": state.created_at, "updated_at": state.updated_at,
-            "parent_session": state.parent_session.session_id if state.parent_session else None}
+def tally_text(tally: Mapping[str, int], *, ordered: bool = True) -> str:
+    """`2 completed, 1 running` (statuses in name order unless ``ordered`` is False)."""
+    items = sorted(tally.items()) if ordered else list(tally.items())
+    return ", ".join(f"{n} {s}" for s, n in items)

@@ -19,7 +19,7 @@ from llm_tool.errors import LlmToolError
 from llm_tool.sessions.store import SessionStore
 from llm_tool.sweeps import launch, tmux_ops
 from llm_tool.sweeps.state import SweepState, SweepStore
-from llm_tool.sweeps.views import counts, job_views, progress_text
+from llm_tool.sweeps.views import counts, job_views, progress_text, tally_text
 from llm_tool.sweeps_ui.keys import HELP, Action, ListState, handle_key
 from llm_tool.ui.interaction import has_terminal
 
@@ -49,7 +49,7 @@ def render_lines(name: str, state: SweepState | None, list_state: ListState) -> 
     """The whole screen as text lines (the selected job marked with `>`)."""
     if state is None:
         return [f"sweep {name}: {list_state.message or 'loading...'}"]
-    tally = ", ".join(f"{n} {s}" for s, n in sorted(counts(list(list_state.rows)).items())) or "no jobs"
+    tally = tally_text(counts(list_state.rows)) or "no jobs"
     lines = [f"sweep {name} [{state.state}]  {len(list_state.rows)} jobs: {tally}  "
              f"(at most {state.max_parallel} at once)", "",
              "  " + format_line([c for c, _ in COLUMNS])]

@@ -1,7 +1,7 @@
-"""Benchmark mode of a new session: several models, one summary, started in tmux as a sweep.
+"""Benchmark mode of a new session: several models, one summary, started as a sweep in tmux or on Slurm.
 
-It builds the same sweep `llm-tool benchmark CONFIG --models A B` builds, through the same core functions
-(``benchmark_from_config``, ``plan_sweep``, ``start_sweep``): the wizard only asks and shows."""
+It builds the same sweep `llm-tool benchmark CONFIG --models A B` builds and starts it through the same sweep seam
+(``benchmark_from_config``, ``seam.plan``, ``seam.start``): the wizard only asks where and shows."""
 
 from __future__ import annotations
 
@@ -10,22 +10,24 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from llm_tool.errors import InteractiveSessionError, LlmToolError
+from llm_tool.sweeps import seam
 from llm_tool.ui.console import console, error, info, success
 from llm_tool.wizard import views
 from llm_tool.wizard.draft import Draft
 from llm_tool.wizard.flow import SKIPPED, Context
-from llm_tool.wizard.launch import tmux_available
 from llm_tool.wizard.questions import (
     TMUX_INSTALL,
     TYPE_MODEL,
+    Choice,
     GoBack,
+    Question,
     benchmark_run_question,
     model_names_question,
     models_question,
 )
 
 if TYPE_CHECKING:
-    from llm_tool.sweeps.state import SweepState
+    from llm_tool.sweeps.seam import Place, StartOutcome
 
 SOURCE = "Training Studio benchmark"  # how the sweep state and error messages name where the jobs came from
 
@@ -75,13 +77,12 @@ def new_sweep_name(ctx: Context, d: Draft) -> str:
 def step_review(ctx: Context, d: Draft) -> object:
     from llm_tool.config import parse_config
     from llm_tool.doctor.models import usable_offline
-    from llm_tool.sweeps.launch import plan_sweep
     from llm_tool.sweeps.state import SweepStore
     from llm_tool.training.plan import make_plan
 
     spec = sweep_spec(ctx, d)  # every candidate's config validated, the data file checked
     d.sweep_name = new_sweep_name(ctx, d)
-    plan = plan_sweep(spec, name=d.sweep_name, sweeps=SweepStore(ctx.store.home))
+    plan = seam.plan(spec, name=d.sweep_name, sweeps=SweepStore(ctx.store.home))
     candidates = []
     with console.status("Checking the data and each model, estimating durations and memory…"):
         for job in spec.jobs:
@@ -97,44 +98,61 @@ def step_review(ctx: Context, d: Draft) -> object:
     return SKIPPED  # nothing asked: Back from step 8 returns to the models
 
 
-# ----- step 8: start it in tmux -------------------------------------------------------------------
-def start_benchmark(ctx: Context, d: Draft) -> SweepState:
-    """`llm-tool benchmark`'s path: spec, plan (a fresh sweep), sessions, tmux session and scheduler."""
-    from llm_tool.dispatch.tmux_server import TmuxServer
-    from llm_tool.sweeps.launch import plan_sweep, start_sweep
+# ----- step 8: start it in tmux or on Slurm -----------------------------------------------------------
+def run_question(d: Draft, places: dict[Place, str | None]) -> Question:
+    """Where to run the benchmark: tmux, and Slurm (last, so tmux keeps its number) where sbatch is installed."""
+    question = benchmark_run_question(d.sweep_name or "?", len(d.models), tmux_available=places["tmux"] is None)
+    if places["slurm"] is not None:
+        return question
+    slurm = Choice(f"Submit it to the Slurm cluster: one job array, one training per model ({len(d.models)})",
+                   "slurm", "queued with sbatch, at most --max-parallel at once; each job checkpoints and requeues "
+                   "itself (sbatch settings: the config's slurm_config section)")
+    return dataclasses.replace(question, choices=(*question.choices, slurm),
+                               default=question.default if places["tmux"] is None else "slurm")
+
+
+def start_benchmark(ctx: Context, d: Draft, place: Place = "tmux") -> StartOutcome:
+    """`llm-tool benchmark`'s path: spec, plan (a fresh sweep), sessions, then the seam starts it at ``place``."""
     from llm_tool.sweeps.state import SweepStore
 
     sweeps = SweepStore(ctx.store.home)
     spec = sweep_spec(ctx, d)
     if not d.sweep_name or sweeps.exists(d.sweep_name):
         d.sweep_name = new_sweep_name(ctx, d)
-    plan = plan_sweep(spec, name=d.sweep_name, sweeps=sweeps)
-    return start_sweep(spec, plan, server=TmuxServer(), sweeps=sweeps, store=ctx.store)
+    return seam.start(spec, place, name=d.sweep_name, sweeps=sweeps, store=ctx.store)
 
 
 def step_launch(ctx: Context, d: Draft) -> None:
-
-    from llm_tool.sweeps.launch import attach_command
-
     while True:
-        available = tmux_available()
-        if not available:
+        places = seam.available_places()
+        if places["tmux"] is not None and places["slurm"] is not None:
             error(f"a benchmark runs its candidates as a sweep in tmux, and tmux is not installed: {TMUX_INSTALL}")
-        ctx.ask(benchmark_run_question(d.sweep_name or "?", len(d.models), tmux_available=available))
+        elif places["tmux"] is not None:
+            info(f"tmux is not installed ({TMUX_INSTALL}): the benchmark can run on the Slurm cluster")
+        place: Place = ctx.ask(run_question(d, places))
         try:
-            state = start_benchmark(ctx, d)
+            started = start_benchmark(ctx, d, place)
         except InteractiveSessionError:
             raise
         except LlmToolError as exc:
             error(str(exc))
             continue
-        name = state.name
+        _show_started(started)
+        return
+
+
+def _show_started(started: StartOutcome) -> None:
+    state, name = started.state, started.name
+    if started.place == "slurm":
+        success(f"submitted benchmark {name} to Slurm: {len(state.jobs)} candidates as job array "
+                f"{', '.join(started.arrays)}, at most {state.max_parallel} at once; it keeps running if you close "
+                "this terminal")
+    else:
         success(f"started benchmark {name}: {len(state.jobs)} candidates, at most {state.max_parallel} at "
                 f"once, in tmux session {state.tmux_session}; it keeps running if you close this terminal")
         info(f"  watch it     llm-tool sweep attach {name}   (window 0 lists the candidates; detach: Ctrl-b d)")
-        info(f"  leaderboard  llm-tool sweep status {name}   (ranked by test macro-F1; the best is recorded on "
-             f"benchmark session {state.parent_session.session_id if state.parent_session else '-'})")
-        info(f"  stop it      llm-tool sweep kill {name}   (jobs keep a checkpoint: `llm-tool sweep resume {name}`)")
-        info(f"  or directly  {attach_command(state)}")
-        return
-
+    info(f"  leaderboard  llm-tool sweep status {name}   (ranked by test macro-F1; the best is recorded on "
+         f"benchmark session {state.parent_session.session_id if state.parent_session else '-'})")
+    info(f"  stop it      llm-tool sweep kill {name}   (jobs keep a checkpoint: `llm-tool sweep resume {name}`)")
+    if started.attach:
+        info(f"  or directly  {started.attach}")
