@@ -26,8 +26,8 @@ def register(commands: Any) -> None:
 def run_evaluate(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
-    from llm_tool.results.evaluate import evaluate_file, resolve_model, save_evaluation, session_columns
     from llm_tool.sessions import SessionStore
+    from llm_tool.training.evaluate import evaluate_file, resolve_model, save_evaluation, session_columns
     from llm_tool.ui.console import info, success
     from llm_tool.ui.results_view import loading, show_evaluation
 

@@ -21,9 +21,9 @@ def register(commands: Any) -> None:
 def run_report(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
-    from llm_tool.results.evaluate import resolve_model
     from llm_tool.results.report import build_model_report
     from llm_tool.sessions import SessionStore
+    from llm_tool.training.evaluate import resolve_model
     from llm_tool.ui.console import info, success
     from llm_tool.ui.results_view import loading
 

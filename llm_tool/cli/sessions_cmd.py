@@ -98,7 +98,7 @@ def _store() -> Any:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from llm_tool.sessions.views import list_rows
+    from llm_tool.sessions.summaries import list_rows
 
     store = _store()
     limit = None if args.all else args.limit
@@ -254,7 +254,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from llm_tool.sessions.views import compare_rows
+    from llm_tool.sessions.summaries import compare_rows
 
     store = _store()
     metas = [store.read(store.resolve(ref)) for ref in args.ids]

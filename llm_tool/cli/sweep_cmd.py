@@ -122,7 +122,7 @@ def _print_plan(plan: Any) -> None:
 
 
 def _launch(spec: Any, args: argparse.Namespace) -> int:
-    from llm_tool.sweeps.launch import attach_command, plan_sweep, start_sweep
+    from llm_tool.sweeps.start_stop import attach_command, plan_sweep, start_sweep
     from llm_tool.sweeps.state import SweepError, SweepStore
     from llm_tool.ui.console import info, success
     from llm_tool.ui.interaction import confirm, is_interactive
@@ -183,7 +183,7 @@ def _scheduler_alive(state: SweepState, server: Any) -> bool:
 def _wait(name: str, sweeps: Any, poll: float = 2.0) -> int:
     """Follow the sweep until it ends (Ctrl+C stops waiting, not the sweep), then print the leaderboard."""
     from llm_tool.sweeps.slurm_ops import is_slurm, sync
-    from llm_tool.sweeps.views import counts
+    from llm_tool.sweeps.summaries import counts
     from llm_tool.ui.console import info, warning
 
     on_slurm = is_slurm(sweeps.read(name))
@@ -245,7 +245,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from llm_tool.sessions.store import SessionStore
     from llm_tool.sweeps.ranking import best_config, ranking
     from llm_tool.sweeps.state import SweepStore
-    from llm_tool.sweeps.views import counts
+    from llm_tool.sweeps.summaries import counts
     from llm_tool.sweeps_ui.tables import sweeps_table
     from llm_tool.ui.console import console, info
 
@@ -281,12 +281,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from llm_tool.sessions.store import SessionStore
-    from llm_tool.sweeps.launch import attach_command
     from llm_tool.sweeps.leaderboard import leaderboard
     from llm_tool.sweeps.ranking import group_configs, rank_configs
     from llm_tool.sweeps.slurm_ops import is_slurm, sync
+    from llm_tool.sweeps.start_stop import attach_command
     from llm_tool.sweeps.state import SweepStore
-    from llm_tool.sweeps.views import job_views, summary
+    from llm_tool.sweeps.summaries import job_views, summary
 
     sweeps = SweepStore()
     state = sync(args.name, sweeps=sweeps)
@@ -318,8 +318,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_kill(args: argparse.Namespace) -> int:
-    from llm_tool.sweeps.launch import kill_sweep
     from llm_tool.sweeps.slurm_ops import is_slurm, kill_on_slurm
+    from llm_tool.sweeps.start_stop import kill_sweep
     from llm_tool.sweeps.state import SweepStore
     from llm_tool.ui.console import info, success
 
@@ -350,8 +350,8 @@ def _tally(state: Any) -> dict[str, int]:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from llm_tool.sweeps.launch import attach_command, requeue
     from llm_tool.sweeps.slurm_ops import is_slurm, resume_on_slurm
+    from llm_tool.sweeps.start_stop import attach_command, requeue
     from llm_tool.sweeps.state import SweepStore
     from llm_tool.ui.console import info, success
 

@@ -117,7 +117,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def _dry_run(args: argparse.Namespace, raw: dict[str, Any], store: Any, config_path: Path) -> int:
-    from llm_tool.dispatch.launcher import plan_launch
+    from llm_tool.dispatch.tmux_launch import plan_launch
     from llm_tool.dispatch.tmux_server import INSTALL_HINT, tmux_available
     from llm_tool.ui.console import warning
     from llm_tool.ui.launch_view import show_plan, show_tmux_plan

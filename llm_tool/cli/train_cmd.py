@@ -82,8 +82,8 @@ def run_infer(args: argparse.Namespace) -> int:
         raise UserError("give --text TEXT (repeatable) or --input FILE --output FILE")
     if args.input and not args.output:
         raise UserError("--input needs --output FILE (.csv, .tsv or .jsonl)")
-    from llm_tool.results.evaluate import resolve_model
     from llm_tool.sessions import SessionStore
+    from llm_tool.training.evaluate import resolve_model
     from llm_tool.ui.results_view import loading
 
     if (args.ref is None) == (args.model_dir is None):

@@ -24,8 +24,8 @@ class TextAnalysis:
 
 def analyse_texts(texts: list[str], tokenizer: Any, requested_max_length: int | None) -> TextAnalysis:
     """Tokenize once to measure; max_length is the requested one, else the data's p95 capped by the model."""
+    from llm_tool.catalog.resolve import model_max_length
     from llm_tool.training.features import default_max_length, token_lengths
-    from llm_tool.training.models import model_max_length
 
     lengths = token_lengths(tokenizer, texts)
     limit = model_max_length(tokenizer)

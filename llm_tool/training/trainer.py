@@ -15,12 +15,12 @@ def build_trainer(run: RunView, data: PreparedData, tokenizer: Any, model: Any, 
     import numpy as np
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback
 
+    from llm_tool.results.metrics import summary_metrics
     from llm_tool.training.analysis import steps_per_epoch
     from llm_tool.training.arguments import class_weight_vector, training_arguments, weighted_loss
     from llm_tool.training.callbacks import SessionCallback
     from llm_tool.training.environment import precision_flags
     from llm_tool.training.features import tokenize_split
-    from llm_tool.training.metrics import summary_metrics
     from llm_tool.training.sampler import SessionTrainer
 
     cfg = run.config.model

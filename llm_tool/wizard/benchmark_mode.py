@@ -14,7 +14,6 @@ from llm_tool.ui.console import console, error, info, success
 from llm_tool.wizard import views
 from llm_tool.wizard.draft import Draft
 from llm_tool.wizard.flow import SKIPPED, Context
-from llm_tool.wizard.launch import tmux_available
 from llm_tool.wizard.questions import (
     TMUX_INSTALL,
     TYPE_MODEL,
@@ -23,6 +22,7 @@ from llm_tool.wizard.questions import (
     model_names_question,
     models_question,
 )
+from llm_tool.wizard.run_where import tmux_available
 
 if TYPE_CHECKING:
     from llm_tool.sweeps.state import SweepState
@@ -73,9 +73,9 @@ def new_sweep_name(ctx: Context, d: Draft) -> str:
 
 
 def step_review(ctx: Context, d: Draft) -> object:
+    from llm_tool.catalog.offline import usable_offline
     from llm_tool.config import parse_config
-    from llm_tool.doctor.models import usable_offline
-    from llm_tool.sweeps.launch import plan_sweep
+    from llm_tool.sweeps.start_stop import plan_sweep
     from llm_tool.sweeps.state import SweepStore
     from llm_tool.training.plan import make_plan
 
@@ -101,7 +101,7 @@ def step_review(ctx: Context, d: Draft) -> object:
 def start_benchmark(ctx: Context, d: Draft) -> SweepState:
     """`llm-tool benchmark`'s path: spec, plan (a fresh sweep), sessions, tmux session and scheduler."""
     from llm_tool.dispatch.tmux_server import TmuxServer
-    from llm_tool.sweeps.launch import plan_sweep, start_sweep
+    from llm_tool.sweeps.start_stop import plan_sweep, start_sweep
     from llm_tool.sweeps.state import SweepStore
 
     sweeps = SweepStore(ctx.store.home)
@@ -114,7 +114,7 @@ def start_benchmark(ctx: Context, d: Draft) -> SweepState:
 
 def step_launch(ctx: Context, d: Draft) -> None:
 
-    from llm_tool.sweeps.launch import attach_command
+    from llm_tool.sweeps.start_stop import attach_command
 
     while True:
         available = tmux_available()
