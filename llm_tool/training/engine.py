@@ -7,7 +7,7 @@ import os
 import socket
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from llm_tool.sessions.schema import ExecutionStatus, SessionMetadata
 from llm_tool.sessions.store import SessionStore
 from llm_tool.training import ranks, run_end
 from llm_tool.training.budget import BUDGET_REASON
+from llm_tool.training.environment import Device, RunDevice
 from llm_tool.training.events import EventHandler, TrainingEvent, ignore
 from llm_tool.training.history import TIMING_KEYS, epoch_history
 from llm_tool.training.settings_step import prepare_settings
@@ -169,13 +170,13 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
     run.stage("loading model")
     id2label = dict(enumerate(data.label_names))
     model = load_model(run.config.model.selected_model, num_labels=len(data.label_names), id2label=id2label,
-                       multi_label=data.multi_label, attention=device["attention"])
+                       multi_label=data.multi_label, attention=device.attention)
     attention = getattr(model.config, "_attn_implementation", None)
     run.update(lambda m: setattr(m.environment, "attention", attention))
     if max_length > model_max_length(tokenizer, model.config):
         max_length = model_max_length(tokenizer, model.config)
         run.update(lambda m: m.model_config.update({"max_length_used": max_length}))
-    budget = prepare_settings(run, data, model, max_length, bool(device["cuda"]), resume, started)
+    budget = prepare_settings(run, data, model, max_length, device.cuda, resume, started)
     trainer = build_trainer(run, data, tokenizer, model, max_length, device, stop)
     trainer.add_callback(budget)
     run.stage("training")
@@ -203,28 +204,28 @@ def _mark_running(run: Run, resume: bool) -> None:
     run.update(apply)
 
 
-def _numerics(run: Run, device: dict[str, Any], resume: bool) -> dict[str, Any]:
+def _numerics(run: Run, device: Device, resume: bool) -> RunDevice:
     """The device plus the precision and attention kernels of this run: a resume keeps the recorded ones (exact)."""
-    from llm_tool.training.environment import attention_kernels, resolve_precision
+    from llm_tool.training.environment import attention_kernels, resolve_precision, with_numerics
 
     env, cfg = run.meta.environment, run.config.model
     if resume and env.precision:
-        return {**device, "precision": env.precision, "attention": env.attention}
+        return with_numerics(device, env.precision, env.attention)
     if resume:  # started before precision was recorded: a CPU ran fp32 then, with the library's attention
-        device = {**device, "bf16": device["bf16"] and device["cuda"]}
+        device = replace(device, bf16=device.bf16 and device.cuda)
     precision = resolve_precision(cfg.precision, device)
-    return {**device, "precision": precision, "attention": attention_kernels(cfg.attention, precision, device)}
+    return with_numerics(device, precision, attention_kernels(cfg.attention, precision, device))
 
 
-def _record_environment(meta: SessionMetadata, device: dict[str, Any], versions: dict[str, Any]) -> None:
+def _record_environment(meta: SessionMetadata, device: RunDevice, versions: dict[str, str]) -> None:
     import torch
 
     env = meta.environment
     env.python, env.torch, env.transformers = versions["python"], versions["torch"], versions["transformers"]
-    env.datasets, env.platform, env.device = versions["datasets"], versions["platform"], device["device"]
+    env.datasets, env.platform, env.device = versions["datasets"], versions["platform"], device.name
     env.num_threads = torch.get_num_threads()
     env.world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    env.precision = device["precision"]
+    env.precision = device.precision
 
 
 def _analyse(run: Run, data: PreparedData, tokenizer: Any, resume: bool) -> int:

@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from llm_tool.data.prepare import PreparedData
+    from llm_tool.training.environment import RunDevice
     from llm_tool.training.run_view import RunView
     from llm_tool.training.signals import GracefulStop
 
 
 def build_trainer(run: RunView, data: PreparedData, tokenizer: Any, model: Any, max_length: int,
-                   device: dict[str, Any], stop: GracefulStop) -> Any:
+                   device: RunDevice, stop: GracefulStop) -> Any:
     import numpy as np
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback
 
@@ -29,9 +30,9 @@ def build_trainer(run: RunView, data: PreparedData, tokenizer: Any, model: Any, 
     validation = tokenize_split(data.splits["validation"], tokenizer, data.label_names, data.multi_label,
                                 max_length, sort_by_length=True)
     per_epoch = steps_per_epoch(len(train), cfg.batch_size, cfg.gradient_accumulation_steps)
-    flags = precision_flags(device["precision"], cfg.precision, device)
+    flags = precision_flags(device.precision, cfg.precision, device)
     args = training_arguments(cfg, run.checkpoints_dir, precision=flags, steps_per_epoch=per_epoch,
-                              use_cpu=not device["cuda"])
+                              use_cpu=not device.cuda)
     callbacks: list[Any] = [SessionCallback(on_event=run.on_event, write_progress=run.write_progress, stop=stop,
                                  save_steps=cfg.save_steps, checkpoints_dir=run.checkpoints_dir,
                                  total_epochs=cfg.epochs)]
