@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+
+from llm_tool.ui.options import Commands
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     evaluate = commands.add_parser(
         "evaluate", help="score a trained model on a labelled file (same metrics as training)",
         description="Score a trained model on a labelled file: accuracy, macro/micro/weighted F1, per class, "

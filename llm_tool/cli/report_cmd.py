@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+
+from llm_tool.ui.options import Commands
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     report = commands.add_parser(
         "report", help="write an HTML report (with PNG figures) of a trained model",
         description="Write report.html (self-contained: figures embedded) and the PNG figures of a trained model: "

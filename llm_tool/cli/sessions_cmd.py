@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.sessions.schema import STATUSES
-from llm_tool.ui.options import add_budget_options, budget_sets
+from llm_tool.ui.options import Commands, add_budget_options, budget_sets
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     sessions = commands.add_parser("sessions", help="history of training sessions: list, show, resume, relaunch...")
     sub = sessions.add_subparsers(dest="sessions_command", metavar="ACTION", required=True)
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llm_tool.ui.options import add_budget_options, budget_sets
+from llm_tool.ui.options import Commands, add_budget_options, budget_sets
 
 if TYPE_CHECKING:
     from llm_tool.sweeps.state import SweepState
@@ -38,7 +38,7 @@ def _add_launch_options(p: argparse.ArgumentParser) -> None:
     add_slurm_options(p, backends=("tmux", "slurm"), default="tmux")
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     sweep = commands.add_parser(
         "sweep", help="many trainings of one config (a grid or a job list) in one tmux session, queued and ranked",
         description="Run a grid or a list of trainings in one tmux session (window 0: control view), at most "

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from llm_tool.ui.options import add_budget_options, add_nproc_option, budget_sets
+from llm_tool.ui.options import Commands, add_budget_options, add_nproc_option, budget_sets
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     tmux = commands.add_parser(
         "tmux", help="run trainings in tmux (they survive a closed terminal): start, list, attach, monitor, kill",
         description="Trainings run detached in tmux sessions named llmtool-..., on tmux's own socket "
