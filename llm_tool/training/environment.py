@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 import sys
 from dataclasses import dataclass
+from typing import TypedDict
 
 # Measured by benchmarks/bench_training.py (fp32 vs bf16 autocast, same data, steps and seed): bf16 is the CPU
 # default only where it was at least 1.3x faster and test macro-F1 stayed within 0.005 of fp32.
@@ -62,7 +63,15 @@ def resolve_precision(requested: str, device: Device) -> str:
     return "fp32"
 
 
-def precision_flags(precision: str, requested: str, device: Device) -> dict[str, bool]:
+class PrecisionFlags(TypedDict):
+    """The TrainingArguments switches for a run's precision."""
+
+    bf16: bool
+    fp16: bool
+    tf32: bool
+
+
+def precision_flags(precision: str, requested: str, device: Device) -> PrecisionFlags:
     """TrainingArguments flags for a resolved precision: bf16/fp16 autocast, and TF32 on a GPU unless fp32 was
     asked for."""
     tf32 = device.cuda and requested != "fp32"

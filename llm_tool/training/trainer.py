@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
     from llm_tool.data.prepare import PreparedData
     from llm_tool.training.environment import RunDevice
     from llm_tool.training.run_view import RunView
+    from llm_tool.training.sampler import SessionTrainer
     from llm_tool.training.signals import GracefulStop
 
 
-def build_trainer(run: RunView, data: PreparedData, tokenizer: Any, model: Any, max_length: int,
-                   device: RunDevice, stop: GracefulStop) -> Any:
+def build_trainer(run: RunView, data: PreparedData, tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel,
+                  max_length: int, device: RunDevice, stop: GracefulStop) -> SessionTrainer:
     import numpy as np
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback
 
