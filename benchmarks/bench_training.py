@@ -82,11 +82,11 @@ def run_baseline(kind: str, epochs: int, rows: int) -> dict:
     )
     from transformers.utils import logging as hf_logging
 
+    from llm_tool.catalog.resolve import resolve_model
     from llm_tool.config import parse_config
     from llm_tool.data.prepare import prepare
+    from llm_tool.results.metrics import summary_metrics
     from llm_tool.training.features import encode_labels
-    from llm_tool.training.metrics import summary_metrics
-    from llm_tool.training.models import resolve_model
 
     hf_logging.set_verbosity_error()
     datasets.disable_progress_bars()

@@ -6,8 +6,23 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "llm_tool"
-CORE = ("config", "data", "sessions", "training", "dispatch", "sweeps", "doctor", "results", "catalog")
-CORE_MODULES = ("paths", "errors", "untrusted")  # single-module core: imported by everyone, importing no front end
+# The core in layers, lowest first: a module imports its own layer and the layers below, never one above (a leaf
+# that a lower layer needs moves down to where its users stand). Each core package and module is listed here once.
+CORE_LAYERS = (
+    ("errors",),
+    ("paths", "untrusted", "model_folder"),  # the floor: single modules every package may use
+    ("config",),
+    ("data",),
+    ("sessions",),  # the session store; liveness (Slurm queue reading included)
+    ("catalog",),  # model names: resolution, loading, what works offline, the registry
+    ("doctor",),
+    ("results",),  # metrics and what a run leaves behind: predictions, thresholds, model card, report
+    ("training",),  # the engine, inference, evaluation on another file
+    ("dispatch",),
+    ("sweeps",),
+)
+CORE = tuple(name for layer in CORE_LAYERS for name in layer if (PACKAGE / name).is_dir())
+CORE_MODULES = tuple(name for layer in CORE_LAYERS for name in layer if name not in CORE)  # single-module core
 FORBIDDEN = ("rich", "questionary", "prompt_toolkit", "llm_tool.ui", "llm_tool.cli", "llm_tool.wizard",
              "llm_tool.monitor", "llm_tool.sweeps_ui")
 HEAVY = ("torch", "transformers", "datasets", "sklearn", "matplotlib")
@@ -180,6 +195,35 @@ def test_the_graph_sees_lazy_and_relative_imports():
     assert "llm_tool.training.engine" in graph["llm_tool.dispatch.seam"]  # imported inside a function
     assert _resolve("schema", "llm_tool.sessions.store", 1, False) == "llm_tool.sessions.schema"
     assert _resolve("", "llm_tool.sessions", 2, True) == "llm_tool"
+
+
+# ----- layers: every import of a core module goes down or sideways, never up ------------------------------------
+def _layer(module: str) -> int | None:
+    return next((i for i, names in enumerate(CORE_LAYERS) if _package(module) in names), None)
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import of a core module that goes to a higher layer than its own."""
+    return sorted(f"{name} imports {target}" for name, targets in graph.items() for target in targets
+                  if (own := _layer(name)) is not None and (other := _layer(target)) is not None and other > own)
+
+
+def test_every_core_package_has_one_layer():
+    listed = [name for names in CORE_LAYERS for name in names]
+    assert len(listed) == len(set(listed))
+    unplaced = {_package(m) for m in import_graph()} - set(listed) - set(PRESENTATION) - {"", "__main__"}
+    assert unplaced == set(), f"place these in CORE_LAYERS (or PRESENTATION): {sorted(unplaced)}"
+
+
+def test_the_layer_check_finds_an_upward_import():
+    assert upward_imports({"llm_tool.sessions.store": {"llm_tool.dispatch.jobs", "llm_tool.config.schema"},
+                           "llm_tool.dispatch.jobs": {"llm_tool.sessions.store"}}) == [
+        "llm_tool.sessions.store imports llm_tool.dispatch.jobs"]
+
+
+def test_core_imports_only_its_own_layer_and_lower():
+    """Lazy imports count too: a function-level import up a layer is still a loop waiting to happen."""
+    assert upward_imports(import_graph()) == []
 
 
 def test_core_never_imports_presentation_even_lazily_or_relatively():

@@ -6,9 +6,9 @@ import csv
 
 import pytest
 
+from llm_tool.catalog.resolve import load_tokenizer
 from llm_tool.data.splits import Split
 from llm_tool.training.features import tokenize_split
-from llm_tool.training.models import load_tokenizer
 
 
 @pytest.mark.parametrize("sort_by_length", [False, True])

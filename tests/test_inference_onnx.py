@@ -51,7 +51,7 @@ def test_the_bundled_model_tokenizes_the_same_without_transformers(sample_csv):
     from tokenizers import Tokenizer
     from transformers import AutoTokenizer
 
-    from llm_tool.doctor.models import bundled_model_path
+    from llm_tool.catalog.offline import bundled_model_path
 
     folder = bundled_model_path()
     assert folder is not None

@@ -43,7 +43,7 @@ def _safetensors_parameters(folder: Path) -> int:
 
 
 def test_models_lists_the_bundled_model_with_language_and_size(capsys: pytest.CaptureFixture[str]) -> None:
-    from llm_tool.doctor.models import bundled_model_path
+    from llm_tool.catalog.offline import bundled_model_path
 
     assert main(["models", "--json"]) == 0
     entries = json.loads(capsys.readouterr().out)

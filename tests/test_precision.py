@@ -9,16 +9,17 @@ import pytest
 from llm_tool.sessions.schema import Environment
 from llm_tool.training import engine
 from llm_tool.training.environment import (
+    Device,
     attention_kernels,
     cpu_supports_bf16,
     precision_flags,
     resolve_precision,
 )
 
-CPU_BF16 = {"cuda": False, "bf16": True}
-CPU_PLAIN = {"cuda": False, "bf16": False}
-GPU_BF16 = {"cuda": True, "bf16": True}
-GPU_OLD = {"cuda": True, "bf16": False}
+CPU_BF16 = Device("cpu", cuda=False, bf16=True)
+CPU_PLAIN = Device("cpu", cuda=False, bf16=False)
+GPU_BF16 = Device("cuda (H100)", cuda=True, bf16=True, gpus=1)
+GPU_OLD = Device("cuda (T4)", cuda=True, bf16=False, gpus=1)
 
 
 @pytest.mark.parametrize(("requested", "device", "expected"), [
@@ -55,13 +56,13 @@ def _run(precision: str, recorded: Environment) -> SimpleNamespace:
 
 def test_a_resume_keeps_the_recorded_precision_and_attention():
     recorded = Environment(precision="fp32", attention="sdpa")
-    kept = engine._numerics(_run("auto", recorded), {**CPU_BF16, "device": "cpu"}, resume=True)
-    assert (kept["precision"], kept["attention"]) == ("fp32", "sdpa")
-    fresh = engine._numerics(_run("auto", recorded), {**CPU_BF16, "device": "cpu"}, resume=False)
-    assert (fresh["precision"], fresh["attention"]) == ("bf16", "eager")
+    kept = engine._numerics(_run("auto", recorded), CPU_BF16, resume=True)
+    assert (kept.name, kept.precision, kept.attention) == ("cpu", "fp32", "sdpa")
+    fresh = engine._numerics(_run("auto", recorded), CPU_BF16, resume=False)
+    assert (fresh.precision, fresh.attention) == ("bf16", "eager")
     # a session from before precision was recorded ran fp32 on a CPU: its resume stays fp32
-    old = engine._numerics(_run("auto", Environment()), {**CPU_BF16, "device": "cpu"}, resume=True)
-    assert (old["precision"], old["attention"]) == ("fp32", None)
+    old = engine._numerics(_run("auto", Environment()), CPU_BF16, resume=True)
+    assert (old.precision, old.attention) == ("fp32", None)
 
 
 @pytest.mark.parametrize("backend", ["onnx", "torch"])

@@ -98,9 +98,9 @@ def test_model_card_front_matter_and_numbers_equal_metrics(home_of):
 
 
 def test_report_plots_the_logged_numbers(home_of, capsys):
-    from llm_tool.results.evaluate import resolve_model
     from llm_tool.results.report import build_model_report
     from llm_tool.sessions import SessionStore
+    from llm_tool.training.evaluate import resolve_model
 
     out = home_of["folder"] / "report_cli"
     assert main(["report", "1", "-o", str(out)]) == 0
@@ -172,9 +172,9 @@ def test_infer_takes_a_session_reference(home_of, capsys):
 def test_multi_label_thresholds_are_tuned_stored_applied_and_reported(tmp_path, isolated_home, capsys):
     from sklearn.metrics import average_precision_score
 
-    from llm_tool.results.evaluate import resolve_model
     from llm_tool.results.report import build_model_report
     from llm_tool.sessions import SessionStore
+    from llm_tool.training.evaluate import resolve_model
     from llm_tool.training.inference import Predictor
 
     topics = [["sport"], ["politics"], ["sport", "economy"], ["economy"], ["politics", "economy"]]

@@ -236,7 +236,7 @@ class CountingStore(SessionStore):
 
 
 def test_listing_the_most_recent_opens_only_those_files(isolated_home):
-    from llm_tool.sessions.views import list_rows
+    from llm_tool.sessions.summaries import list_rows
 
     store = CountingStore()
     paths = [store.create(SessionMetadata(model_config={"n": n}), now=datetime(2025, 1, 1 + n // 24, n % 24))

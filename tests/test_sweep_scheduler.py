@@ -10,7 +10,7 @@ import pytest
 
 from llm_tool.dispatch.panes import JobPane
 from llm_tool.sessions import SessionStore
-from llm_tool.sweeps import launch, tmux_ops
+from llm_tool.sweeps import start_stop, tmux_ops
 from llm_tool.sweeps.scheduler import Scheduler
 from llm_tool.sweeps.state import SweepStore
 from tests.helpers import read_json
@@ -86,18 +86,18 @@ def test_stopping_queued_jobs_cancels_them_by_window(queued_sweep: SweepStore) -
         for entry, window in zip(state.jobs, ("w1", "w1", "w2"), strict=False):
             entry.window = window
         state.jobs[1].status = "completed"
-    outcome = launch.stop_window("q", "w1", sweeps=queued_sweep)
+    outcome = start_stop.stop_window("q", "w1", sweeps=queued_sweep)
     assert outcome == {"j001": "cancelled", "j002": "completed"}
     state = state_of(queued_sweep.home, "q")
     assert [j["status"] for j in state["jobs"]] == ["cancelled", "completed", "queued"]
-    with pytest.raises(launch.SweepError, match="no job j009"):
-        launch.stop_jobs("q", ["j009"], sweeps=queued_sweep)
+    with pytest.raises(start_stop.SweepError, match="no job j009"):
+        start_stop.stop_jobs("q", ["j009"], sweeps=queued_sweep)
 
 
 def test_resume_queues_interrupted_and_cancelled_jobs(queued_sweep: SweepStore,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(launch, "ensure_scheduler", lambda name, **kw: calls.append(name))
+    monkeypatch.setattr(start_stop, "ensure_scheduler", lambda name, **kw: calls.append(name))
     checkpoint = queued_sweep.home / "models" / "x" / "checkpoint-4"
     checkpoint.mkdir(parents=True)
     store = SessionStore(queued_sweep.home)
@@ -107,9 +107,9 @@ def test_resume_queues_interrupted_and_cancelled_jobs(queued_sweep: SweepStore,
         state.state = "stopped"
     first = job(state_of(queued_sweep.home, "q"), "j001")
     store.update(Path(first["session_file"]), lambda m: setattr(m.execution_status, "last_checkpoint", str(checkpoint)))
-    again = launch.requeue("q", max_parallel=3, sweeps=queued_sweep)
+    again = start_stop.requeue("q", max_parallel=3, sweeps=queued_sweep)
     assert [(j.key, j.resume) for j in again] == [("j001", True), ("j002", False)] and calls == ["q"]
     state = state_of(queued_sweep.home, "q")
     assert [j["status"] for j in state["jobs"]] == ["queued", "queued", "completed"]
     assert (state["state"], state["max_parallel"]) == ("running", 3)
-    assert launch.requeue("q", sweeps=queued_sweep) == [] and calls == ["q"]  # nothing left to resume
+    assert start_stop.requeue("q", sweeps=queued_sweep) == [] and calls == ["q"]  # nothing left to resume

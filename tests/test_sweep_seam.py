@@ -17,14 +17,14 @@ from llm_tool.errors import TmuxError
 from llm_tool.sessions import SessionStore
 from llm_tool.sweeps import seam
 from llm_tool.sweeps.state import SweepJob
-from llm_tool.sweeps.views import counts, tally_text
+from llm_tool.sweeps.summaries import counts, tally_text
 from tests.sweep_helpers import fake_finished_session, fake_state, set_queue, stand_in_slurm, write_sweep
 from tests.tmux_helpers import make_config
 
 PACKAGE = Path(__file__).resolve().parents[1] / "llm_tool"
 FRONT_ENDS = ("cli/sweep_cmd.py", "wizard/benchmark_mode.py")
-BACKENDS = ("libtmux", "llm_tool.sweeps.tmux_ops", "llm_tool.sweeps.slurm_ops", "llm_tool.sweeps.launch",
-            "llm_tool.sweeps.scheduler", "llm_tool.dispatch.panes", "llm_tool.wizard.launch")
+BACKENDS = ("libtmux", "llm_tool.sweeps.tmux_ops", "llm_tool.sweeps.slurm_ops", "llm_tool.sweeps.start_stop",
+            "llm_tool.sweeps.scheduler", "llm_tool.dispatch.panes", "llm_tool.wizard.run_where")
 
 
 def _imported(path: Path) -> list[str]:

@@ -25,7 +25,7 @@ CRASH = [sys.executable, "-c", "import os, signal; print('attempt', flush=True);
 
 
 def launch(home: Path, tiny_model: Path, sample_csv: Path, command: list[str], **options: object) -> object:
-    from llm_tool.dispatch.launcher import launch_in_tmux
+    from llm_tool.dispatch.tmux_launch import launch_in_tmux
 
     store, session = new_session(home, tiny_model, sample_csv)
     return launch_in_tmux(store, session, job_command=command, **options)  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ def _handmade(socket: str, session_file: Path) -> None:
 
 def test_handmade_llmtool_sessions_are_never_listed_nor_killed(tmux_socket: str, isolated_home: Path,
                                                                sample_csv: Path) -> None:
-    from llm_tool.dispatch.launcher import launch_in_tmux
+    from llm_tool.dispatch.tmux_launch import launch_in_tmux
 
     store, session = new_session(isolated_home, Path("unused"), sample_csv)
     ours = launch_in_tmux(store, session, job_command=[sys.executable, "-c", "import time; time.sleep(300)"])

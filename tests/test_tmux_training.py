@@ -103,7 +103,7 @@ def test_crash_retry_resumes_kill_interrupts_and_resume_finishes(tmux_socket: st
 
 def test_deterministic_error_is_not_retried(tmux_socket: str, isolated_home: Path, tiny_model: Path,
                                             sample_csv: Path) -> None:
-    from llm_tool.dispatch.launcher import launch_in_tmux
+    from llm_tool.dispatch.tmux_launch import launch_in_tmux
 
     store, session = new_session(isolated_home, tiny_model, sample_csv)
     data = read_json(session)

@@ -102,7 +102,7 @@ def test_tail_lines_drops_escapes_and_redraws(tmp_path: Path) -> None:
 
 def test_tmux_cli_imports_nothing_heavy() -> None:
     code = ("import sys; from llm_tool.cli import build_parser; build_parser(); "
-            "import llm_tool.dispatch.jobs, llm_tool.dispatch.launcher, llm_tool.dispatch.stop; "
+            "import llm_tool.dispatch.jobs, llm_tool.dispatch.tmux_launch, llm_tool.dispatch.stop; "
             "print(json.dumps(sorted(m for m in ('torch', 'transformers', 'datasets', 'sklearn', 'rich', "
             "'questionary') if m in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)

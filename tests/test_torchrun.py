@@ -20,11 +20,11 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="torchrun ranks 
 
 
 def _ranks(session_file: Path) -> list[psutil.Process]:
-    """The live rank processes of this session (command line `-m llm_tool.dispatch.rank SESSION`)."""
+    """The live rank processes of this session (command line `-m llm_tool.dispatch.torchrun_rank SESSION`)."""
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         line = proc.info["cmdline"] or []
-        rank = "llm_tool.dispatch.rank" in line and "torch.distributed.run" not in line  # not torchrun itself
+        rank = "llm_tool.dispatch.torchrun_rank" in line and "torch.distributed.run" not in line  # not torchrun itself
         if rank and str(session_file) in line:
             found.append(proc)
     return found

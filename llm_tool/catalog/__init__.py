@@ -1,1 +1,1 @@
-"""Pretrained models the tool knows offline: bundled, registered folders and downloads, with languages and sizes."""
+"""Pretrained models: names resolved to a hub id or folder and loaded, what works offline, the registry, languages."""

@@ -86,7 +86,7 @@ def known_languages(name: str) -> list[str]:
 
 def list_models(home: Path | None = None) -> list[ModelEntry]:
     """Every model that loads without a connection here, bundled first."""
-    from llm_tool.doctor.models import BUNDLED_ALIAS, bundled_model_path, cached_hub_models
+    from llm_tool.catalog.offline import BUNDLED_ALIAS, bundled_model_path, cached_hub_models
 
     entries: list[ModelEntry] = []
     bundled = bundled_model_path()

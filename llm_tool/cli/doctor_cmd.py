@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+
+from llm_tool.ui.options import Commands
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     doctor = commands.add_parser("doctor", help="check tmux, Python, torch, device, disk, memory and offline models",
                                  description="Check the environment: each line is ok, a warning or a problem "
                                              "with its fix. Exit code 1 when there is a problem.")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+
+from llm_tool.ui.options import Commands
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     evaluate = commands.add_parser(
         "evaluate", help="score a trained model on a labelled file (same metrics as training)",
         description="Score a trained model on a labelled file: accuracy, macro/micro/weighted F1, per class, "
@@ -26,8 +27,8 @@ def register(commands: Any) -> None:
 def run_evaluate(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
-    from llm_tool.results.evaluate import evaluate_file, resolve_model, save_evaluation, session_columns
     from llm_tool.sessions import SessionStore
+    from llm_tool.training.evaluate import evaluate_file, resolve_model, save_evaluation, session_columns
     from llm_tool.ui.console import info, success
     from llm_tool.ui.results_view import loading, show_evaluation
 

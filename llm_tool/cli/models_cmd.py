@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+
+from llm_tool.ui.options import Commands
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     models = commands.add_parser(
         "models", help="pretrained models usable offline: list them, add a folder or download one",
         description="List the pretrained models that load without a connection (bundled, added, Hugging Face "

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+
+from llm_tool.ui.options import Commands
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     report = commands.add_parser(
         "report", help="write an HTML report (with PNG figures) of a trained model",
         description="Write report.html (self-contained: figures embedded) and the PNG figures of a trained model: "
@@ -21,9 +22,9 @@ def register(commands: Any) -> None:
 def run_report(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
-    from llm_tool.results.evaluate import resolve_model
     from llm_tool.results.report import build_model_report
     from llm_tool.sessions import SessionStore
+    from llm_tool.training.evaluate import resolve_model
     from llm_tool.ui.console import info, success
     from llm_tool.ui.results_view import loading
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.sessions.schema import STATUSES
-from llm_tool.ui.options import add_budget_options, budget_sets
+from llm_tool.ui.options import Commands, add_budget_options, budget_sets
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     sessions = commands.add_parser("sessions", help="history of training sessions: list, show, resume, relaunch...")
     sub = sessions.add_subparsers(dest="sessions_command", metavar="ACTION", required=True)
 
@@ -98,7 +98,7 @@ def _store() -> Any:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from llm_tool.sessions.views import list_rows
+    from llm_tool.sessions.summaries import list_rows
 
     store = _store()
     limit = None if args.all else args.limit
@@ -254,7 +254,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from llm_tool.sessions.views import compare_rows
+    from llm_tool.sessions.summaries import compare_rows
 
     store = _store()
     metas = [store.read(store.resolve(ref)) for ref in args.ids]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+
+from llm_tool.ui.options import Commands
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     slurm = commands.add_parser("slurm", help="sessions submitted to Slurm: list, kill",
                                 description="Sessions started with --backend slurm: their jobs and states "
                                             "(pending, running, requeued, then how they ended).")

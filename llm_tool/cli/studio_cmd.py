@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+
+from llm_tool.ui.options import Commands
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     studio = commands.add_parser("studio", help="the interactive Training Studio (the default with no command)",
                                  description="Numbered menus that guide a new training step by step, resume or "
                                              "relaunch past sessions, test trained models and check the "

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llm_tool.ui.options import add_budget_options, budget_sets
+from llm_tool.ui.options import Commands, add_budget_options, budget_sets
 
 if TYPE_CHECKING:
     from llm_tool.sweeps.seam import SweepSnapshot, WaitOutcome
@@ -39,7 +39,7 @@ def _add_launch_options(p: argparse.ArgumentParser) -> None:
     add_slurm_options(p, backends=("tmux", "slurm"), default="tmux")
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     sweep = commands.add_parser(
         "sweep", help="many trainings of one config (a grid or a job list) in one tmux session, queued and ranked",
         description="Run a grid or a list of trainings in one tmux session (window 0: control view), at most "
@@ -145,7 +145,7 @@ def _launch(spec: Any, args: argparse.Namespace) -> int:
 def _wait(name: str) -> int:
     """Follow the sweep until it ends (Ctrl+C stops waiting, not the sweep), then print the leaderboard."""
     from llm_tool.sweeps import seam
-    from llm_tool.sweeps.views import tally_text
+    from llm_tool.sweeps.summaries import tally_text
     from llm_tool.ui.console import info, warning
 
     def show(snapshot: SweepSnapshot) -> None:
@@ -226,7 +226,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from llm_tool.sweeps import seam
-    from llm_tool.sweeps.views import tally_text
+    from llm_tool.sweeps.summaries import tally_text
 
     now = seam.refresh(args.name)
     state = now.state
@@ -255,7 +255,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_kill(args: argparse.Namespace) -> int:
     from llm_tool.sweeps import seam
-    from llm_tool.sweeps.views import tally_text
+    from llm_tool.sweeps.summaries import tally_text
     from llm_tool.ui.console import info, success
 
     where = " on Slurm" if seam.place_of(args.name) == "slurm" else ""  # an unknown name: one line, exit 2

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from llm_tool.ui.options import add_budget_options, add_nproc_option, budget_sets
+from llm_tool.ui.options import Commands, add_budget_options, add_nproc_option, budget_sets
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     tmux = commands.add_parser(
         "tmux", help="run trainings in tmux (they survive a closed terminal): start, list, attach, monitor, kill",
         description="Trainings run detached in tmux sessions named llmtool-..., on tmux's own socket "
@@ -117,7 +117,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def _dry_run(args: argparse.Namespace, raw: dict[str, Any], store: Any, config_path: Path) -> int:
-    from llm_tool.dispatch.launcher import plan_launch
+    from llm_tool.dispatch.tmux_launch import plan_launch
     from llm_tool.dispatch.tmux_server import INSTALL_HINT, tmux_available
     from llm_tool.ui.console import warning
     from llm_tool.ui.launch_view import show_plan, show_tmux_plan

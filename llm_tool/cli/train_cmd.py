@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 from llm_tool.training.inference_runners import BACKENDS
-from llm_tool.ui.options import add_budget_options, add_nproc_option, budget_sets
+from llm_tool.ui.options import Commands, add_budget_options, add_nproc_option, budget_sets
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     train = commands.add_parser("train", help="fine-tune a classifier from a config JSON",
                                 description="Fine-tune a classifier. CONFIG is a JSON file with dataset_config "
                                             "and model_config (a session metadata file works too).")
@@ -82,8 +81,8 @@ def run_infer(args: argparse.Namespace) -> int:
         raise UserError("give --text TEXT (repeatable) or --input FILE --output FILE")
     if args.input and not args.output:
         raise UserError("--input needs --output FILE (.csv, .tsv or .jsonl)")
-    from llm_tool.results.evaluate import resolve_model
     from llm_tool.sessions import SessionStore
+    from llm_tool.training.evaluate import resolve_model
     from llm_tool.ui.results_view import loading
 
     if (args.ref is None) == (args.model_dir is None):

@@ -1,1 +1,1 @@
-"""Run sessions: the launch seam (foreground, tmux, save), the tmux server, job supervisor, listing and stopping."""
+"""Run sessions: the launch seam (foreground, tmux, torchrun, Slurm, save), the job supervisor, listing and stopping."""

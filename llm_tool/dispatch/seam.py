@@ -19,8 +19,8 @@ from llm_tool.training.events import EventHandler, TrainingEvent, ignore
 
 if TYPE_CHECKING:
     from llm_tool.config.slurm import SlurmOptions
-    from llm_tool.dispatch.launcher import LaunchResult
     from llm_tool.dispatch.slurm import SlurmJob
+    from llm_tool.dispatch.tmux_launch import LaunchResult
     from llm_tool.sessions.schema import SessionMetadata
     from llm_tool.sessions.store import SessionStore
     from llm_tool.training.engine import TrainingOutcome
@@ -53,7 +53,7 @@ class LaunchOptions:
 
     def __post_init__(self) -> None:
         """Refuse impossible limits when the options are made, before anything is created or started."""
-        from llm_tool.dispatch.launcher import check_limits
+        from llm_tool.dispatch.tmux_launch import check_limits
 
         check_limits(self.max_retries, self.timeout_hours)
         check_nproc(self.nproc)
@@ -116,7 +116,7 @@ def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions
         return LaunchOutcome("slurm", "started", sid, path, 0, slurm=job)
     if not tmux_available():
         raise TmuxMissing()
-    from llm_tool.dispatch.launcher import launch_in_tmux
+    from llm_tool.dispatch.tmux_launch import launch_in_tmux
 
     result = launch_in_tmux(store, path, resume=options.resume, name=options.tmux_name,
                             max_retries=options.max_retries, timeout_hours=options.timeout_hours,
@@ -131,7 +131,7 @@ def resume_mode(store: SessionStore, path: Path, meta: SessionMetadata | None = 
     Refuses a completed or running session (and one a tmux supervisor is about to retry); ``meta`` is the
     session as the caller already checked it with ``check_resumable``.
     """
-    from llm_tool.dispatch.launcher import ensure_not_running
+    from llm_tool.dispatch.tmux_launch import ensure_not_running
     from llm_tool.sessions.operations import check_resumable
 
     meta = meta or check_resumable(store, path)

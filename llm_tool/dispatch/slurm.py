@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.config.slurm import SECTION, SlurmOptions, options_from_section
-from llm_tool.dispatch.slurm_queue import ACTIVE, JOB_ID_RE, call, queue_states
 from llm_tool.dispatch.slurm_script import ScriptJob, Wrapper, render_script, sbatch_argv
 from llm_tool.errors import SessionError, SlurmError
 from llm_tool.sessions.lifecycle import effective_status, now_iso
 from llm_tool.sessions.schema import SessionMetadata
+from llm_tool.sessions.slurm_queue import ACTIVE, JOB_ID_RE, call, queue_states
 from llm_tool.sessions.store import SessionStore
 
 SLURM_KEY = "slurm"  # execution_status.extra["slurm"]: {job_id, state, submitted_at, restarts, ...}
@@ -78,7 +78,7 @@ def _sbatch(script: Path, name: str, output: Path, array: str | None = None) -> 
 def submit(store: SessionStore, path: Path, options: SlurmOptions | None = None, *, resume: bool = False,
            start_dir: Path | None = None, wrap: Wrapper | None = None) -> SlurmJob:
     """Queue one session as a batch job; its session file records the job. Never prompts."""
-    from llm_tool.dispatch.launcher import ensure_not_running
+    from llm_tool.dispatch.tmux_launch import ensure_not_running
 
     path = path.resolve()
     meta = store.read(path)

@@ -71,7 +71,7 @@ class SessionRecorder:
         if meta is None:
             return False
         assert self.store is not None
-        from llm_tool.training.finalise import saved_final_model
+        from llm_tool.training.run_end import saved_final_model
 
         return saved_final_model(self.store.output_dirs(meta)[0], meta.session_id) is not None
 

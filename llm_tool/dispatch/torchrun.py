@@ -21,7 +21,7 @@ from llm_tool.errors import SessionError
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 
-WORKER = "llm_tool.dispatch.rank"  # what each rank runs
+WORKER = "llm_tool.dispatch.torchrun_rank"  # what each rank runs
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1)
 PR_SET_PDEATHSIG = 1
 

@@ -137,7 +137,7 @@ def check_memory() -> Check:
 
 
 def check_offline_models() -> Check:
-    from llm_tool.doctor.models import offline_models
+    from llm_tool.catalog.offline import offline_models
 
     names = offline_models()
     hub_offline = os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "True")

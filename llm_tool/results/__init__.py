@@ -1,1 +1,1 @@
-"""Results of a trained model: saved predictions, thresholds, per-language metrics, statistics, cards and reports."""
+"""Results of a trained model: metrics, saved predictions, thresholds, per-language metrics, stats, card, report."""

@@ -169,7 +169,7 @@ def read_metrics(model_dir: Path) -> dict[str, Any]:
 
 
 def build_model_report(store: Any, ref: Any, out_dir: Path | None = None) -> Report:
-    """The report of a trained model (``ref``: a results.evaluate.ModelRef) into ``out_dir`` or <model>/report."""
+    """The report of a trained model (``ref``: a training.evaluate.ModelRef) into ``out_dir`` or <model>/report."""
     from llm_tool.results.predictions import load_predictions
 
     metrics = read_metrics(ref.model_dir)

@@ -80,7 +80,7 @@ def _slurm_job_gone(info: object) -> bool:
 
     if shutil.which("squeue") is None:
         return False
-    from llm_tool.dispatch.slurm_queue import queue_states
+    from llm_tool.sessions.slurm_queue import queue_states
 
     job = str(info["job_id"])
     try:

@@ -44,7 +44,7 @@ class ConfigRow:
     @property
     def status(self) -> str:
         """`completed`, or a tally such as `1 completed, 1 running` when the seeds differ."""
-        from llm_tool.sweeps.views import counts, tally_text
+        from llm_tool.sweeps.summaries import counts, tally_text
 
         tally = counts(self.statuses)
         return next(iter(tally)) if len(tally) == 1 else tally_text(tally, ordered=False)

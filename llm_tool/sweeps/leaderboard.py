@@ -11,7 +11,7 @@ from llm_tool import paths
 from llm_tool.errors import SessionError
 from llm_tool.sessions.lifecycle import effective_status
 from llm_tool.sessions.store import SessionStore
-from llm_tool.sessions.views import duration_seconds
+from llm_tool.sessions.summaries import duration_seconds
 from llm_tool.sweeps.state import SweepJob, SweepState
 
 

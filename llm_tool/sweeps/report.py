@@ -8,7 +8,7 @@ from pathlib import Path
 from llm_tool.sessions.lifecycle import now_iso
 from llm_tool.sweeps.ranking import ConfigRow, best_config, score_text, table_cells
 from llm_tool.sweeps.state import SweepState
-from llm_tool.sweeps.views import counts, tally_text
+from llm_tool.sweeps.summaries import counts, tally_text
 
 
 def _md_escape(text: str) -> str:

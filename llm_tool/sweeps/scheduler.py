@@ -19,9 +19,9 @@ from types import FrameType
 from typing import TextIO
 
 from llm_tool.dispatch.environment import pane_environment, read_env_file, starter_environment, write_env_file
-from llm_tool.dispatch.launcher import TMUX_KEY, job_spec
 from llm_tool.dispatch.names import sanitize
 from llm_tool.dispatch.panes import JobPane
+from llm_tool.dispatch.tmux_launch import TMUX_KEY, job_spec
 from llm_tool.dispatch.tmux_server import PaneInfo, TmuxServer
 from llm_tool.errors import LlmToolError
 from llm_tool.sessions.lifecycle import now_iso
@@ -32,7 +32,7 @@ from llm_tool.sweeps.queue import all_final, plan_starts, running
 from llm_tool.sweeps.ranking import format_plain, ranking, score_text
 from llm_tool.sweeps.state import SweepError, SweepJob, SweepState, SweepStore
 from llm_tool.sweeps.state_schema import SchedulerInfo, WindowInfo
-from llm_tool.sweeps.views import finished_status
+from llm_tool.sweeps.summaries import finished_status
 
 MODULE = "llm_tool.sweeps.scheduler"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)

@@ -2,7 +2,7 @@
 
 The CLI (`llm-tool sweep`, `llm-tool benchmark`), the Training Studio's benchmark mode and the Python API call these
 functions and render what they return; none of them picks a backend itself. The backends stay behind it:
-:mod:`llm_tool.sweeps.launch` and :mod:`llm_tool.sweeps.tmux_ops` (tmux), :mod:`llm_tool.sweeps.slurm_ops` (one
+:mod:`llm_tool.sweeps.start_stop` and :mod:`llm_tool.sweeps.tmux_ops` (tmux), :mod:`llm_tool.sweeps.slurm_ops` (one
 Slurm job array). It never prompts: questions such as "add to the existing sweep?" are the caller's, asked with
 :func:`plan` before :func:`start`.
 """
@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from llm_tool.sessions.store import SessionStore
 from llm_tool.sweeps.state import SweepJob, SweepState, SweepStore
-from llm_tool.sweeps.views import counts, job_views
+from llm_tool.sweeps.summaries import counts, job_views
 
 if TYPE_CHECKING:
     from llm_tool.config.slurm import SlurmOptions
     from llm_tool.dispatch.tmux_server import PaneInfo, TmuxServer
-    from llm_tool.sweeps.launch import SweepPlan
     from llm_tool.sweeps.spec import SweepSpec
+    from llm_tool.sweeps.start_stop import SweepPlan
 
 __all__ = ["PLACES", "AttachTarget", "JobLiveness", "KillOutcome", "Liveness", "Place", "ResumeOutcome",
            "StartOutcome", "SweepEntry", "SweepSnapshot", "WaitOutcome", "attach_target", "available_places", "kill",
@@ -199,7 +199,7 @@ def _sweeps(sweeps: SweepStore | None) -> SweepStore:
 def plan(spec: SweepSpec, *, name: str | None = None, max_parallel: int | None = None,
          sweeps: SweepStore | None = None) -> SweepPlan:
     """Name, windows and queue of ``spec`` (appended to an existing sweep of that name); starts nothing."""
-    from llm_tool.sweeps.launch import plan_sweep
+    from llm_tool.sweeps.start_stop import plan_sweep
 
     return plan_sweep(spec, name=name, max_parallel=max_parallel, sweeps=_sweeps(sweeps))
 
@@ -220,7 +220,7 @@ def start(spec: SweepSpec, place: Place, *, planned: SweepPlan | None = None, na
         from llm_tool.errors import ConfigError
 
         raise ConfigError("Slurm settings were given for a sweep in tmux: run it on Slurm, or leave them out")
-    from llm_tool.sweeps.launch import attach_command, start_sweep
+    from llm_tool.sweeps.start_stop import attach_command, start_sweep
 
     state = start_sweep(spec, planned, server=_server(), sweeps=sweeps, store=store)
     return StartOutcome(planned.name, "tmux", len(planned.jobs), planned.appending, state,
@@ -252,7 +252,7 @@ def refresh(name: str, *, rows: bool = True, sweeps: SweepStore | None = None) -
     if place == "slurm":
         found = job_views(state, SessionStore(sweeps.home), None) if rows else []  # synced with the queue
         return SweepSnapshot(name, place, state, counts(found or state.jobs), found, scheduler_alive=False)
-    from llm_tool.sweeps.launch import attach_command
+    from llm_tool.sweeps.start_stop import attach_command
 
     server = _server_if_any()
     panes, indexes = _tmux_live(state, server, indexes=rows)
@@ -338,7 +338,7 @@ def kill(name: str, *, grace: float | None = None, sweeps: SweepStore | None = N
 
         stopped = kill_on_slurm(name, grace=grace, sweeps=sweeps)
         return KillOutcome(name, "slurm", stopped.tmux_session, None, stopped.jobs, counts(stopped.jobs))
-    from llm_tool.sweeps.launch import kill_sweep
+    from llm_tool.sweeps.start_stop import kill_sweep
 
     result = kill_sweep(name, grace=grace, sweeps=sweeps, server=_server())
     return KillOutcome(name, "tmux", result.tmux_session, result.removed, result.jobs, counts(result.jobs))
@@ -353,7 +353,7 @@ def resume(name: str, *, max_parallel: int | None = None, slurm: SlurmOptions | 
 
         again = resume_on_slurm(name, slurm, max_parallel=max_parallel, sweeps=sweeps)
         return ResumeOutcome(name, "slurm", again)
-    from llm_tool.sweeps.launch import attach_command, requeue
+    from llm_tool.sweeps.start_stop import attach_command, requeue
 
     again = requeue(name, max_parallel=max_parallel, sweeps=sweeps, server=_server())
     return ResumeOutcome(name, "tmux", again, attach=attach_command(sweeps.read(name)) if again else None)

@@ -14,11 +14,11 @@ from llm_tool.dispatch import slurm
 from llm_tool.sessions.lifecycle import now_iso
 from llm_tool.sessions.schema import FINAL_STATUSES
 from llm_tool.sessions.store import SessionStore
-from llm_tool.sweeps.launch import SweepPlan, _benchmark_parent, create_job_sessions
 from llm_tool.sweeps.spec import SweepSpec
+from llm_tool.sweeps.start_stop import SweepPlan, _benchmark_parent, create_job_sessions
 from llm_tool.sweeps.state import SweepError, SweepJob, SweepState, SweepStore, new_state
 from llm_tool.sweeps.state_schema import SweepSource
-from llm_tool.sweeps.views import session_outcome
+from llm_tool.sweeps.summaries import session_outcome
 
 BACKEND_KEY = "backend"  # state.extra["backend"] == "slurm"; absent for tmux sweeps
 JOB_KEY = "slurm_job_id"  # job.extra: the array task id (123_4)

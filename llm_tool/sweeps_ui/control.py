@@ -17,9 +17,9 @@ from typing import Any
 from llm_tool.dispatch.tmux_server import TmuxServer
 from llm_tool.errors import LlmToolError
 from llm_tool.sessions.store import SessionStore
-from llm_tool.sweeps import launch, tmux_ops
+from llm_tool.sweeps import start_stop, tmux_ops
 from llm_tool.sweeps.state import SweepState, SweepStore
-from llm_tool.sweeps.views import counts, job_views, progress_text, tally_text
+from llm_tool.sweeps.summaries import counts, job_views, progress_text, tally_text
 from llm_tool.sweeps_ui.keys import HELP, Action, ListState, handle_key
 from llm_tool.ui.interaction import has_terminal
 
@@ -103,10 +103,10 @@ class ControlApp:
             else:
                 self.list.message = f"{row['title']} has no pane yet ({row['status']})"
         elif action.kind == "kill_job" and action.job:
-            outcome = launch.stop_jobs(self.name, [action.job], sweeps=self.sweeps, server=self.server)
+            outcome = start_stop.stop_jobs(self.name, [action.job], sweeps=self.sweeps, server=self.server)
             self.list.message = f"{row['title'] if row else action.job}: {outcome.get(action.job)}"
         elif action.kind == "kill_window" and action.window:
-            outcome = launch.stop_window(self.name, action.window, sweeps=self.sweeps, server=self.server)
+            outcome = start_stop.stop_window(self.name, action.window, sweeps=self.sweeps, server=self.server)
             self.list.message = f"window {action.window}: " + ", ".join(f"{k} {v}" for k, v in outcome.items())
         elif action.kind == "jump_window" and action.index is not None:
             if not tmux_ops.select_window_index(self.server, tmux_name, action.index):

@@ -10,11 +10,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from llm_tool.sweeps.ranking import ConfigRow
-from llm_tool.sweeps.views import progress_text
+from llm_tool.sweeps.summaries import progress_text
 from llm_tool.ui.console import status_text
 
 if TYPE_CHECKING:
-    from llm_tool.sweeps.launch import SweepPlan
+    from llm_tool.sweeps.start_stop import SweepPlan
 
 
 def _num(value: Any, spec: str = ".4f") -> str:

@@ -1,1 +1,1 @@
-"""Training: build model and Trainer from a session, checkpoint, resume, evaluate, save, and infer."""
+"""Training: model and Trainer from a session, checkpoints, resume, the saved model, inference, evaluation on a file."""

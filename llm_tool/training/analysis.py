@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from llm_tool.data.analysis import token_length_stats
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 
 @dataclass(frozen=True)
@@ -22,10 +25,11 @@ class TextAnalysis:
         return self.stats.get("token_p95", 0) > self.model_limit
 
 
-def analyse_texts(texts: list[str], tokenizer: Any, requested_max_length: int | None) -> TextAnalysis:
+def analyse_texts(texts: list[str], tokenizer: PreTrainedTokenizerBase,
+                  requested_max_length: int | None) -> TextAnalysis:
     """Tokenize once to measure; max_length is the requested one, else the data's p95 capped by the model."""
+    from llm_tool.catalog.resolve import model_max_length
     from llm_tool.training.features import default_max_length, token_lengths
-    from llm_tool.training.models import model_max_length
 
     lengths = token_lengths(tokenizer, texts)
     limit = model_max_length(tokenizer)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_tool.config import ModelConfig
 from llm_tool.training.ranks import world_size
 
+if TYPE_CHECKING:
+    from transformers import TrainingArguments
 
-def training_arguments(cfg: ModelConfig, output_dir: Path, *, precision: dict[str, Any], steps_per_epoch: int,
-                       use_cpu: bool) -> Any:
+    from llm_tool.training.environment import PrecisionFlags
+
+
+def training_arguments(cfg: ModelConfig, output_dir: Path, *, precision: PrecisionFlags, steps_per_epoch: int,
+                       use_cpu: bool) -> TrainingArguments:
     from transformers import TrainingArguments
 
     return TrainingArguments(

@@ -7,7 +7,7 @@ import os
 import socket
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,9 @@ from llm_tool.sessions.atomic import HeldLock, write_json_atomic
 from llm_tool.sessions.lifecycle import now_iso, process_identity
 from llm_tool.sessions.schema import ExecutionStatus, SessionMetadata
 from llm_tool.sessions.store import SessionStore
-from llm_tool.training import finalise, ranks
+from llm_tool.training import ranks, run_end
 from llm_tool.training.budget import BUDGET_REASON
+from llm_tool.training.environment import Device, RunDevice
 from llm_tool.training.events import EventHandler, TrainingEvent, ignore
 from llm_tool.training.history import TIMING_KEYS, epoch_history
 from llm_tool.training.settings_step import prepare_settings
@@ -99,7 +100,7 @@ def run_session(store: SessionStore, path: Path, *, resume: bool = False, on_eve
     if run.writer and not lock.acquire():
         raise SessionError(f"session {run.sid} is already being trained by another process")
     try:  # a refused resume changes nothing: no status, no file
-        plan = finalise.plan_resume(run.meta, run.model_dir, run.checkpoints_dir, run.stage,
+        plan = run_end.plan_resume(run.meta, run.model_dir, run.checkpoints_dir, run.stage,
                                     move_aside=run.writer) if resume else None
     except BaseException:
         if run.writer:
@@ -123,13 +124,13 @@ def run_session(store: SessionStore, path: Path, *, resume: bool = False, on_eve
             reason = "another training process of the group died (torchrun): resume with the same --nproc"
             _mark_interrupted(run, reason)
             return TrainingOutcome(run.sid, "interrupted", None, None, reason)
-        full = finalise.disk_full(exc)
+        full = run_end.disk_full(exc)
         if full is None:
             _mark_failed(run, exc, log_to_file)
             raise
         _mark_disk_full(run, full, log_to_file)
-        raise finalise.disk_full_error(full, run.sid, run.model_dir,
-                                       finalise.existing_checkpoint(run.checkpoints_dir)) from exc
+        raise run_end.disk_full_error(full, run.sid, run.model_dir,
+                                      run_end.existing_checkpoint(run.checkpoints_dir)) from exc
     finally:
         stop.restore()
         if run.writer:
@@ -160,7 +161,7 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
     device = _numerics(run, environment.detect_device(), resume)
     run.update(lambda m: _record_environment(m, device, environment.versions()))
 
-    from llm_tool.training.models import load_model, load_tokenizer, model_max_length
+    from llm_tool.catalog.resolve import load_model, load_tokenizer, model_max_length
 
     run.stage(f"loading tokenizer {run.config.model.selected_model}")
     tokenizer = load_tokenizer(run.config.model.selected_model)
@@ -169,13 +170,13 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
     run.stage("loading model")
     id2label = dict(enumerate(data.label_names))
     model = load_model(run.config.model.selected_model, num_labels=len(data.label_names), id2label=id2label,
-                       multi_label=data.multi_label, attention=device["attention"])
+                       multi_label=data.multi_label, attention=device.attention)
     attention = getattr(model.config, "_attn_implementation", None)
     run.update(lambda m: setattr(m.environment, "attention", attention))
     if max_length > model_max_length(tokenizer, model.config):
         max_length = model_max_length(tokenizer, model.config)
         run.update(lambda m: m.model_config.update({"max_length_used": max_length}))
-    budget = prepare_settings(run, data, model, max_length, bool(device["cuda"]), resume, started)
+    budget = prepare_settings(run, data, model, max_length, device.cuda, resume, started)
     trainer = build_trainer(run, data, tokenizer, model, max_length, device, stop)
     trainer.add_callback(budget)
     run.stage("training")
@@ -203,28 +204,28 @@ def _mark_running(run: Run, resume: bool) -> None:
     run.update(apply)
 
 
-def _numerics(run: Run, device: dict[str, Any], resume: bool) -> dict[str, Any]:
+def _numerics(run: Run, device: Device, resume: bool) -> RunDevice:
     """The device plus the precision and attention kernels of this run: a resume keeps the recorded ones (exact)."""
-    from llm_tool.training.environment import attention_kernels, resolve_precision
+    from llm_tool.training.environment import attention_kernels, resolve_precision, with_numerics
 
     env, cfg = run.meta.environment, run.config.model
     if resume and env.precision:
-        return {**device, "precision": env.precision, "attention": env.attention}
+        return with_numerics(device, env.precision, env.attention)
     if resume:  # started before precision was recorded: a CPU ran fp32 then, with the library's attention
-        device = {**device, "bf16": device["bf16"] and device["cuda"]}
+        device = replace(device, bf16=device.bf16 and device.cuda)
     precision = resolve_precision(cfg.precision, device)
-    return {**device, "precision": precision, "attention": attention_kernels(cfg.attention, precision, device)}
+    return with_numerics(device, precision, attention_kernels(cfg.attention, precision, device))
 
 
-def _record_environment(meta: SessionMetadata, device: dict[str, Any], versions: dict[str, Any]) -> None:
+def _record_environment(meta: SessionMetadata, device: RunDevice, versions: dict[str, str]) -> None:
     import torch
 
     env = meta.environment
     env.python, env.torch, env.transformers = versions["python"], versions["torch"], versions["transformers"]
-    env.datasets, env.platform, env.device = versions["datasets"], versions["platform"], device["device"]
+    env.datasets, env.platform, env.device = versions["datasets"], versions["platform"], device.name
     env.num_threads = torch.get_num_threads()
     env.world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    env.precision = device["precision"]
+    env.precision = device.precision
 
 
 def _analyse(run: Run, data: PreparedData, tokenizer: Any, resume: bool) -> int:
@@ -256,8 +257,8 @@ def _analyse(run: Run, data: PreparedData, tokenizer: Any, resume: bool) -> int:
 
 def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_length: int,
             started: float, *, budget_reached: bool = False) -> TrainingOutcome:
+    from llm_tool.results.metrics import full_report
     from llm_tool.training.features import tokenize_split
-    from llm_tool.training.metrics import full_report
 
     run.stage("evaluating the best model")
     reports: dict[str, Any] = {}
@@ -293,17 +294,17 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
         "log_history": [{k: v for k, v in e.items() if k not in TIMING_KEYS}
                         for e in state.log_history if "loss" in e or "eval_macro_f1" in e],
     }
-    metrics["warnings"] = finalise.diagnosis(metrics, run.config.model.class_weights, data)
+    metrics["warnings"] = run_end.diagnosis(metrics, run.config.model.class_weights, data)
     run.stage(f"saving the model to {run.model_dir}")
     run.model_dir.mkdir(parents=True, exist_ok=True)
-    (run.model_dir / finalise.METRICS_FILE).unlink(missing_ok=True)  # written again last: it marks a complete save
+    (run.model_dir / run_end.METRICS_FILE).unlink(missing_ok=True)  # written again last: it marks a complete save
     trainer.save_model(str(run.model_dir))  # safetensors weights + config (id2label) + tokenizer
     write_json_atomic(run.model_dir / "label_mapping.json",
                       {"labels": data.label_names, "multi_label": data.multi_label,
                        "max_length": max_length, "threshold": 0.5 if data.multi_label else None})
     for leftover in ("training_args.bin",):
         (run.model_dir / leftover).unlink(missing_ok=True)
-    from llm_tool.results.finalize import write_results  # thresholds, per-language metrics, metrics.json last
+    from llm_tool.results.after_training import write_results  # thresholds, per-language metrics, metrics.json last
 
     run.stage("writing results (predictions, thresholds, model card)")
     texts = {name: data.splits[name].texts for name in outputs}
@@ -318,7 +319,7 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
         run.end_segment(meta)
         status.train_samples_per_second = train_stats.get("train_samples_per_second")
         status.current_step, status.total_steps = state.global_step, state.max_steps
-        status.last_checkpoint = finalise.existing_checkpoint(run.checkpoints_dir) if keep else None
+        status.last_checkpoint = run_end.existing_checkpoint(run.checkpoints_dir) if keep else None
         status.exit_code = EXIT_COMPLETED
         status.extra["warnings"] = metrics["warnings"]
         status.extra["completion_reason"] = BUDGET_REASON if budget_reached else None
@@ -342,14 +343,14 @@ def _mark_completed(run: Run, meta: SessionMetadata) -> ExecutionStatus:
 def _complete_saved(run: Run, metrics: dict[str, Any]) -> TrainingOutcome:
     """Resume of a run killed after its final model was saved: mark it completed, finish the clean-up."""
     keep = run.config.model.keep_checkpoints
-    fields = finalise.completed_fields(metrics)
+    fields = run_end.completed_fields(metrics)
 
     def apply(meta: SessionMetadata) -> None:
         status = _mark_completed(run, meta)
         for key, value in fields.items():
             setattr(status, key, value)
         status.error_message = status.interrupt_reason = None
-        status.last_checkpoint = finalise.existing_checkpoint(run.checkpoints_dir) if keep else None
+        status.last_checkpoint = run_end.existing_checkpoint(run.checkpoints_dir) if keep else None
         status.exit_code = EXIT_COMPLETED
     run.update(apply)
     if not keep:
@@ -359,7 +360,7 @@ def _complete_saved(run: Run, metrics: dict[str, Any]) -> TrainingOutcome:
 
 def _mark_interrupted(run: Run, reason: str) -> None:
     _tidy(run, drop_incomplete=False)
-    found = finalise.existing_checkpoint(run.checkpoints_dir)
+    found = run_end.existing_checkpoint(run.checkpoints_dir)
 
     def apply(meta: SessionMetadata) -> None:
         status = meta.execution_status
@@ -375,13 +376,13 @@ def _tidy(run: Run, *, drop_incomplete: bool) -> None:
     if not run.writer:
         return
     with contextlib.suppress(Exception):  # tidying must never hide the error being recorded
-        finalise.tidy_failed_run(run.model_dir, run.checkpoints_dir, run.sid, drop_incomplete=drop_incomplete)
+        run_end.tidy_failed_run(run.model_dir, run.checkpoints_dir, run.sid, drop_incomplete=drop_incomplete)
 
 
 def _mark_disk_full(run: Run, found: BaseException, log_to_file: bool) -> None:
     """Free what the cut-short save took (so the record can be written), then mark the session failed."""
     _tidy(run, drop_incomplete=True)
-    error = finalise.disk_full_error(found, run.sid, run.model_dir, finalise.existing_checkpoint(run.checkpoints_dir))
+    error = run_end.disk_full_error(found, run.sid, run.model_dir, run_end.existing_checkpoint(run.checkpoints_dir))
     _mark_failed(run, error, log_to_file, tidy=False)
 
 
@@ -398,7 +399,7 @@ def _mark_failed(run: Run, exc: BaseException, log_to_file: bool, *, tidy: bool 
             log.parent.mkdir(parents=True, exist_ok=True)
             with log.open("a", encoding="utf-8") as handle:
                 handle.write(f"[{now_iso()}] training failed\n{traceback.format_exc()}\n")
-    found = finalise.existing_checkpoint(run.checkpoints_dir)
+    found = run_end.existing_checkpoint(run.checkpoints_dir)
 
     def apply(meta: SessionMetadata) -> None:
         status = meta.execution_status

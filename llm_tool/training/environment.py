@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import platform
 import sys
-from typing import Any
+from dataclasses import dataclass
+from typing import TypedDict
 
 # Measured by benchmarks/bench_training.py (fp32 vs bf16 autocast, same data, steps and seed): bf16 is the CPU
 # default only where it was at least 1.3x faster and test macro-F1 stayed within 0.005 of fp32.
@@ -24,43 +25,72 @@ def cpu_supports_bf16() -> bool:
     return False
 
 
-def detect_device() -> dict[str, Any]:
+@dataclass(frozen=True)
+class Device:
+    """The hardware a run or a prediction uses. ``name`` is what the session records as ``environment.device``."""
+
+    name: str  # "cpu" or "cuda (<GPU name>, ...)"
+    cuda: bool
+    bf16: bool  # bfloat16 maths done natively
+    gpus: int = 0
+
+
+@dataclass(frozen=True)
+class RunDevice(Device):
+    """A device with the numerics a run chose on it (recorded; a resume keeps them)."""
+
+    precision: str = "fp32"  # fp32, bf16 or fp16
+    attention: str | None = None  # attention kernels asked of the library (None: its choice)
+
+
+def detect_device() -> Device:
     import torch
 
     if torch.cuda.is_available():
         names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-        return {"device": f"cuda ({', '.join(names)})", "cuda": True,
-                "bf16": torch.cuda.is_bf16_supported(), "gpus": len(names)}
-    return {"device": "cpu", "cuda": False, "bf16": cpu_supports_bf16(), "gpus": 0}
+        return Device(f"cuda ({', '.join(names)})", cuda=True, bf16=torch.cuda.is_bf16_supported(), gpus=len(names))
+    return Device("cpu", cuda=False, bf16=cpu_supports_bf16())
 
 
-def resolve_precision(requested: str, device: dict[str, Any]) -> str:
+def resolve_precision(requested: str, device: Device) -> str:
     """The precision a run uses: fp32, bf16 or fp16 (fp16 only on a GPU; a CPU asked for fp16 runs fp32)."""
     if requested == "fp32":
         return "fp32"
-    if device["cuda"]:
-        return "bf16" if requested == "bf16" or (requested == "auto" and device["bf16"]) else "fp16"
-    if requested == "bf16" or (requested == "auto" and device["bf16"] and CPU_BF16_BY_DEFAULT):
+    if device.cuda:
+        return "bf16" if requested == "bf16" or (requested == "auto" and device.bf16) else "fp16"
+    if requested == "bf16" or (requested == "auto" and device.bf16 and CPU_BF16_BY_DEFAULT):
         return "bf16"
     return "fp32"
 
 
-def precision_flags(precision: str, requested: str, device: dict[str, Any]) -> dict[str, bool]:
+class PrecisionFlags(TypedDict):
+    """The TrainingArguments switches for a run's precision."""
+
+    bf16: bool
+    fp16: bool
+    tf32: bool
+
+
+def precision_flags(precision: str, requested: str, device: Device) -> PrecisionFlags:
     """TrainingArguments flags for a resolved precision: bf16/fp16 autocast, and TF32 on a GPU unless fp32 was
     asked for."""
-    tf32 = bool(device["cuda"]) and requested != "fp32"
+    tf32 = device.cuda and requested != "fp32"
     return {"bf16": precision == "bf16", "fp16": precision == "fp16", "tf32": tf32}
 
 
-def attention_kernels(requested: str, precision: str, device: dict[str, Any]) -> str | None:
+def attention_kernels(requested: str, precision: str, device: Device) -> str | None:
     """eager under bf16 on a CPU (faster there: see benchmarks/bench_training.py), else the library's choice
     (None: sdpa where the model has it)."""
     if requested != "auto":
         return requested
-    return "eager" if precision == "bf16" and not device["cuda"] else None
+    return "eager" if precision == "bf16" and not device.cuda else None
 
 
-def versions() -> dict[str, Any]:
+def with_numerics(device: Device, precision: str, attention: str | None) -> RunDevice:
+    return RunDevice(device.name, device.cuda, device.bf16, device.gpus, precision=precision, attention=attention)
+
+
+def versions() -> dict[str, str]:
     from importlib.metadata import version
 
     return {  # read from the installed packages' metadata: importing them here would cost ~1 s before step one

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_tool.data.splits import Split
+
+if TYPE_CHECKING:
+    import datasets
+    from transformers import PreTrainedTokenizerBase
 
 
 def encode_labels(labels: list[Any], label_names: list[str], multi_label: bool) -> list[Any]:
@@ -20,7 +24,7 @@ def encode_labels(labels: list[Any], label_names: list[str], multi_label: bool) 
     return [index[name] for name in labels]
 
 
-def token_lengths(tokenizer: Any, texts: list[str]) -> list[int]:
+def token_lengths(tokenizer: PreTrainedTokenizerBase, texts: list[str]) -> list[int]:
     encoded = tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]
     return [len(ids) for ids in encoded]
 
@@ -32,8 +36,8 @@ def default_max_length(lengths: list[int], model_limit: int) -> int:
     return max(8, min(model_limit, ((p95 + 7) // 8) * 8))
 
 
-def tokenize_split(split: Split, tokenizer: Any, label_names: list[str], multi_label: bool, max_length: int,
-                   *, sort_by_length: bool = False) -> Any:
+def tokenize_split(split: Split, tokenizer: PreTrainedTokenizerBase, label_names: list[str], multi_label: bool,
+                   max_length: int, *, sort_by_length: bool = False) -> datasets.Dataset:
     """A datasets.Dataset with labels, position (row in the split), input_ids, attention_mask (token_type_ids
     where the model has them) and length, sorted by length for evaluation. The texts go through the fast tokenizer
     in one call: `Dataset.map` would first hash the tokenizer with dill for its cache fingerprint (a second on

@@ -87,7 +87,7 @@ class Predictor:
         return out
 
     def predict(self, texts: list[str]) -> list[Prediction]:
-        from llm_tool.training.metrics import probabilities
+        from llm_tool.results.metrics import probabilities
 
         out: list[Prediction] = []
         probs = probabilities(self.logits(texts), self.multi_label)

@@ -66,7 +66,7 @@ class TorchRunner:
         hf_logging.set_verbosity_error()  # no library progress bars or load reports around our own display
         hf_logging.disable_progress_bar()
         device = detect_device()
-        self.device_type = "cuda" if device["cuda"] else "cpu"
+        self.device_type = "cuda" if device.cuda else "cpu"
         resolved = resolve_precision(precision, device)
         self.bf16 = resolved == "bf16"
         try:
@@ -134,7 +134,7 @@ def _onnx_runner(model_dir: Path, onnx_file: Path, pad_id: int) -> OnnxRunner | 
 
 
 def _onnx_suits(model_dir: Path, precision: str, expected_texts: int | None) -> bool:
-    from llm_tool.training.environment import cpu_supports_bf16, resolve_precision
+    from llm_tool.training.environment import Device, cpu_supports_bf16, resolve_precision
     from llm_tool.training.onnx_copy import onnx_runtime_available
 
     if precision == "bf16":  # asked for by name: only torch does it
@@ -142,7 +142,7 @@ def _onnx_suits(model_dir: Path, precision: str, expected_texts: int | None) -> 
     if gpu_present() or not (model_dir / "tokenizer.json").exists() or not onnx_runtime_available():
         return False
     large = expected_texts is not None and expected_texts > LARGE_JOB
-    cpu = {"cuda": False, "bf16": cpu_supports_bf16()}
+    cpu = Device("cpu", cuda=False, bf16=cpu_supports_bf16())
     return not (large and resolve_precision(precision, cpu) == "bf16")
 
 

@@ -46,7 +46,7 @@ def count_parameters(model_name: str, num_labels: int) -> int:
     import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
-    from llm_tool.training.models import _explain, resolve_model
+    from llm_tool.catalog.resolve import _explain, resolve_model
 
     try:
         config = AutoConfig.from_pretrained(resolve_model(model_name), num_labels=num_labels)
@@ -98,8 +98,8 @@ def estimate_memory(parameters: int, batch_size: int, max_length: int, hidden: i
 def make_plan(config: TrainingConfig, base_dir: Path) -> TrainingPlan:
     import torch
 
+    from llm_tool.catalog.resolve import load_tokenizer
     from llm_tool.training.analysis import analyse_texts, steps_per_epoch
-    from llm_tool.training.models import load_tokenizer
 
     cfg = config.model
     data = prepare(config.dataset, base_dir, seed=cfg.seed)

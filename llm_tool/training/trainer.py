@@ -5,22 +5,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
     from llm_tool.data.prepare import PreparedData
+    from llm_tool.training.environment import RunDevice
     from llm_tool.training.run_view import RunView
+    from llm_tool.training.sampler import SessionTrainer
     from llm_tool.training.signals import GracefulStop
 
 
-def build_trainer(run: RunView, data: PreparedData, tokenizer: Any, model: Any, max_length: int,
-                   device: dict[str, Any], stop: GracefulStop) -> Any:
+def build_trainer(run: RunView, data: PreparedData, tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel,
+                  max_length: int, device: RunDevice, stop: GracefulStop) -> SessionTrainer:
     import numpy as np
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback
 
+    from llm_tool.results.metrics import summary_metrics
     from llm_tool.training.analysis import steps_per_epoch
     from llm_tool.training.arguments import class_weight_vector, training_arguments, weighted_loss
     from llm_tool.training.callbacks import SessionCallback
     from llm_tool.training.environment import precision_flags
     from llm_tool.training.features import tokenize_split
-    from llm_tool.training.metrics import summary_metrics
     from llm_tool.training.sampler import SessionTrainer
 
     cfg = run.config.model
@@ -29,9 +33,9 @@ def build_trainer(run: RunView, data: PreparedData, tokenizer: Any, model: Any, 
     validation = tokenize_split(data.splits["validation"], tokenizer, data.label_names, data.multi_label,
                                 max_length, sort_by_length=True)
     per_epoch = steps_per_epoch(len(train), cfg.batch_size, cfg.gradient_accumulation_steps)
-    flags = precision_flags(device["precision"], cfg.precision, device)
+    flags = precision_flags(device.precision, cfg.precision, device)
     args = training_arguments(cfg, run.checkpoints_dir, precision=flags, steps_per_epoch=per_epoch,
-                              use_cpu=not device["cuda"])
+                              use_cpu=not device.cuda)
     callbacks: list[Any] = [SessionCallback(on_event=run.on_event, write_progress=run.write_progress, stop=stop,
                                  save_steps=cfg.save_steps, checkpoints_dir=run.checkpoints_dir,
                                  total_epochs=cfg.epochs)]

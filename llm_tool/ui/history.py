@@ -62,7 +62,7 @@ def _score(value: Any) -> str:
 
 
 def history_table(rows: Iterable[dict[str, Any]], title: str, width: int | None = None) -> RenderableType:
-    """Rows from ``sessions.views.summary_row``; unreadable files are listed below the table with their reason.
+    """Rows from ``sessions.summaries.summary_row``; unreadable files are listed below the table with their reason.
 
     Below 100 columns the Name and Data columns merge (a session's name, else its data file) and Time drops;
     model names are cut from the left so their distinctive end stays."""

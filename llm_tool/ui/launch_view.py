@@ -11,8 +11,8 @@ from llm_tool.ui.console import console, info, safe, success, warning
 from llm_tool.ui.interaction import confirm, is_interactive
 
 if TYPE_CHECKING:
-    from llm_tool.dispatch.launcher import LaunchPlan, LaunchResult
     from llm_tool.dispatch.slurm import SlurmJob
+    from llm_tool.dispatch.tmux_launch import LaunchPlan, LaunchResult
     from llm_tool.sessions.store import SessionStore
 
 FOREGROUND_INSTEAD = "Train in the foreground now instead (it stops if this terminal closes)?"

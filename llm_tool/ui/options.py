@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import TypeAlias
 
 from llm_tool.config.presets import PRESETS, format_budget, parse_duration
+
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # what each cli module's register() fills
 
 
 def add_budget_options(parser: argparse.ArgumentParser) -> None:

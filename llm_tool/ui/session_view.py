@@ -44,7 +44,7 @@ def headline_table(sid: str, head: dict[str, Any]) -> Table:
 
 
 def show_session(store: SessionStore, meta: SessionMetadata, *, everything: bool) -> None:
-    from llm_tool.sessions.views import flatten, headline, saved_metrics
+    from llm_tool.sessions.summaries import flatten, headline, saved_metrics
     from llm_tool.ui.results_view import confusion_table, language_table, per_class_table, thresholds_table
     from llm_tool.ui.tables import details_table
 

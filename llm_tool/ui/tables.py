@@ -1,4 +1,4 @@
-"""Rich tables: metrics, the session history, session details, plans and comparisons."""
+"""Rich tables: metrics, session details, comparisons, dry-run plans, predictions, the models list; dates, durations."""
 
 from __future__ import annotations
 

@@ -47,8 +47,8 @@ def label_distribution(table: Table, dataset: dict[str, Any]) -> dict[str, int]:
 def token_lengths(texts: list[str]) -> tuple[list[int], str]:
     """Token counts with the bundled default tokenizer when it loads, else a word-based estimate."""
     try:
+        from llm_tool.catalog.resolve import load_tokenizer
         from llm_tool.training.features import token_lengths as count
-        from llm_tool.training.models import load_tokenizer
 
         return count(load_tokenizer(DEFAULT_MODEL), texts), DEFAULT_MODEL
     except Exception:  # noqa: BLE001 - no transformers or no bundled model: estimate instead
@@ -85,7 +85,7 @@ def analyse(table: Table, dataset: dict[str, Any], *, seed: int = 42) -> dict[st
 
 
 def offline(name: str) -> bool:
-    from llm_tool.doctor.models import usable_offline
+    from llm_tool.catalog.offline import usable_offline
 
     return usable_offline(name)
 

@@ -75,8 +75,8 @@ def new_sweep_name(ctx: Context, d: Draft) -> str:
 
 
 def step_review(ctx: Context, d: Draft) -> object:
+    from llm_tool.catalog.offline import usable_offline
     from llm_tool.config import parse_config
-    from llm_tool.doctor.models import usable_offline
     from llm_tool.sweeps.state import SweepStore
     from llm_tool.training.plan import make_plan
 

@@ -22,7 +22,7 @@ def model_dir_of(meta: Any) -> Path | None:
 
 def completed_models(ctx: Context) -> tuple[list[dict[str, Any]], dict[str, Path]]:
     """Completed sessions whose model folder is still there, renumbered 1..N (newest first)."""
-    from llm_tool.sessions.views import list_rows
+    from llm_tool.sessions.summaries import list_rows
 
     rows: list[dict[str, Any]] = []
     folders: dict[str, Path] = {}

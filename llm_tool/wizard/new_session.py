@@ -24,7 +24,6 @@ from llm_tool.wizard.detect import (
 )
 from llm_tool.wizard.draft import Draft
 from llm_tool.wizard.flow import Context, run_steps
-from llm_tool.wizard.launch import forget, run_where, sbatch_available, tmux_available
 from llm_tool.wizard.questions import (
     DATA_SUFFIXES,
     TYPE_MODEL,
@@ -42,6 +41,7 @@ from llm_tool.wizard.questions import (
     task_question,
     where_question,
 )
+from llm_tool.wizard.run_where import forget, run_where, sbatch_available, tmux_available
 from llm_tool.wizard.split_questions import (
     COLUMN_SPLIT,
     RANDOM_SPLIT,
@@ -214,7 +214,7 @@ def model_obtainable(name: str) -> bool:
     """A model that is here, or can be downloaded now; offline, say how to get it (and ask again)."""
     import os
 
-    from llm_tool.doctor.models import usable_offline
+    from llm_tool.catalog.offline import usable_offline
 
     if usable_offline(name):
         return True
@@ -229,7 +229,7 @@ def model_obtainable(name: str) -> bool:
 
 # ----- steps 6 and 7 -----------------------------------------------------------------------------
 def step_review(ctx: Context, d: Draft) -> object:
-    from llm_tool.doctor.models import usable_offline
+    from llm_tool.catalog.offline import usable_offline
     from llm_tool.training.plan import make_plan
 
     if d.mode == "benchmark":
@@ -300,7 +300,7 @@ def relaunch_data_steps(ctx: Context, source: Path) -> tuple[Path, list[str]]:
     d.strategy_column = d.label_column
 
     def summary(ctx: Context, d: Draft) -> None:
-        from llm_tool.doctor.models import usable_offline
+        from llm_tool.catalog.offline import usable_offline
         from llm_tool.sessions.operations import relaunch_config
         from llm_tool.training.plan import make_plan
 

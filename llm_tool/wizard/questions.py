@@ -342,7 +342,7 @@ def where_question(*, saved: bool, estimate_seconds: float | None, tmux_availabl
 
 # ----- sessions: pick, act, relaunch settings, inference --------------------------------------
 def session_pick_question(rows: list[dict[str, Any]], message: str = "Pick a session by its number") -> Question:
-    """Rows from ``llm_tool.sessions.views.list_rows``, numbered 1..N in order; the answer is the file name."""
+    """Rows from ``llm_tool.sessions.summaries.list_rows``, numbered 1..N in order; the answer is the file name."""
     choices = []
     for row in rows:
         if row.get("error"):

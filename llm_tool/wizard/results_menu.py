@@ -20,7 +20,7 @@ MODEL_ACTION = select("model_action", "What do you want to do with this model?",
 
 def evaluate_model(ctx: Context, model_dir: Path, session_path: Path | None) -> None:
     """Ask for a labelled file, score the model on it (columns as in training), show and record the result."""
-    from llm_tool.results.evaluate import ModelRef, evaluate_file, save_evaluation, session_columns
+    from llm_tool.training.evaluate import ModelRef, evaluate_file, save_evaluation, session_columns
 
     data: Path = ctx.ask(data_path_question())
     ref = ModelRef(model_dir, session_path)
@@ -40,8 +40,8 @@ def evaluate_model(ctx: Context, model_dir: Path, session_path: Path | None) -> 
 
 
 def write_model_report(ctx: Context, model_dir: Path, session_path: Path | None) -> None:
-    from llm_tool.results.evaluate import ModelRef
     from llm_tool.results.report import build_model_report
+    from llm_tool.training.evaluate import ModelRef
 
     with loading("Drawing the figures…"):
         report = build_model_report(ctx.store, ModelRef(model_dir, session_path))

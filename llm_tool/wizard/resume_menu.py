@@ -7,7 +7,6 @@ from typing import Any
 
 from llm_tool.ui.console import info, warning
 from llm_tool.wizard.flow import Context
-from llm_tool.wizard.launch import run_where, sbatch_available, tmux_available
 from llm_tool.wizard.questions import (
     DONE,
     FIXED_FIELDS,
@@ -21,13 +20,14 @@ from llm_tool.wizard.questions import (
     settings_menu_question,
     where_question,
 )
+from llm_tool.wizard.run_where import run_where, sbatch_available, tmux_available
 
 RECENT = 20
 
 
 def history_menu(ctx: Context, title: str = "Training sessions (20 most recent)") -> None:
     """Table, pick by number, details, action. Back from the actions shows the table again."""
-    from llm_tool.sessions.views import list_rows
+    from llm_tool.sessions.summaries import list_rows
     from llm_tool.ui.history import history_table
 
     while True:
@@ -54,7 +54,7 @@ def checkpoint_of(ctx: Context, meta: Any) -> Path | None:
 
 def session_menu(ctx: Context, path: Path) -> None:
     from llm_tool.sessions.lifecycle import effective_status
-    from llm_tool.sessions.views import flatten
+    from llm_tool.sessions.summaries import flatten
     from llm_tool.ui.tables import details_table
 
     meta = ctx.store.read(path)

@@ -1,4 +1,4 @@
-"""One rank of a torchrun group (`python -m llm_tool.dispatch.rank SESSION [--resume]`, started by torchrun):
+"""One rank of a torchrun group (`python -m llm_tool.dispatch.torchrun_rank SESSION [--resume]`, started by torchrun):
 train through the launch seam; rank 0 prints progress and writes, the other ranks stay silent."""
 
 from __future__ import annotations

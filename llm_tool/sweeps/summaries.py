@@ -1,4 +1,4 @@
-"""Plain-data views of a sweep's jobs (status, progress, loss, best F1, pane) for `sweep status` and the control."""
+"""Plain-data summaries of a sweep's jobs (status, progress, loss, best F1, pane) for `sweep status` and the control."""
 
 from __future__ import annotations
 

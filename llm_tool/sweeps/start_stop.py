@@ -29,7 +29,7 @@ from llm_tool.sweeps.state_schema import (
     SweepSource,
     SweepState,
 )
-from llm_tool.sweeps.views import finished_status
+from llm_tool.sweeps.summaries import finished_status
 
 SWEEP_JOB_KEY = "sweep_job"  # training_session.sweep_job: {key, title} of the session in its sweep
 

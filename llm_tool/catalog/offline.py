@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llm_tool.training.models import PACKAGED_MODELS, available_offline, packaged_model_dir
+from llm_tool.catalog.resolve import PACKAGED_MODELS, available_offline, packaged_model_dir
 
 BUNDLED_ALIAS = "all-MiniLM-L6-v2"
 

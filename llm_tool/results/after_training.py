@@ -64,9 +64,9 @@ def _languages(texts: dict[str, list[str]], session: dict[str, Any]) -> dict[str
 
 def _thresholds(model_dir: Path, metrics: dict[str, Any], outputs: dict[str, tuple[np.ndarray, np.ndarray]],
                 names: list[str]) -> None:
+    from llm_tool.results.metrics import full_report, probabilities
     from llm_tool.results.thresholds import DEFAULT, threshold_vector, tune_thresholds
     from llm_tool.sessions.atomic import write_json_atomic
-    from llm_tool.training.metrics import full_report, probabilities
 
     if "validation" not in outputs:
         return
@@ -86,8 +86,8 @@ def _thresholds(model_dir: Path, metrics: dict[str, Any], outputs: dict[str, tup
 def _per_language(metrics: dict[str, Any], outputs: dict[str, tuple[np.ndarray, np.ndarray]],
                   languages: dict[str, list[str]], names: list[str], multi: bool) -> None:
     from llm_tool.results.languages import per_language
+    from llm_tool.results.metrics import predictions
     from llm_tool.results.thresholds import threshold_vector
-    from llm_tool.training.metrics import predictions
 
     tuned = threshold_vector((metrics.get("thresholds") or {}).get("values"), names)
     for split, (logits, gold) in outputs.items():
@@ -103,7 +103,7 @@ def _per_language(metrics: dict[str, Any], outputs: dict[str, tuple[np.ndarray, 
 
 def _save(model_dir: Path, outputs: dict[str, tuple[np.ndarray, np.ndarray]], languages: dict[str, list[str]],
           names: list[str], multi: bool) -> None:
-    from llm_tool.training.metrics import probabilities
+    from llm_tool.results.metrics import probabilities
 
     splits = {split: SplitPredictions(probabilities(logits, multi), gold.astype(int), np.arange(len(gold)),
                                       languages.get(split, []))

@@ -79,9 +79,9 @@ def evaluate_file(model_dir: Path, data_file: Path, *, text_column: str = "text"
     per-language metrics when the texts have several languages, and each row's true and predicted labels."""
     from llm_tool.data.hashing import file_sha256
     from llm_tool.results.languages import detect_each, per_language
+    from llm_tool.results.metrics import full_report, predictions
     from llm_tool.results.thresholds import threshold_vector
     from llm_tool.training.inference import Predictor
-    from llm_tool.training.metrics import full_report, predictions
 
     predictor = Predictor(model_dir)
     names, multi = list(predictor.labels), predictor.multi_label
