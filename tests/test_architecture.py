@@ -1,4 +1,4 @@
-"""Dependencies point one way: core packages never import UI code (Rich, questionary, cli, wizard, monitor)."""
+"""Dependencies point one way: presentation over core, the core in layers (imports go down, never up), no cycles."""
 
 from __future__ import annotations
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_tool.results.text import clean
+
+if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 LABEL_CHARS = 30
 
 
 @contextmanager
-def _figure(path: Path, width: float, height: float, ncols: int = 1, nrows: int = 1) -> Any:
+def _figure(path: Path, width: float, height: float, ncols: int = 1,
+            nrows: int = 1) -> Iterator[tuple[Figure, np.ndarray]]:
     """A figure saved to ``path`` on exit; names are drawn as plain text (no math markup from '$')."""
     import matplotlib
 
@@ -100,7 +107,7 @@ def plot_confusion(report: dict[str, Any], path: Path, title: str) -> dict[str, 
     return {_name(k): v for k, v in panels.items()}
 
 
-def _heatmap(ax: Any, grid: list[list[int]], rows: list[str], cols: list[str], title: str) -> None:
+def _heatmap(ax: Axes, grid: list[list[int]], rows: list[str], cols: list[str], title: str) -> None:
     top = max((v for row in grid for v in row), default=0) or 1
     ax.imshow(grid, cmap="Blues", vmin=0, vmax=top)
     ax.set_xticks(range(len(cols)), labels=cols, rotation=45 if len(cols) > 2 else 0, ha="right")

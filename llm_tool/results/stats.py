@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
@@ -32,9 +32,9 @@ def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(scores.mean()) if len(scores) else 0.0
 
 
-def paired_bootstrap_diff(y_true: Any, pred_a: Any, pred_b: Any, metric: Metric = macro_f1, *,
-                          n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0,
-                          method: str = "percentile") -> tuple[float, float, float]:
+def paired_bootstrap_diff(y_true: npt.ArrayLike, pred_a: npt.ArrayLike, pred_b: npt.ArrayLike,
+                          metric: Metric = macro_f1, *, n_resamples: int = 1000, confidence: float = 0.95,
+                          seed: int = 0, method: str = "percentile") -> tuple[float, float, float]:
     """metric(a) - metric(b) on the same rows, and its bootstrap confidence interval (rows resampled together:
     ``scipy.stats.bootstrap(paired=True)``). Works for single-label indices and multi-label 0/1 rows."""
     from scipy.stats import bootstrap
@@ -58,7 +58,7 @@ def paired_bootstrap_diff(y_true: Any, pred_a: Any, pred_b: Any, metric: Metric 
     return float(diff), low, high
 
 
-def mcnemar_test(y_true: Any, pred_a: Any, pred_b: Any) -> float:
+def mcnemar_test(y_true: npt.ArrayLike, pred_a: npt.ArrayLike, pred_b: npt.ArrayLike) -> float:
     """McNemar's p-value for two single-label classifiers on the same rows (exact binomial test when the
     discordant counts are small, the chi-square version otherwise)."""
     from statsmodels.stats.contingency_tables import mcnemar

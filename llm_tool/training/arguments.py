@@ -50,7 +50,7 @@ def training_arguments(cfg: ModelConfig, output_dir: Path, *, precision: Precisi
     )
 
 
-def class_weight_vector(setting: Any, label_names: list[str], labels: list[Any],
+def class_weight_vector(setting: str | dict[str, float] | None, label_names: list[str], labels: list[Any],
                         multi_label: bool) -> list[float] | None:
     """Per-class loss weights: 'balanced' = n / (k * count); a dict names them; None/'none' = unweighted."""
     if setting in (None, "none"):

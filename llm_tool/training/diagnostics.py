@@ -24,7 +24,7 @@ class Diagnosis:
         return {"code": self.code, "message": self.message}
 
 
-def diagnose(metrics: dict[str, Any], *, class_weights: Any = None,
+def diagnose(metrics: dict[str, Any], *, class_weights: str | dict[str, float] | None = None,
              distribution: dict[str, int] | None = None) -> list[Diagnosis]:
     """Warnings for a finished run from its metrics (test split preferred, else validation)."""
     report = metrics.get("test") or metrics.get("validation") or {}
@@ -91,7 +91,8 @@ def _flat_loss(history: list[dict[str, Any]]) -> list[Diagnosis]:
                                    "model_config.learning_rate")]
 
 
-def _unweighted_imbalance(distribution: dict[str, int], class_weights: Any) -> list[Diagnosis]:
+def _unweighted_imbalance(distribution: dict[str, int],
+                          class_weights: str | dict[str, float] | None) -> list[Diagnosis]:
     counts = [n for n in distribution.values() if n > 0]
     if len(counts) < 2 or class_weights not in (None, "none"):
         return []

@@ -149,7 +149,8 @@ def tidy_failed_run(model_dir: Path, checkpoints_dir: Path, session_id: str, *, 
     paths.remove_if_empty(model_dir, session_id, model_dir.parent.parent)
 
 
-def diagnosis(metrics: dict[str, Any], class_weights: Any, data: PreparedData) -> list[dict[str, str]]:
+def diagnosis(metrics: dict[str, Any], class_weights: str | dict[str, float] | None,
+              data: PreparedData) -> list[dict[str, str]]:
     """What went wrong in the run, in plain words (training/diagnostics.py), for metrics.json and the session."""
     from llm_tool.data.labels import label_counts
     from llm_tool.training.diagnostics import diagnose
