@@ -35,6 +35,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_cache:
     home.mkdir()
     socket = private_socket()
     monkeypatch.setenv("LLM_TOOL_HOME", str(home))
+    monkeypatch.setenv("LLM_TOOL_CONFIG_DIR", str(tmp_path / "config"))  # the seal key: never the user's ~/.config
     monkeypatch.setenv("LLM_TOOL_CACHE", str(shared_cache))
     monkeypatch.setenv("LLM_TOOL_TMUX_SOCKET", socket)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -141,6 +142,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))
 
 
+@pytest.hookimpl(optionalhook=True)  # also without xdist (-p no:xdist)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """With `-n N`: each test is a unit of work of its own, except the RUN_TOGETHER files (one unit each, handed
     out first, largest first). xdist's own `--dist loadgroup` does not group tests under pytest 9 (it sets
