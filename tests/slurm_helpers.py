@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-CTLD_PORT, SLURMD_PORT = 16817, 16818  # ports of our own (see ../shared/docs/SLURM_NOTES.md)
 DAEMONS = ("slurmctld", "slurmd", "munged", "sbatch", "squeue", "scontrol", "scancel")
 
 CONF = """\
@@ -113,7 +112,7 @@ def _wait(check: object, timeout: float, what: str) -> None:
 
 def _stop(folder: Path) -> None:
     """SIGTERM both daemons and wait until they are gone; SIGKILL what is left after 5 s (a slurmd waiting on a
-    job step can ignore SIGTERM, and a survivor would hold the fixed ports of the next test session)."""
+    job step can ignore SIGTERM, and a survivor would hold its ports and state)."""
     pids = []
     for name in ("slurmd.pid", "slurmctld.pid"):
         with contextlib.suppress(Exception):
@@ -138,34 +137,77 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports that nothing listens on now (the kernel's choice for port 0)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def start_cluster(folder: Path) -> Cluster:
+    """A private cluster with its state, spool, logs and pid files in ``folder`` and ports of its own, so that
+    several can run at once (test workers, worktrees, the attack script). Raises RuntimeError when it cannot start
+    (the reason, then the daemons' logs). munged is the machine's: it keeps no state per cluster."""
+    reason = _why_not()
+    if reason:
+        raise RuntimeError(reason)
+    for sub in ("state", "spool", "log"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    conf = folder / "slurm.conf"
+    cluster = Cluster(folder, conf)
+    try:
+        _start_munge()
+        for attempt in range(3):  # a port taken between free_ports() and the daemon's bind: try other ones
+            ctld, slurmd = free_ports(2)
+            conf.write_text(CONF.format(host=socket.gethostname(), ctld=ctld, slurmd=slurmd, d=folder))
+            failed = _start_daemons(cluster)
+            if not failed:
+                break
+            _stop(folder)
+            if attempt == 2:
+                raise RuntimeError(failed)
+        _wait(lambda: "idle" in cluster.run("sinfo", "-h", "-o", "%t").stdout, 60, "the node to be idle")
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        _stop(folder)
+        raise RuntimeError(f"{exc}\n{cluster.logs()}") from None
+    return cluster
+
+
+def _start_daemons(cluster: Cluster) -> str | None:
+    for daemon in ("slurmctld", "slurmd"):
+        started = subprocess.run([daemon, "-f", str(cluster.conf)], capture_output=True, text=True,
+                                 env=cluster.env(), timeout=60, check=False)
+        if started.returncode != 0:
+            return f"{daemon} failed: {started.stderr.strip()}"
+    return None
+
+
+def stop_cluster(cluster: Cluster) -> None:
+    cluster.run("scancel", "--full", "-u", "root")
+    _stop(cluster.folder)
+
+
 @pytest.fixture(scope="session")
 def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Start a private cluster once per test session (skips with the reason when it cannot start)."""
     reason = _why_not()
     if reason:
         pytest.skip(reason)
-    folder = tmp_path_factory.mktemp("slurm")
-    for sub in ("state", "spool", "log"):
-        (folder / sub).mkdir()
-    conf = folder / "slurm.conf"
-    conf.write_text(CONF.format(host=socket.gethostname(), ctld=CTLD_PORT, slurmd=SLURMD_PORT, d=folder))
-    cluster = Cluster(folder, conf)
     try:
-        _start_munge()
-        for daemon in ("slurmctld", "slurmd"):
-            started = subprocess.run([daemon, "-f", str(conf)], capture_output=True, text=True, env=cluster.env(),
-                                     timeout=60, check=False)
-            if started.returncode != 0:
-                raise RuntimeError(f"{daemon} failed: {started.stderr.strip()}")
-        _wait(lambda: "idle" in cluster.run("sinfo", "-h", "-o", "%t").stdout, 60, "the node to be idle")
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        _stop(folder)
-        pytest.skip(f"the private Slurm cluster did not start: {exc}\n{cluster.logs()}")
+        cluster = start_cluster(tmp_path_factory.mktemp("slurm"))
+    except RuntimeError as exc:
+        pytest.skip(f"the private Slurm cluster did not start: {exc}")
     try:
         yield cluster
     finally:
-        cluster.run("scancel", "--full", "-u", "root")
-        _stop(folder)
+        stop_cluster(cluster)
 
 
 @pytest.fixture
