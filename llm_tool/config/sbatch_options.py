@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from llm_tool.errors import ConfigError
+from llm_tool.untrusted import quoted
 
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]{1,64}(,[A-Za-z0-9_.+-]{1,64}){0,15}$")  # qos, partition, account lists
 _INT = re.compile(r"^\d{1,6}$")
@@ -89,7 +90,7 @@ SBATCH_LONG = (
 
 
 def _show(value: str) -> str:
-    return repr(value) if len(value) <= 40 and value.isprintable() else "(a value with unusual characters)"
+    return quoted(value, 60)
 
 
 def _refusal(name: str) -> str:
@@ -106,12 +107,12 @@ def _refusal(name: str) -> str:
 def check_sbatch_line(line: str) -> None:
     """Refuse a line that is not exactly one allowed ``--option[=value]`` with a valid value."""
     shown = _show(line)
-    if any(ch.isspace() for ch in line):
-        raise ConfigError(f"extra sbatch line {shown}: one option per line, no spaces (e.g. \"--qos=short\")")
     if not line.startswith("--"):
         raise ConfigError(f"extra sbatch line {shown} must be text starting with -- (e.g. \"--qos=short\"); "
                           "short options such as -q are not passed on")
     name, has_value, value = line[2:].partition("=")
+    if any(ch.isspace() for ch in name) or (name in ALLOWED and any(ch.isspace() for ch in value)):
+        raise ConfigError(f"extra sbatch line {shown}: one option per line, no spaces (e.g. \"--qos=short\")")
     if name not in ALLOWED:
         raise ConfigError(f"extra sbatch line {shown}: {_refusal(name)}")
     pattern, optional, example = ALLOWED[name]
