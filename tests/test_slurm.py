@@ -15,6 +15,8 @@ from llm_tool.cli import main
 from tests.helpers import read_json, sample_rows, session_files, start_cli, wait_until, write_config, write_csv
 from tests.slurm_helpers import Cluster
 
+# one xdist worker runs this file's tests (one private Slurm cluster per worker, started once)
+pytestmark = pytest.mark.xdist_group("slurm")
 STEPS_PER_EPOCH = 30  # 300 rows -> 240 train rows / batch 8
 MEASURED: dict[str, float] = {}
 
