@@ -209,3 +209,27 @@ def test_a_seal_key_others_can_read_is_refused(isolated_home) -> None:
 
 def paths_within(path: Path, folder: Path) -> bool:
     return folder.resolve() in path.resolve().parents
+
+
+def test_the_job_never_imports_an_llm_tool_folder_lying_in_its_start_folder(tmp_path: Path) -> None:
+    """`python -m` puts the working folder first on sys.path; the job's is the config's folder: -P leaves it out."""
+    import sys
+
+    fake = tmp_path / "llm_tool"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "__main__.py").write_text(f"open({str(tmp_path / 'PWNED')!r}, 'w')\n")
+    argv = job_command(tmp_path / "s.json")
+    if sys.version_info < (3, 11):
+        pytest.skip("python -P needs 3.11")
+    assert argv[1:3] == ["-P", "-m"]
+    subprocess.run([*argv[:4], "--version"], cwd=tmp_path, capture_output=True, timeout=120, check=False)
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_a_log_folder_slurm_would_rewrite_is_refused(tmp_path: Path) -> None:
+    from llm_tool.dispatch.slurm import _sbatch
+    from llm_tool.errors import SlurmError
+
+    with pytest.raises(SlurmError, match="% or"):
+        _sbatch(tmp_path / "x.sbatch", "llm-tool-x", tmp_path / "home%u" / "logs" / "x.log")
