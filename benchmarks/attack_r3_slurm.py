@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -60,6 +61,7 @@ def _teardown() -> None:
     attack_run._running = STATE["running"]
     _drain(cluster, 90)
     stop_cluster(cluster)
+    shutil.rmtree(cluster.folder.parent, ignore_errors=True)
     for key, value in STATE["saved"].items():
         if value is None:
             os.environ.pop(key, None)

@@ -124,9 +124,20 @@ def _stop(folder: Path) -> None:
         return not any(_alive(pid) for pid in pids)
     with contextlib.suppress(RuntimeError):
         _wait(gone, 5, "the Slurm daemons to stop")
-    for pid in pids:
+    for pid in pids + _stepds_of(folder):  # a job step daemon left behind would live on as an orphan
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+
+
+def _stepds_of(folder: Path) -> list[int]:
+    """The slurmstepd processes of this cluster (they work in its folder)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            if (proc / "comm").read_text().strip() == "slurmstepd" and \
+                    Path(os.readlink(proc / "cwd")).is_relative_to(folder):
+                found.append(int(proc.name))
+    return found
 
 
 def _alive(pid: int) -> bool:
