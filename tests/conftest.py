@@ -3,6 +3,8 @@ one trained session of it shared by the tests that only read a finished training
 
 from __future__ import annotations
 
+import ast
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -35,6 +37,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_cache:
     home.mkdir()
     socket = private_socket()
     monkeypatch.setenv("LLM_TOOL_HOME", str(home))
+    monkeypatch.setenv("LLM_TOOL_CONFIG_DIR", str(tmp_path / "config"))  # the seal key: never the user's ~/.config
     monkeypatch.setenv("LLM_TOOL_CACHE", str(shared_cache))
     monkeypatch.setenv("LLM_TOOL_TMUX_SOCKET", socket)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -112,16 +115,9 @@ def sample_csv() -> Path:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    config.addinivalue_line("markers", "xdist_group(name): run the file's tests on one xdist worker (see below)")
 
 
-
-# Test files whose tests must run on one xdist worker: they share state built once per worker.
-RUN_TOGETHER = {
-    "test_slurm.py": "one private Slurm cluster on fixed ports",
-    "test_session_lifecycle.py": "five trainings stopped side by side, a module fixture",
-    "test_sessions_cli.py": "a module-scoped history",
-    "test_results.py": "a module-scoped training",
-}
 # Files whose tests take longest (measured with --durations on a quiet 2-core machine): handed out first so that
 # no long test starts last while the other worker sits idle.
 LONGEST_FIRST = (
@@ -141,15 +137,40 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))
 
 
+GROUP_MARK = "xdist_group"  # pytestmark = pytest.mark.xdist_group("name"): the file's tests on one worker
+
+
+@functools.cache
+def _file_group(path: Path) -> str | None:
+    """The ``xdist_group`` name a test file gives all its tests (``pytestmark = pytest.mark.xdist_group("x")``),
+    read from its source: the scheduler runs in the controller, which collects no items and sees no marks."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark"
+                                                for t in node.targets):
+            for call in ast.walk(node.value):
+                if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                        and call.func.attr == GROUP_MARK and call.args and isinstance(call.args[0], ast.Constant)):
+                    return str(call.args[0].value)
+    return None
+
+
+@pytest.hookimpl(optionalhook=True)  # also without xdist (-p no:xdist)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """With `-n N`: each test is a unit of work of its own, except the RUN_TOGETHER files (one unit each, handed
-    out first, largest first). xdist's own `--dist loadgroup` does not group tests under pytest 9 (it sets
-    `Item._nodeid`, which pytest 9 no longer reads), hence this scheduler."""
+    """With `-n N`: each test is a unit of work of its own, except the tests of a file marked with
+    ``xdist_group`` (one unit per group name, so one worker runs them). Works around
+    https://github.com/pytest-dev/pytest-xdist/issues/1386: xdist's own `--dist loadgroup` does not group under
+    pytest 9 (it rewrites `Item._nodeid`, which pytest 9 no longer reads); remove this hook once it is fixed."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class SharedStateScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.split("::", 1)[0]
-            return path if Path(path).name in RUN_TOGETHER else nodeid
+    root = config.rootpath
 
-    return SharedStateScheduling(config, log)
+    class MarkedGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            group = _file_group(root / nodeid.split("::", 1)[0])
+            return f"group:{group}" if group else nodeid
+
+    return MarkedGroupScheduling(config, log)

@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-CTLD_PORT, SLURMD_PORT = 16817, 16818  # ports of our own (see ../shared/docs/SLURM_NOTES.md)
 DAEMONS = ("slurmctld", "slurmd", "munged", "sbatch", "squeue", "scontrol", "scancel")
 
 CONF = """\
@@ -23,7 +23,7 @@ ClusterName=llmtooltest
 SlurmctldHost={host}
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=cred_expire=10
+AuthInfo=socket={munge},cred_expire=10
 SlurmUser=root
 SlurmdUser=root
 SlurmctldPort={ctld}
@@ -79,27 +79,35 @@ def _why_not() -> str | None:
     if missing:
         return f"Slurm/munge not installed ({', '.join(missing)} missing): apt-get install slurm-wlm munge"
     if os.geteuid() != 0:
-        return "the private Slurm cluster needs root (SlurmUser=root, munged as the munge user)"
+        return "the private Slurm cluster needs root (SlurmUser=root)"
     return None
 
 
-def _munge_ok() -> bool:
+def _munge_ok(socket_path: Path) -> bool:
     with contextlib.suppress(Exception):
-        made = subprocess.run(["munge", "-n"], capture_output=True, timeout=10, check=False)
-        back = subprocess.run(["unmunge"], input=made.stdout, capture_output=True, timeout=10, check=False)
+        made = subprocess.run(["munge", "-S", str(socket_path), "-n"], capture_output=True, timeout=10, check=False)
+        back = subprocess.run(["unmunge", "-S", str(socket_path)], input=made.stdout, capture_output=True,
+                              timeout=10, check=False)
         return made.returncode == 0 and back.returncode == 0
     return False
 
 
-def _start_munge() -> None:
-    if _munge_ok():
-        return  # already running (another test session or the system): share it
-    for folder in ("/run/munge", "/var/log/munge", "/var/lib/munge"):
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        shutil.chown(folder, "munge", "munge")
-    subprocess.run(["runuser", "-u", "munge", "--", "munged", "--force"], capture_output=True, timeout=30,
-                   check=False)
-    _wait(_munge_ok, 15, "munge to answer")
+def _start_munge(folder: Path) -> Path:
+    """A munged of the cluster's own (key, socket, pid, log, seed): no machine-wide munge is needed or touched.
+    It lives in a folder of its own under /tmp, linked as ``folder/munge``: munged wants every folder above its
+    socket searchable by all, which pytest's temp folders are not."""
+    own = Path(tempfile.mkdtemp(prefix="llm-tool-munge-"))
+    own.chmod(0o711)
+    (folder / "munge").symlink_to(own)
+    key = own / "munge.key"
+    key.write_bytes(os.urandom(1024))
+    key.chmod(0o600)
+    sock = own / "munge.socket"
+    subprocess.run(["munged", f"--socket={sock}", f"--key-file={key}", f"--pid-file={own / 'munged.pid'}",
+                    f"--log-file={own / 'munged.log'}", f"--seed-file={own / 'munged.seed'}"],
+                   capture_output=True, timeout=30, check=False)
+    _wait(lambda: _munge_ok(sock), 15, "munge to answer")
+    return sock
 
 
 def _wait(check: object, timeout: float, what: str) -> None:
@@ -111,9 +119,9 @@ def _wait(check: object, timeout: float, what: str) -> None:
     raise RuntimeError(f"timed out waiting for {what}")
 
 
-def _stop(folder: Path) -> None:
+def _stop_slurm(folder: Path) -> None:
     """SIGTERM both daemons and wait until they are gone; SIGKILL what is left after 5 s (a slurmd waiting on a
-    job step can ignore SIGTERM, and a survivor would hold the fixed ports of the next test session)."""
+    job step can ignore SIGTERM, and a survivor would hold its ports and state)."""
     pids = []
     for name in ("slurmd.pid", "slurmctld.pid"):
         with contextlib.suppress(Exception):
@@ -125,9 +133,31 @@ def _stop(folder: Path) -> None:
         return not any(_alive(pid) for pid in pids)
     with contextlib.suppress(RuntimeError):
         _wait(gone, 5, "the Slurm daemons to stop")
-    for pid in pids:
+    for pid in pids + _stepds_of(folder):  # a job step daemon left behind would live on as an orphan
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+
+
+def _stop(folder: Path) -> None:
+    """Stop the cluster's Slurm daemons, then its munged, and remove munged's folder."""
+    _stop_slurm(folder)
+    munge = folder / "munge"
+    with contextlib.suppress(Exception):
+        os.kill(int((munge / "munged.pid").read_text().strip()), signal.SIGTERM)
+    if munge.is_symlink():
+        shutil.rmtree(munge.resolve(), ignore_errors=True)
+        munge.unlink()
+
+
+def _stepds_of(folder: Path) -> list[int]:
+    """The slurmstepd processes of this cluster (they work in its folder)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            if (proc / "comm").read_text().strip() == "slurmstepd" and \
+                    Path(os.readlink(proc / "cwd")).is_relative_to(folder):
+                found.append(int(proc.name))
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -138,34 +168,77 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports that nothing listens on now (the kernel's choice for port 0)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def start_cluster(folder: Path) -> Cluster:
+    """A private cluster with its state, spool, logs and pid files in ``folder`` and ports of its own, so that
+    several can run at once (test workers, worktrees, the attack script). Raises RuntimeError when it cannot start
+    (the reason, then the daemons' logs)."""
+    reason = _why_not()
+    if reason:
+        raise RuntimeError(reason)
+    for sub in ("state", "spool", "log"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    conf = folder / "slurm.conf"
+    cluster = Cluster(folder, conf)
+    try:
+        munge = _start_munge(folder)
+        for attempt in range(3):  # a port taken between free_ports() and the daemon's bind: try other ones
+            ctld, slurmd = free_ports(2)
+            conf.write_text(CONF.format(host=socket.gethostname(), ctld=ctld, slurmd=slurmd, d=folder, munge=munge))
+            failed = _start_daemons(cluster)
+            if not failed:
+                break
+            _stop_slurm(folder)
+            if attempt == 2:
+                raise RuntimeError(failed)
+        _wait(lambda: "idle" in cluster.run("sinfo", "-h", "-o", "%t").stdout, 60, "the node to be idle")
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        _stop(folder)
+        raise RuntimeError(f"{exc}\n{cluster.logs()}") from None
+    return cluster
+
+
+def _start_daemons(cluster: Cluster) -> str | None:
+    for daemon in ("slurmctld", "slurmd"):
+        started = subprocess.run([daemon, "-f", str(cluster.conf)], capture_output=True, text=True,
+                                 env=cluster.env(), timeout=60, check=False)
+        if started.returncode != 0:
+            return f"{daemon} failed: {started.stderr.strip()}"
+    return None
+
+
+def stop_cluster(cluster: Cluster) -> None:
+    cluster.run("scancel", "--full", "-u", "root")
+    _stop(cluster.folder)
+
+
 @pytest.fixture(scope="session")
 def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Start a private cluster once per test session (skips with the reason when it cannot start)."""
     reason = _why_not()
     if reason:
         pytest.skip(reason)
-    folder = tmp_path_factory.mktemp("slurm")
-    for sub in ("state", "spool", "log"):
-        (folder / sub).mkdir()
-    conf = folder / "slurm.conf"
-    conf.write_text(CONF.format(host=socket.gethostname(), ctld=CTLD_PORT, slurmd=SLURMD_PORT, d=folder))
-    cluster = Cluster(folder, conf)
     try:
-        _start_munge()
-        for daemon in ("slurmctld", "slurmd"):
-            started = subprocess.run([daemon, "-f", str(conf)], capture_output=True, text=True, env=cluster.env(),
-                                     timeout=60, check=False)
-            if started.returncode != 0:
-                raise RuntimeError(f"{daemon} failed: {started.stderr.strip()}")
-        _wait(lambda: "idle" in cluster.run("sinfo", "-h", "-o", "%t").stdout, 60, "the node to be idle")
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        _stop(folder)
-        pytest.skip(f"the private Slurm cluster did not start: {exc}\n{cluster.logs()}")
+        cluster = start_cluster(tmp_path_factory.mktemp("slurm"))
+    except RuntimeError as exc:
+        pytest.skip(f"the private Slurm cluster did not start: {exc}")
     try:
         yield cluster
     finally:
-        cluster.run("scancel", "--full", "-u", "root")
-        _stop(folder)
+        stop_cluster(cluster)
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from llm_tool.results.predictions import load_predictions
 from tests.helpers import build_tiny_model, read_json, session_files, write_config, write_csv
 from tests.results_data import rows, write_jsonl
 
+# one xdist worker runs this file's tests (a module-scoped training)
+pytestmark = pytest.mark.xdist_group("results")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

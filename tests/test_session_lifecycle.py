@@ -32,6 +32,8 @@ from tests.helpers import (
     write_csv,
 )
 
+# one xdist worker runs this file's tests (five trainings stopped side by side, a module fixture)
+pytestmark = pytest.mark.xdist_group("lifecycle")
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 TOTAL_EPOCHS = 5  # 600 rows -> 480 train rows / batch 8 = 60 steps an epoch, 300 steps: seconds of training
 

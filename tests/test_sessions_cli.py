@@ -20,6 +20,8 @@ from llm_tool.sessions import SessionStore
 from llm_tool.sessions.atomic import HeldLock
 from tests.helpers import CliResult, fake_session, read_json, run_main, sample_rows, write_config, write_csv
 
+# one xdist worker runs this file's tests (a module-scoped history)
+pytestmark = pytest.mark.xdist_group("sessions-cli")
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 WIDE = {"COLUMNS": "250"}
 

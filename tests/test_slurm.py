@@ -15,6 +15,8 @@ from llm_tool.cli import main
 from tests.helpers import read_json, sample_rows, session_files, start_cli, wait_until, write_config, write_csv
 from tests.slurm_helpers import Cluster
 
+# one xdist worker runs this file's tests (one private Slurm cluster per worker, started once)
+pytestmark = pytest.mark.xdist_group("slurm")
 STEPS_PER_EPOCH = 30  # 300 rows -> 240 train rows / batch 8
 MEASURED: dict[str, float] = {}
 
@@ -193,3 +195,99 @@ def test_a_two_rank_job_is_preempted_requeued_and_finishes(on_cluster: Cluster, 
     assert final["environment"]["world_size"] == 2
     assert final["execution_status"]["slurm"]["restarts"] == 1 and len(final["execution_status"]["resumed_at"]) == 1
 
+
+
+SBATCH_PARSE_ERRORS = ("unrecognized option", "is ambiguous", "invalid option", "requires an argument",
+                       "doesn't allow an argument", 'Try "sbatch --help"')
+
+
+def _script(tmp_path: Path, *lines: str) -> Path:
+    script = tmp_path / "probe.sh"
+    script.write_text("#!/bin/bash\n" + "".join(f"#SBATCH {line}\n" for line in lines) + "true\n")
+    return script
+
+
+def test_allowed_lines_are_what_sbatch_reads_and_abbreviations_are_refused(on_cluster: Cluster, tmp_path):
+    from llm_tool.config.sbatch_options import ALLOWED
+    from llm_tool.config.slurm import check_extra_line
+    from llm_tool.errors import ConfigError
+
+    for _, _, example in ALLOWED.values():  # every allowed option parses (resources this node lacks aside)
+        done = on_cluster.run("sbatch", "--test-only", str(_script(tmp_path, example)))
+        assert not any(e in done.stderr for e in SBATCH_PARSE_ERRORS), (example, done.stderr)
+    for line in ("--arr=0-2", "--no-req", "--open=truncate", "--err=/tmp/x", "--qo=short", "--exp=ALL,X=1"):
+        with pytest.raises(ConfigError, match="abbreviation"):
+            check_extra_line(line)
+    # what `--arr` does once it reaches sbatch: one submission became an array of three jobs
+    done = on_cluster.run("sbatch", "--parsable", "--hold", "--output=/dev/null", str(_script(tmp_path, "--arr=0-2")))
+    job = done.stdout.strip()
+    try:
+        assert len(on_cluster.run("squeue", "-h", "-r", "-j", job, "-o", "%i").stdout.split()) == 3
+    finally:
+        on_cluster.run("scancel", job)
+
+
+def test_allowed_options_reach_the_job(on_cluster: Cluster, tmp_path, isolated_home, sample_csv, tiny_model, capsys):
+    config = _config(tmp_path, sample_csv, tiny_model, "opts")
+    _, job = _submit(capsys, isolated_home, str(config), "--sbatch=--hold", "--sbatch=--comment=ablation-3",
+                     "--sbatch=--nice=7", "--sbatch=--mail-type=END,FAIL")
+    try:
+        shown = on_cluster.run("scontrol", "show", "job", job).stdout
+        assert "Reason=JobHeldUser" in shown and "Comment=ablation-3" in shown and "Nice=7" in shown
+        assert "MailType=END,FAIL" in shown
+    finally:
+        on_cluster.run("scancel", job)
+
+
+def _edited_pending_session(tmp_path: Path, config: Path, extra: list[str]) -> tuple[Path, str]:
+    """A pending session llm-tool wrote, then edited by hand (or received from someone): new extra lines."""
+    from llm_tool.sessions import SessionStore
+    from llm_tool.sessions.create import create_session
+
+    path, _ = create_session(SessionStore(), json.loads(config.read_text()), base_dir=tmp_path)
+    data = read_json(path)
+    data["slurm_config"] = {"extra_sbatch": extra}
+    path.write_text(json.dumps(data))
+    return path, data["training_session"]["session_id"]
+
+
+def test_an_edited_session_cannot_run_a_command_on_the_node(on_cluster: Cluster, tmp_path, isolated_home,
+                                                           sample_csv, tiny_model, capsys):
+    pwned = tmp_path / "PWNED"
+    payload = f'--export=ALL,"BASH_FUNC_cd%%=() {{ /usr/bin/touch {pwned}; }}"'  # replaces the script's `cd`
+    path, sid = _edited_pending_session(tmp_path, _config(tmp_path, sample_csv, tiny_model, "edited"), [payload])
+    before = on_cluster.run("squeue", "-h", "-o", "%i").stdout
+    for extra in ([], ["--yes"]):  # --yes lifts the seal check, never the allow-list
+        assert main(["sessions", "resume", sid, "--backend", "slurm", *extra]) == 2
+        err = capsys.readouterr().err
+        assert "--export is not an option llm-tool passes to sbatch" in err and len(err.strip().splitlines()) == 1
+    time.sleep(3)  # a job would have started by now
+    assert on_cluster.run("squeue", "-h", "-o", "%i").stdout == before and not pwned.exists()
+    assert _status(path)["status"] == "pending" and "slurm" not in _status(path)
+
+    path, sid = _edited_pending_session(tmp_path, _config(tmp_path, sample_csv, tiny_model, "held"), ["--hold"])
+    assert main(["sessions", "resume", sid, "--backend", "slurm"]) == 2  # allowed, but not written here
+    assert "not written by llm-tool for you on this machine" in capsys.readouterr().err
+    assert main(["sessions", "resume", sid, "--backend", "slurm", "--yes"]) == 0
+    job = _status(path)["slurm"]["job_id"]
+    try:
+        assert "Reason=JobHeldUser" in on_cluster.run("scontrol", "show", "job", job).stdout
+    finally:
+        on_cluster.run("scancel", job)
+
+
+def test_a_sweep_files_own_lines_are_sealed_and_used(on_cluster: Cluster, tmp_path, isolated_home, sample_csv,
+                                                     tiny_model, capsys):
+    raw = json.loads(_config(tmp_path, sample_csv, tiny_model, "sweepbase").read_text())
+    raw["slurm_config"] = {"extra_sbatch": ["--hold", "--comment=from-sweep"]}
+    sweep = tmp_path / "held.json"
+    sweep.write_text(json.dumps({"base": raw, "grid": {"model_config.learning_rate": [1e-3, 2e-3]}}))
+    assert main(["sweep", "start", str(sweep), "--backend", "slurm", "--cpus", "1"]) == 0
+    capsys.readouterr()
+    jobs = [j["slurm_job_id"] for j in read_json(isolated_home / "logs" / "sweeps" / "held.json")["jobs"]]
+    array = jobs[0].split("_")[0]
+    try:
+        shown = on_cluster.run("scontrol", "show", "job", array).stdout
+        assert "Reason=JobHeldUser" in shown and "ArrayTaskId=0-1" in shown and "Comment=from-sweep" in shown
+    finally:
+        on_cluster.run("scancel", array)

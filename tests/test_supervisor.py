@@ -78,8 +78,11 @@ def test_timeout_stops_gracefully_then_kills(isolated_home: Path, sample_csv: Pa
     assert proc.returncode == 128 + signal.SIGTERM
     assert status["status"] == "interrupted" and status["interrupt_reason"] == "timeout after 0.0003 h"
     assert status["attempt"] == 1
-    stubborn = py("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); "
-                  "time.sleep(30)")
+    # stubborn from its first instruction: SIGTERM is ignored before the exec (an ignored signal stays ignored
+    # across exec), so the 1.08 s timeout can never reach a child still starting Python (no readiness race)
+    stubborn = ["bash", "-c", "trap '' TERM; exec \"$@\"", "stubborn",
+                *py("import signal, time; assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN; "
+                    "print('up', flush=True); time.sleep(30)")]
     proc = supervise(session, "--timeout-hours", "0.0003", "--grace", "0.5", command=stubborn)
     status = status_of(session)
     assert proc.returncode == 128 + signal.SIGKILL

@@ -80,7 +80,8 @@ def register(commands: Commands) -> None:
 
 def _dispatch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true",
-                   help="read the data file an imported session names outside this home without asking")
+                   help="read the data file an imported session names outside this home without asking; with "
+                        "--backend slurm, use the session's extra sbatch lines even if edited or copied")
     p.add_argument("--tmux", action="store_true", help="run it in a tmux session (survives disconnects)")
     p.add_argument("--max-retries", type=int, default=0, help="with --tmux: retries after a crash")
     p.add_argument("--timeout", type=float, help="with --tmux: stop gracefully after HOURS")

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from llm_tool.config.sbatch_options import check_sbatch_line
+from llm_tool.config.slurm_seal import SEAL_KEY
 from llm_tool.errors import ConfigError
 
 SECTION = "slurm_config"  # optional top-level section of a config or session file
@@ -14,8 +16,6 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_.,+-]{1,64}$")  # partition, account, qos-lik
 TIME_RE = re.compile(r"^(\d+-)?\d{1,4}(:\d{1,2}){0,2}$")  # minutes, MM:SS, HH:MM:SS, D-HH[:MM[:SS]]
 MEM_RE = re.compile(r"^\d{1,9}[KMGT]?$")
 MAX_EXTRA = 20
-# set by llm-tool itself: the job's log, requeue and signal handling depend on them
-RESERVED = ("--output", "--error", "--open-mode", "--array", "--wrap", "--no-requeue", "--parsable", "--chdir")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class SlurmOptions:
     mem: str | None = None
     account: str | None = None
     extra_sbatch: tuple[str, ...] = ()
+    # --yes: a session's extra lines are used even without this user's seal (still allow-listed); never saved
+    accept_unsealed: bool = False
 
     def __post_init__(self) -> None:
         check_options(self)
@@ -42,12 +44,14 @@ class SlurmOptions:
     def merged(self, override: SlurmOptions) -> SlurmOptions:
         """These options with every value set in ``override`` replacing ours (extra lines are added)."""
         changes: dict[str, Any] = {f.name: getattr(override, f.name) for f in dataclasses.fields(self)
-                                   if f.name != "extra_sbatch" and getattr(override, f.name) is not None}
+                                   if f.name not in ("extra_sbatch", "accept_unsealed")
+                                   and getattr(override, f.name) is not None}
         changes["extra_sbatch"] = (*self.extra_sbatch, *override.extra_sbatch)
+        changes["accept_unsealed"] = self.accept_unsealed or override.accept_unsealed
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "accept_unsealed"}
         out["extra_sbatch"] = list(self.extra_sbatch)
         return {k: v for k, v in out.items() if v not in (None, [])}
 
@@ -63,13 +67,12 @@ def _show(value: Any) -> str:
 
 
 def check_extra_line(line: Any) -> None:
+    """One allowed sbatch option, written in full, with a valid value (see config/sbatch_options.py)."""
     if not isinstance(line, str) or not line.startswith("--") or len(line) > 200:
         raise ConfigError(f"extra sbatch line {_show(line)} must be text starting with -- (e.g. \"--qos=short\")")
     if any(ch in line for ch in "\n\r\0") or not line.isprintable():
         raise ConfigError("an extra sbatch line contains a newline or a control character: one option per line")
-    flag = line.split("=", 1)[0].split(" ", 1)[0]
-    if flag in RESERVED:
-        raise ConfigError(f"extra sbatch line {_show(line)}: {flag} is set by llm-tool itself; remove it")
+    check_sbatch_line(line)
 
 
 def check_options(options: SlurmOptions) -> None:
@@ -94,7 +97,8 @@ def options_from_section(section: Any, source: str = "slurm_config") -> SlurmOpt
     if not isinstance(section, dict):
         raise ConfigError(f"{source} must be an object, e.g. "
                           '{"partition": "gpu", "extra_sbatch": ["--qos=short"]}')
-    names = {f.name for f in dataclasses.fields(SlurmOptions)}
+    names = {f.name for f in dataclasses.fields(SlurmOptions)} - {"accept_unsealed"}
+    section = {k: v for k, v in section.items() if k != SEAL_KEY}  # checked by the caller that uses the lines
     unknown = [k for k in section if k not in names]
     if unknown:
         raise ConfigError(f"unknown key {_show(unknown[0])} in {source}: expected {', '.join(sorted(names))}")

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.config.slurm import SECTION, SlurmOptions, options_from_section
+from llm_tool.config.slurm_seal import is_sealed
 from llm_tool.dispatch.slurm_script import ScriptJob, Wrapper, render_script, sbatch_argv
-from llm_tool.errors import SessionError, SlurmError
+from llm_tool.errors import ConfigError, SessionError, SlurmError
 from llm_tool.sessions.lifecycle import effective_status, now_iso
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.slurm_queue import ACTIVE, JOB_ID_RE, call, queue_states
@@ -56,8 +57,16 @@ def update_slurm(store: SessionStore, path: Path, **fields: Any) -> SessionMetad
 
 
 def session_options(meta: SessionMetadata, override: SlurmOptions | None) -> SlurmOptions:
-    """The session's own ``slurm_config`` section, with the command line's values on top."""
-    base = options_from_section(meta.extra.get(SECTION), f"{SECTION} of {meta.session_id}")
+    """The session's own ``slurm_config`` section, with the command line's values on top.
+
+    The section's extra lines are used only when llm-tool wrote them for this user on this machine (its seal), or
+    with ``--yes`` (``override.accept_unsealed``): a hand-edited or copied session cannot add sbatch options."""
+    section = meta.extra.get(SECTION)
+    base = options_from_section(section, f"{SECTION} of {meta.session_id}")
+    accepted = override is not None and override.accept_unsealed
+    if base.extra_sbatch and not accepted and not is_sealed(section):
+        raise ConfigError(f"the {SECTION}.extra_sbatch lines of {meta.session_id} were not written by llm-tool for "
+                          "you on this machine (edited or copied): check them, then add --yes to use them")
     return base.merged(override) if override is not None else base
 
 
@@ -68,6 +77,9 @@ def scripts_dir(store: SessionStore) -> Path:
 
 
 def _sbatch(script: Path, name: str, output: Path, array: str | None = None) -> str:
+    if any(ch in str(output.parent) for ch in "%\\"):  # Slurm would rewrite %j, %u... in the log's folder name
+        raise SlurmError(f"the folder {str(output.parent)[:200]!r} has a % or \\ in its path, which Slurm rewrites "
+                         "in log file names: use an llm-tool home (LLM_TOOL_HOME) without them")
     done = call(sbatch_argv(script, name=name, output=output, array=array))
     if done.returncode != 0:
         raise SlurmError(f"sbatch refused the job: {done.stderr.strip()[:300] or done.stdout.strip()[:300]}")

@@ -27,7 +27,10 @@ class ScriptJob:
 def job_command(session_file: Path, *, resume: bool = False, python: str | None = None,
                 wrap: Wrapper | None = None) -> list[str]:
     """The command a job runs: the same `llm-tool train --session FILE` entry as tmux, optionally wrapped."""
-    argv = [python or sys.executable, "-m", "llm_tool", "train", "--session", str(session_file)]
+    # -P (Python 3.11+): the job's folder (the config's) is not put first on sys.path, so an `llm_tool` folder
+    # lying there is never imported instead of the installed tool
+    safe_path = ["-P"] if python is None and sys.version_info >= (3, 11) else []
+    argv = [python or sys.executable, *safe_path, "-m", "llm_tool", "train", "--session", str(session_file)]
     if resume:
         argv.append("--resume")
     return wrap(argv) if wrap is not None else argv

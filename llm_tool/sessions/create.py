@@ -10,6 +10,7 @@ from llm_tool import __version__, paths
 from llm_tool.config import TrainingConfig, parse_config
 from llm_tool.config.slurm import SECTION as SLURM_SECTION
 from llm_tool.config.slurm import options_from_section
+from llm_tool.config.slurm_seal import seal
 from llm_tool.errors import ConfigError
 from llm_tool.sessions.schema import SCHEMA_VERSION, SessionMetadata
 from llm_tool.sessions.store import ID_RE, SessionStore
@@ -46,7 +47,7 @@ def create_session(store: SessionStore, raw: dict[str, Any], *, base_dir: Path, 
     model = dataclasses.asdict(config.model)
     metadata = SessionMetadata(dataset_config=dataset, model_config=model)
     if raw.get(SLURM_SECTION) is not None:  # kept with the session: `--backend slurm` uses it
-        metadata.extra[SLURM_SECTION] = options_from_section(raw[SLURM_SECTION]).to_dict()
+        metadata.extra[SLURM_SECTION] = seal(options_from_section(raw[SLURM_SECTION]).to_dict())
     info = metadata.training_session
     info.tool_version = f"llm-tool {__version__}"
     info.workflow = workflow or WORKFLOWS.get(config.model.training_mode, "Training")

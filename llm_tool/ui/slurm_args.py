@@ -40,4 +40,5 @@ def slurm_options(args: argparse.Namespace) -> SlurmOptions | None:
         if given:
             raise ConfigError(f"{given[0]} is a Slurm setting: add --backend slurm")
         return None
-    return SlurmOptions(**values, extra_sbatch=extra)
+    # --yes (sessions resume/relaunch): a session's own extra lines are used even if not sealed on this machine
+    return SlurmOptions(**values, extra_sbatch=extra, accept_unsealed=bool(getattr(args, "yes", False)))
