@@ -12,6 +12,7 @@ from typing import Any
 from llm_tool.catalog.known import KNOWN_LANGUAGES
 from llm_tool.catalog.registry_file import pretrained_dir, read_registry, write_registry
 from llm_tool.errors import ModelError
+from llm_tool.model_folder import CONFIG_FILE, MODEL_CARD_FILE
 
 MAX_HEADER_BYTES = 100 << 20  # a safetensors header larger than this is not believed
 WEIGHT_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "vocab*", "merges*", "*.md"]
@@ -57,7 +58,7 @@ def count_parameters(folder: Path) -> int | None:
 def card_languages(folder: Path) -> list[str]:
     """The ``language:`` of a model card's front matter (README.md), upper case."""
     try:
-        text = (folder / "README.md").read_text(encoding="utf-8")[:20000]
+        text = (folder / MODEL_CARD_FILE).read_text(encoding="utf-8")[:20000]
     except (OSError, UnicodeDecodeError):
         return []
     match = re.match(r"---\n(.*?)\n---", text, re.DOTALL)
@@ -112,7 +113,7 @@ def add_model(ref: str, *, home: Path | None = None, name: str | None = None,
     folder = Path(ref).expanduser()
     if folder.is_dir():
         folder = folder.resolve()
-        if not (folder / "config.json").is_file():
+        if not (folder / CONFIG_FILE).is_file():
             raise ModelError(f"{folder} has no config.json: give a folder saved with save_pretrained")
         if not any(folder.glob("*.safetensors")):
             raise ModelError(f"{folder} has no .safetensors weights (llm-tool never loads pickles): convert them")

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llm_tool.errors import ExitCode
 from llm_tool.ui.options import add_budget_options, budget_sets
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ def _launch(spec: Any, args: argparse.Namespace) -> int:
                              f"append these {len(plan.jobs)} jobs to it, or choose another --name")
         if not confirm(f"Sweep {plan.name} already exists. Add these {len(plan.jobs)} jobs to it?"):
             info("nothing started")
-            return 1
+            return ExitCode.FAILED
     if args.backend == "slurm":
         return _launch_slurm(spec, plan, args, sweeps)
     state = start_sweep(spec, plan, server=_server(), sweeps=sweeps)
@@ -202,7 +203,7 @@ def _wait(name: str, sweeps: Any, poll: float = 2.0) -> int:
             warning(f"the scheduler of {name} is not running: see `llm-tool sweep status {name}`, "
                     f"continue with `llm-tool sweep resume {name}`")
             _print_results(state, sweeps)
-            return 1
+            return ExitCode.FAILED
         time.sleep(poll)
     _print_results(state, sweeps)
     return 0

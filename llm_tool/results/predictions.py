@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 
-FILE_NAME = "predictions.npz"
+from llm_tool.model_folder import PREDICTIONS_FILE
+
+FILE_NAME = PREDICTIONS_FILE
 SPLITS = ("validation", "test")
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from llm_tool.model_folder import DEFAULT_THRESHOLD
 from llm_tool.sweeps.configs import ConfigRow
 
-THRESHOLD = 0.5  # multi-label decisions of the paired tests (the per-seed scores come from metrics.json)
+THRESHOLD = DEFAULT_THRESHOLD  # multi-label decisions of the paired tests (the per-seed scores come from metrics.json)
 N_RESAMPLES = 1000
 CONFIDENCE = 0.95
 

