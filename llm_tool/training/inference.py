@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llm_tool.errors import DatasetError, ModelError
-from llm_tool.model_folder import CONFIG_FILE, DEFAULT_THRESHOLD, WEIGHTS_FILE, read_label_mapping, read_model_json
+from llm_tool.model_folder import (
+    CONFIG_FILE,
+    DEFAULT_THRESHOLD,
+    WEIGHTS_FILE,
+    check_model_folder,
+    read_label_mapping,
+    read_model_json,
+)
 
 if TYPE_CHECKING:
     from llm_tool.training.inference_runners import OnnxRunner, TorchRunner
@@ -32,6 +39,7 @@ class Predictor:
             raise ModelError(f"{model_dir} is not a trained model folder (no config.json): give models/<session_id>")
         if not (model_dir / WEIGHTS_FILE).exists():
             raise ModelError(f"{model_dir} has no model.safetensors: only safetensors weights are loaded")
+        check_model_folder(model_dir)  # no FIFO, device or absurd size reaches a loader
         config = read_model_json(model_dir / CONFIG_FILE)
         mapping = read_label_mapping(model_dir)
         try:

