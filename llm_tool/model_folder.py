@@ -51,7 +51,7 @@ def _object(path: Path, error: type[UserError], what: str, max_bytes: int) -> di
 
     data = read_json_file(path, error, what=what, max_bytes=max_bytes)
     if not isinstance(data, dict):
-        raise error(f"{shown(str(path))} does not hold a JSON object: not a usable {what}")
+        raise error(f"{shown(str(path))} is not a JSON object: not a usable {what}")
     return data
 
 

@@ -105,15 +105,19 @@ def open_runner(model_dir: Path, backend: str, precision: str, pad_id: int,
     if backend == "onnx":
         if on_status is not None and not onnx_copy.has_copy(model_dir):
             on_status("Preparing a fast CPU copy of this model (ONNX, once per model; about 15 s)…")
-        onnx_file = onnx_copy.cached_copy(model_dir)
-        runner = _onnx_runner(model_dir, onnx_file, pad_id) if onnx_file is not None else None
+        onnx_file = onnx_copy.cached_copy(model_dir)  # or a ModelError saying what keeps ONNX off
+        runner = _onnx_runner(model_dir, onnx_file, pad_id)
         if runner is None:
-            raise ModelError(f"the model in {model_dir} cannot be exported to ONNX or run by ONNX Runtime: use "
+            raise ModelError(f"the model in {shown(str(model_dir))} cannot be run by ONNX Runtime: use "
                              "--backend torch")
         return runner
     if backend == "torch" or not _onnx_suits(model_dir, precision, expected_texts):
         return TorchRunner(model_dir, precision)
-    ready = onnx_copy.ready_copy(model_dir)
+    try:
+        ready = onnx_copy.ready_copy(model_dir)
+    except ModelError as exc:  # a cache that is not private, a copy that does not match its manifest
+        log.warning("%s; inference runs through torch", exc)
+        return TorchRunner(model_dir, precision)
     runner = _onnx_runner(model_dir, ready, pad_id) if ready is not None else None
     if runner is not None:
         return runner
