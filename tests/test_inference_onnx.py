@@ -322,5 +322,5 @@ def test_the_cache_is_made_private(trained, tmp_path, monkeypatch):
     for folder in (cache, cache / "onnx"):
         assert folder.stat().st_mode & 0o777 == 0o700
     manifest = json.loads((copy / "manifest.json").read_text())
-    assert set(manifest["sha256"]) == {p.name for p in copy.iterdir()} - {"manifest.json"}
+    assert set(manifest["files"]) == {p.name for p in copy.iterdir()} - {"manifest.json"}
     assert Predictor(trained.model_dir).open().name == "onnx"  # verified, then used

@@ -87,8 +87,9 @@ def write_manifest(folder: Path, recipe: str) -> None:
     """Record the sha256 of every file of a freshly built copy (in its staging folder, before it is published)."""
     import json
 
-    files = {p.name: file_sha256(p) for p in sorted(folder.iterdir()) if p.name != ONNX_MANIFEST_FILE}
-    (folder / ONNX_MANIFEST_FILE).write_text(json.dumps({"recipe": recipe, "sha256": files}, indent=2))
+    files = {p.name: {"size": p.stat().st_size, "sha256": file_sha256(p)}
+             for p in sorted(folder.iterdir()) if p.name != ONNX_MANIFEST_FILE}
+    (folder / ONNX_MANIFEST_FILE).write_text(json.dumps({"recipe": recipe, "files": files}, indent=2))
 
 
 def verify_copy(folder: Path, recipe: str) -> None:
@@ -102,16 +103,18 @@ def verify_copy(folder: Path, recipe: str) -> None:
         raise CacheRefused(f"ONNX copy {where} has no {ONNX_MANIFEST_FILE} (its builder records every file's "
                            f"sha256): {fix}")
     data = read_json_file(manifest, CacheRefused, what="ONNX copy manifest", max_bytes=1 << 20)
-    recorded = data.get("sha256") if isinstance(data, dict) else None
+    recorded = data.get("files") if isinstance(data, dict) else None
     if not isinstance(recorded, dict) or data.get("recipe") != recipe or len(recorded) > MAX_COPY_FILES:
         raise CacheRefused(f"ONNX copy {where}: its manifest is not one this llm-tool writes: {fix}")
     present = sorted(p.name for p in folder.iterdir() if p.name != ONNX_MANIFEST_FILE)
     if present != sorted(recorded):
         raise CacheRefused(f"ONNX copy {where} holds other files than its manifest lists: {fix}")
     for name, expected in recorded.items():
-        problem = _problem(folder / name, os.lstat(folder / name), own=True)
+        info = os.lstat(folder / name)
+        problem = _problem(folder / name, info, own=True)
         if problem:
             raise CacheRefused(f"ONNX copy {where} is not private ({problem}): {fix}")
-        if not isinstance(expected, str) or file_sha256(folder / name) != expected:
+        if not isinstance(expected, dict) or expected.get("size") != info.st_size or \
+                file_sha256(folder / name) != expected.get("sha256"):
             raise CacheRefused(f"ONNX copy {where}: {shown(name)} does not match the sha256 recorded when it was "
                                f"built (changed or planted since): {fix}")
