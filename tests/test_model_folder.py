@@ -105,3 +105,14 @@ def test_a_damaged_metrics_file_is_no_saved_final_model(tmp_path, kind):
         (tmp_path / name).write_text("{}", encoding="utf-8")
     _special(tmp_path, model_folder.METRICS_FILE, kind)
     assert saved_final_model(tmp_path, "train_20260102_030405") is None
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "folder", "corrupt"])
+def test_a_special_or_damaged_predictions_file_is_one_clear_error(tmp_path, kind):
+    from llm_tool.results.predictions import load_predictions
+
+    _special(tmp_path, model_folder.PREDICTIONS_FILE, kind)
+    with pytest.raises(ModelError) as caught:
+        load_predictions(tmp_path)
+    assert "\n" not in str(caught.value) and "predictions" in str(caught.value)
+    assert load_predictions(tmp_path / "nothing-here") is None
