@@ -25,9 +25,13 @@ class CacheRefused(ModelError):
 
 
 def _problem(path: Path, info: os.stat_result, *, own: bool) -> str | None:
+    """Why others could change ``path``: the cache's own folders and files (``own``) must be this user's and
+    writable by no group or other; a folder above them only must not let anyone replace them (world-writable
+    without the sticky bit: a group-writable home under a user-private group is fine)."""
     if own and info.st_uid != os.getuid():
         return f"{shown(str(path))} belongs to another user (uid {info.st_uid})"
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and (own or not info.st_mode & stat.S_ISVTX):
+    shared = stat.S_IWGRP | stat.S_IWOTH if own else stat.S_IWOTH
+    if info.st_mode & shared and (own or not info.st_mode & stat.S_ISVTX):
         return f"{shown(str(path))} is writable by other users (mode {stat.filemode(info.st_mode)})"
     return None
 

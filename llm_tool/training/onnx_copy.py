@@ -113,7 +113,10 @@ def export_in_background(model_dir: Path) -> bool:
             return False
         marker.unlink(missing_ok=True)
         handle = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)  # one builder, whoever wins
-    except (OSError, ModelError):
+    except ModelError as exc:  # the cache is not private: say so, since ONNX then stays off for every model
+        log.warning("%s; inference runs through torch", exc)
+        return False
+    except OSError:
         return False
     with os.fdopen(handle, "w") as out:
         try:
