@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """The exit codes of every llm-tool command and training process (the only table of them)."""
+
+    OK = 0
+    FAILED = 1  # a bug, a crash or an outside failure: the message (or --debug) says what
+    USER_ERROR = 2  # bad input (config, data, model folder, session): one line naming the problem and the fix
+    INTERRUPTED = 130  # Ctrl-C or a stop: what was saved is kept; `sessions resume` continues
+
 
 class LlmToolError(Exception):
     """Base of every error raised on purpose by llm-tool."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.FAILED
 
 
 class UserError(LlmToolError):
     """Bad input from the user: shown as one line, exit code 2, never a traceback."""
 
-    exit_code = 2
+    exit_code = ExitCode.USER_ERROR
 
 
 class ConfigError(UserError):

@@ -61,8 +61,9 @@ def quoted(value: Any, limit: int = VALUE_LIMIT) -> str:
     return shorten(clean(_REPR.repr(value)), limit)
 
 
-def read_bounded(path: Path, error: type[UserError], *, max_bytes: int = MAX_JSON_BYTES, what: str = "file") -> str:
-    """The UTF-8 text of ``path``: a regular file (never a FIFO or device: no hang) of at most ``max_bytes``."""
+def open_regular(path: Path, error: type[UserError], *, max_bytes: int, what: str = "file") -> tuple[int, int]:
+    """An open descriptor of ``path`` and its size, when it is a regular file (never a FIFO, device or folder:
+    opened without blocking, checked after opening) of at most ``max_bytes``; the caller closes it."""
     name = shown(str(path))
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -74,10 +75,37 @@ def read_bounded(path: Path, error: type[UserError], *, max_bytes: int = MAX_JSO
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         raise error(f"{name} is not a regular file: a {what} must be a plain file")
+    if info.st_size > max_bytes:
+        os.close(fd)
+        raise error(f"{name} is {_size(info.st_size)}: a {what} is at most {_size(max_bytes)}; this one is not a "
+                    f"usable {what}")
+    return fd, info.st_size
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**30:.1f} GiB" if count >= 2**30 else f"{count / 2**20:.1f} MiB"
+
+
+def check_regular(path: Path, error: type[UserError], *, max_bytes: int, what: str = "file") -> int:
+    """The size of ``path`` when a library may open it: a regular file of at most ``max_bytes`` (``open_regular``).
+    For files too large to read here (weights, an ONNX graph) before their path goes to the library."""
+    fd, size = open_regular(path, error, max_bytes=max_bytes, what=what)
+    os.close(fd)
+    return size
+
+
+def read_head(path: Path, error: type[UserError], *, limit: int, max_bytes: int, what: str = "file") -> bytes:
+    """The first ``limit`` bytes of a regular file of at most ``max_bytes`` (e.g. a model card's front matter)."""
+    fd, _ = open_regular(path, error, max_bytes=max_bytes, what=what)
     with os.fdopen(fd, "rb") as handle:
-        if info.st_size > max_bytes:
-            raise error(f"{name} is {info.st_size / 2**20:.1f} MiB: a {what} is at most "
-                        f"{max_bytes / 2**20:g} MiB; this one is not a usable {what}")
+        return handle.read(limit)
+
+
+def read_bounded(path: Path, error: type[UserError], *, max_bytes: int = MAX_JSON_BYTES, what: str = "file") -> str:
+    """The UTF-8 text of ``path``: a regular file (never a FIFO or device: no hang) of at most ``max_bytes``."""
+    name = shown(str(path))
+    fd, _ = open_regular(path, error, max_bytes=max_bytes, what=what)
+    with os.fdopen(fd, "rb") as handle:
         raw = handle.read(max_bytes + 1)
     if len(raw) > max_bytes:
         raise error(f"{name} is over {max_bytes / 2**20:g} MiB: not a usable {what}")

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "llm_tool"
 # that a lower layer needs moves down to where its users stand). Each core package and module is listed here once.
 CORE_LAYERS = (
     ("errors",),
-    ("paths", "untrusted", "model_folder"),  # the floor: single modules every package may use
+    ("paths", "untrusted", "atomic", "model_folder"),  # the floor: single modules every package may use
     ("config",),
     ("data",),
     ("sessions",),  # the session store; liveness (Slurm queue reading included)
@@ -283,3 +283,60 @@ def test_only_the_interaction_module_reads_input():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "input":
                 offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert offenders == []
+
+
+# ----- one owner for the model folder's file names, the multi-label threshold and the exit codes ---------------
+def _constants(path: Path) -> list[ast.Constant]:
+    return [node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.Constant)]
+
+
+def _model_folder_names() -> set[str]:
+    from llm_tool import model_folder
+
+    return {value for name, value in vars(model_folder).items() if name.endswith("_FILE") and isinstance(value, str)}
+
+
+def test_model_folder_file_names_are_written_only_in_the_contract():
+    owned = _model_folder_names()
+    assert {"metrics.json", "label_mapping.json", "config.json", "README.md", "model.onnx"} <= owned
+    offenders = [f"{path.relative_to(PACKAGE)}:{node.lineno} {node.value!r}"
+                 for path in PACKAGE.rglob("*.py") if path.name != "model_folder.py" or path.parent != PACKAGE
+                 for node in _constants(path) if isinstance(node.value, str) and node.value in owned]
+    assert offenders == [], "use llm_tool.model_folder's constants instead of these literals"
+
+
+# 0.5 that is not a decision threshold: a split's upper bound, a share of rows, a median, a poll interval
+OTHER_HALVES = {"config/schema.py", "wizard/detect.py", "data/analysis.py", "sweeps/scheduler.py"}
+
+
+def test_the_multi_label_threshold_is_defined_once():
+    offenders = [f"{path.relative_to(PACKAGE)}:{node.lineno}"
+                 for path in PACKAGE.rglob("*.py")
+                 if str(path.relative_to(PACKAGE)) not in OTHER_HALVES | {"model_folder.py"}
+                 for node in _constants(path) if type(node.value) is float and node.value == 0.5]
+    assert offenders == [], "use llm_tool.model_folder.DEFAULT_THRESHOLD"
+
+
+def _literal_exit_codes(path: Path) -> list[int]:
+    """Lines that return an exit code as a bare number, name EXIT_* after numbers, or write 130 at all."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and type(node.value) is int and node.value == 130:
+            found.append(node.lineno)
+        elif isinstance(node, ast.Return) and isinstance(node.value, ast.Constant) and \
+                type(node.value.value) is int and node.value.value in (1, 2):
+            found.append(node.lineno)
+        elif isinstance(node, ast.Assign) and any(isinstance(t, (ast.Name, ast.Tuple)) and "EXIT_" in ast.unparse(t)
+                                                  for t in node.targets):
+            if any(isinstance(c, ast.Constant) and type(c.value) is int for c in ast.walk(node.value)):
+                found.append(node.lineno)
+    return found
+
+
+def test_exit_codes_come_from_one_table():
+    scanned = [p for package in ("cli", "dispatch", "ui", "training") for p in _sources(package)]
+    offenders = [f"{path.relative_to(PACKAGE)}:{line}" for path in scanned for line in _literal_exit_codes(path)]
+    assert offenders == [], "use llm_tool.errors.ExitCode"
+    from llm_tool.errors import ExitCode, LlmToolError, UserError
+
+    assert (LlmToolError.exit_code, UserError.exit_code) == (ExitCode.FAILED, ExitCode.USER_ERROR)

@@ -7,8 +7,8 @@ import os
 import socket
 from pathlib import Path
 
+from llm_tool.atomic import HeldLock
 from llm_tool.sessions import SessionStore
-from llm_tool.sessions.atomic import HeldLock
 from tests.attack_helpers import ROOT, cli, data_file, one_error, session_files, tree, write_session
 
 V2 = ROOT / "tests" / "data" / "reference_training_metadata_v2.json"

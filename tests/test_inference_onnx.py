@@ -4,6 +4,7 @@ clean fall-back when a model cannot be exported."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -101,7 +102,8 @@ def test_a_model_that_cannot_be_exported_runs_through_torch(trained, own_cache, 
         raise RuntimeError("unsupported operator aten::weird")
 
     monkeypatch.setattr(onnx_copy, "export", failing_export)
-    with pytest.raises(ModelError, match="cannot be exported to ONNX or run by ONNX Runtime: use --backend torch"):
+    with pytest.raises(ModelError, match=r"\.failed records that its export failed \(RuntimeError: unsupported "
+                                         r"operator aten::weird\); delete that file to try again, or use --backend"):
         Predictor(trained.model_dir, backend="onnx").open()
     runner = Predictor(trained.model_dir).open()  # auto: torch with the training's precision rule, no new try
     assert runner.name == "torch" and runner.bf16 is cpu_supports_bf16() and len(calls) == 1
@@ -109,7 +111,7 @@ def test_a_model_that_cannot_be_exported_runs_through_torch(trained, own_cache, 
     (failed,) = (own_cache / "onnx").glob("*.failed")
     assert "unsupported operator" in json.loads(failed.read_text())["reason"]
     result = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "hi", "--backend", "onnx")
-    assert result.returncode == 2 and "use --backend torch" in result.stderr
+    assert result.returncode == 2 and ".failed records that its export failed" in result.stderr  # names the marker
     assert not list((own_cache / "onnx").glob(".*"))  # no half-written copy left
 
 
@@ -211,7 +213,7 @@ def test_a_damaged_copy_falls_back_to_torch(trained, own_cache):
     assert predictor.open().name == "torch" and len(predictor.predict(["great phone"])) == 1
     assert Predictor(trained.model_dir, precision="bf16").open().name == "torch"  # bf16 by name: torch
     result = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "hi", "--backend", "onnx")
-    assert result.returncode == 2 and "run by ONNX Runtime: use --backend torch" in result.stderr
+    assert result.returncode == 2 and "does not match the sha256 recorded when it was built" in result.stderr
 
 
 def test_a_broken_model_file_is_one_line_and_exit_2(trained, tmp_path):
@@ -233,3 +235,92 @@ def test_a_broken_model_file_is_one_line_and_exit_2(trained, tmp_path):
     (folder / "label_mapping.json").write_text(json.dumps({"labels": ["a", "b"], "max_length": "long"}))
     result = run_main("infer", "--model-dir", str(folder), "--text", "hi")
     assert result.returncode == 2 and "does not describe a classifier" in result.stderr
+
+
+# ----- the cache trusts nothing it finds: private folders only, every file checked against its manifest -----------
+def _planted_graph(destination: Path) -> None:
+    """A 4-node graph with the copy's inputs and output that answers 'positive' with certainty for every text."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("Cast", ["input_ids"], ["ids"], to=TensorProto.FLOAT),
+             helper.make_node("Mul", ["ids", "zero"], ["nothing"]),
+             helper.make_node("ReduceSum", ["nothing", "axis"], ["row"], keepdims=1),
+             helper.make_node("Add", ["row", "verdict"], ["logits"])]
+    graph = helper.make_graph(
+        nodes, "planted",
+        [helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "length"])
+         for name in ("input_ids", "attention_mask")],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 2])],
+        [helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0]), helper.make_tensor("axis", TensorProto.INT64,
+                                                                                       [1], [1]),
+         helper.make_tensor("verdict", TensorProto.FLOAT, [1, 2], [-9.0, 9.0])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(destination))
+
+
+def test_a_planted_graph_is_refused_and_inference_runs_through_torch(trained, own_cache, caplog):
+    from llm_tool.training import onnx_copy
+    from llm_tool.training.inference import Predictor
+
+    Predictor(trained.model_dir, backend="onnx").open()
+    onnx_file = onnx_copy.ready_copy(trained.model_dir)
+    assert onnx_file is not None
+    for extra in onnx_file.parent.iterdir():
+        extra.unlink()
+    _planted_graph(onnx_file)  # the planter knows the key: the copy folder is the one the model's files name
+    predictor = Predictor(trained.model_dir)
+    with caplog.at_level("WARNING"):
+        assert predictor.open().name == "torch"
+    assert "sha256" in caplog.text or "manifest" in caplog.text
+    result = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "awful, terrible", "--backend",
+                      "onnx", "--json")
+    assert result.returncode == 2 and "ONNX copy" in result.stderr and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _plant_consistent_copy(trained, cache: Path) -> Path:
+    """A planted graph with a manifest that matches it: only the folder's ownership and mode can give it away."""
+    from llm_tool.training import onnx_copy
+    from llm_tool.training.onnx_cache import write_manifest
+
+    folder = onnx_copy.copy_folder(trained.model_dir)
+    folder.mkdir(parents=True)
+    _planted_graph(folder / "model.onnx")
+    write_manifest(folder, onnx_copy.RECIPE)
+    return folder
+
+
+@pytest.mark.parametrize("how", ["others-write-the-cache", "others-write-the-copy", "another-owner"])
+def test_a_cache_others_can_write_is_refused(trained, own_cache, how):
+    from llm_tool.training.inference import Predictor
+
+    folder = _plant_consistent_copy(trained, own_cache)
+    if how == "others-write-the-cache":
+        own_cache.chmod(0o777)
+    elif how == "others-write-the-copy":
+        folder.chmod(0o757)
+    else:
+        if os.getuid() != 0:
+            pytest.skip("chown to another user needs root")
+        os.chown(folder, 65534, 65534)
+    assert Predictor(trained.model_dir).open().name == "torch"
+    result = run_main("infer", "--model-dir", str(trained.model_dir), "--text", "awful, terrible", "--backend",
+                      "onnx")
+    words = "belongs to another user" if how == "another-owner" else "is writable by other users"
+    assert result.returncode == 2 and words in result.stderr and "LLM_TOOL_CACHE" in result.stderr, result.stderr
+    own_cache.chmod(0o700)
+
+
+def test_the_cache_is_made_private(trained, tmp_path, monkeypatch):
+    from llm_tool.training import onnx_copy
+    from llm_tool.training.inference import Predictor
+
+    cache = tmp_path / "fresh" / "cache"
+    monkeypatch.setenv("LLM_TOOL_CACHE", str(cache))
+    assert Predictor(trained.model_dir, backend="onnx").open().name == "onnx"
+    copy = onnx_copy.copy_folder(trained.model_dir)
+    for folder in (cache, cache / "onnx"):
+        assert folder.stat().st_mode & 0o777 == 0o700
+    manifest = json.loads((copy / "manifest.json").read_text())
+    assert set(manifest["files"]) == {p.name for p in copy.iterdir()} - {"manifest.json"}
+    assert Predictor(trained.model_dir).open().name == "onnx"  # verified, then used

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from llm_tool.atomic import write_json_atomic
 from llm_tool.errors import SessionError
 from llm_tool.sessions import SessionMetadata, SessionStore
-from llm_tool.sessions.atomic import write_json_atomic
 from tests.helpers import ROOT, read_json, run_main, sample_rows, wait_until, write_csv
 
 REFERENCE = ROOT / "tests" / "data" / "reference_training_metadata.json"
@@ -87,7 +87,7 @@ def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path):
 KILLED_WRITER = """
 import sys
 from pathlib import Path
-from llm_tool.sessions.atomic import write_json_atomic
+from llm_tool.atomic import write_json_atomic
 target = Path(sys.argv[1])
 i = 0
 while True:

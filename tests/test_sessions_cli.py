@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from llm_tool.atomic import HeldLock
 from llm_tool.data.hashing import file_sha256
 from llm_tool.sessions import SessionStore
-from llm_tool.sessions.atomic import HeldLock
 from tests.helpers import CliResult, fake_session, read_json, run_main, sample_rows, write_config, write_csv
 
 # one xdist worker runs this file's tests (a module-scoped history)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from llm_tool.catalog.resolve import PACKAGED_MODELS, available_offline, packaged_model_dir
+from llm_tool.model_folder import CONFIG_FILE
 
 BUNDLED_ALIAS = "all-MiniLM-L6-v2"
 
@@ -18,7 +19,7 @@ def in_hub_cache(name: str) -> bool:
     except ImportError:
         return False
     try:
-        found = try_to_load_from_cache(name, "config.json")
+        found = try_to_load_from_cache(name, CONFIG_FILE)
     except Exception:  # noqa: BLE001 - an invalid repo id, an unreadable cache: not available
         return False
     return isinstance(found, str)
@@ -40,7 +41,7 @@ def cached_hub_models(limit: int = 50) -> list[str]:
     for repo in sorted(info.repos, key=lambda r: r.repo_id.lower()):
         if repo.repo_type != "model":
             continue
-        if any(f.file_name == "config.json" for rev in repo.revisions for f in rev.files):
+        if any(f.file_name == CONFIG_FILE for rev in repo.revisions for f in rev.files):
             names.append(repo.repo_id)
         if len(names) >= limit:
             break

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import re
-import struct
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from llm_tool.catalog.known import KNOWN_LANGUAGES
 from llm_tool.catalog.registry_file import pretrained_dir, read_registry, write_registry
 from llm_tool.errors import ModelError
+from llm_tool.model_folder import (
+    CONFIG_FILE,
+    LOADED_FILES,
+    MAX_ENTRIES,
+    MODEL_CARD_FILE,
+    check_model_folder,
+    safetensors_parameters,
+)
+from llm_tool.untrusted import read_head
 
-MAX_HEADER_BYTES = 100 << 20  # a safetensors header larger than this is not believed
 WEIGHT_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "vocab*", "merges*", "*.md"]
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 
@@ -34,32 +41,21 @@ class ModelEntry:
 
 def count_parameters(folder: Path) -> int | None:
     """Parameters in the folder's safetensors files, from their headers alone (no weights are read)."""
-    total = 0
-    files = sorted(folder.glob("*.safetensors"))
-    for file in files:
-        try:
-            with file.open("rb") as handle:
-                (size,) = struct.unpack("<Q", handle.read(8))
-                if size > MAX_HEADER_BYTES:
-                    return None
-                header = json.loads(handle.read(size))
-        except (OSError, struct.error, ValueError):
-            return None
-        for key, tensor in header.items():
-            if key != "__metadata__" and isinstance(tensor, dict):
-                count = 1
-                for dim in tensor.get("shape", []):
-                    count *= int(dim)
-                total += count
-    return total if files else None
+    try:
+        files = sorted(islice(folder.glob("*.safetensors"), MAX_ENTRIES + 1))
+        return sum(safetensors_parameters(file) for file in files) if files else None
+    except (ModelError, OSError):  # a listing shows what it can: the folder is refused when it is used
+        return None
 
 
 def card_languages(folder: Path) -> list[str]:
     """The ``language:`` of a model card's front matter (README.md), upper case."""
     try:
-        text = (folder / "README.md").read_text(encoding="utf-8")[:20000]
-    except (OSError, UnicodeDecodeError):
+        head = read_head(folder / MODEL_CARD_FILE, ModelError, limit=20000, max_bytes=LOADED_FILES[".md"],
+                         what="model card")
+    except ModelError:  # none, or not a plain file: no languages from it
         return []
+    text = head.decode("utf-8", errors="replace")
     match = re.match(r"---\n(.*?)\n---", text, re.DOTALL)
     if not match:
         return []
@@ -112,10 +108,11 @@ def add_model(ref: str, *, home: Path | None = None, name: str | None = None,
     folder = Path(ref).expanduser()
     if folder.is_dir():
         folder = folder.resolve()
-        if not (folder / "config.json").is_file():
+        if not (folder / CONFIG_FILE).is_file():
             raise ModelError(f"{folder} has no config.json: give a folder saved with save_pretrained")
         if not any(folder.glob("*.safetensors")):
             raise ModelError(f"{folder} has no .safetensors weights (llm-tool never loads pickles): convert them")
+        check_model_folder(folder)
         source, key = "folder", name or folder.name
     else:
         if not NAME_PATTERN.match(ref):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llm_tool.errors import ModelError
+from llm_tool.model_folder import CONFIG_FILE, check_model_folder
 
 if TYPE_CHECKING:
     from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
@@ -29,7 +30,7 @@ def packaged_model_dir(name: str) -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     folder = Path(next(iter(spec.submodule_search_locations))) / entry[1]
-    return folder if (folder / "config.json").exists() else None
+    return folder if (folder / CONFIG_FILE).exists() else None
 
 
 def resolve_model(name: str, base_dir: Path | None = None) -> str:
@@ -41,15 +42,21 @@ def resolve_model(name: str, base_dir: Path | None = None) -> str:
 
     registered = registered_path(name)  # `llm-tool models add` of this home
     if registered is not None:
-        return str(registered)
+        return _checked(registered)
     candidate = Path(name).expanduser()
     if not candidate.is_absolute() and base_dir is not None and (base_dir / candidate).is_dir():
         candidate = base_dir / candidate
     if candidate.is_dir():
-        return str(candidate.resolve())
+        return _checked(candidate.resolve())
     if name.startswith((".", "/", "~")):
         raise ModelError(f"model folder not found: {name}")
     return name
+
+
+def _checked(folder: Path) -> str:
+    """A local model folder, once every file a loader may open in it is a plain file of a sane size."""
+    check_model_folder(folder)
+    return str(folder)
 
 
 def available_offline(name: str) -> bool:

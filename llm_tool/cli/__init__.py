@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from llm_tool import __version__
-from llm_tool.errors import LlmToolError
+from llm_tool.errors import ExitCode, LlmToolError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from llm_tool.ui.console import error
 
         error("interrupted")
-        return 130
+        return ExitCode.INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the one funnel: a line, not a traceback (unless --debug)
         if debug:
             raise
@@ -65,4 +65,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         error(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback; "
               "a training session's log has it too)")
-        return 1
+        return ExitCode.FAILED

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from llm_tool.errors import ExitCode
 from llm_tool.sessions.schema import STATUSES
 from llm_tool.ui.options import Commands, add_budget_options, budget_sets
 
@@ -160,7 +161,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     path = store.resolve(args.id)
     meta = check_resumable(store, path)
     if not _confirmed_data(lambda confirmed: require_confirmed_data(meta, confirmed), args.yes):
-        return 1
+        return ExitCode.FAILED
     if unconfirmed_data(meta):
         store.update(path, lambda m: m.training_session.extra.pop("unconfirmed_data_file", None))
     resume = resume_mode(store, path, meta)  # a saved, never started session simply starts from the beginning
@@ -186,7 +187,7 @@ def cmd_relaunch(args: argparse.Namespace) -> int:
                                session_name=args.session_name,
                                confirmed=confirmed))
     if not _confirmed_data(attempt, args.yes):
-        return 1
+        return ExitCode.FAILED
     path, warnings = result[-1]
     for message in warnings:
         warning(message)
@@ -218,7 +219,7 @@ def _confirmed_data(action: Any, yes: bool) -> bool:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from llm_tool.sessions.atomic import write_json_atomic
+    from llm_tool.atomic import write_json_atomic
     from llm_tool.sessions.lifecycle import effective_status
     from llm_tool.sessions.sharing import export_session
     from llm_tool.ui.console import warning
@@ -292,7 +293,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     sid = session_id_for(path)
     if not confirm(f"delete session {sid}?", assume_yes=args.yes):
         info("nothing deleted")
-        return 1
+        return ExitCode.FAILED
     delete_session(store, path, with_model=args.with_model)
     success(f"deleted {sid}")
     return 0
@@ -315,7 +316,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
         return 0
     if not confirm(f"delete {len(old)} sessions older than {args.older_than:g} days?", assume_yes=args.yes):
         info("nothing deleted")
-        return 1
+        return ExitCode.FAILED
     for path in old:
         delete_session(store, path)
     success(f"deleted {len(old)} sessions")

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llm_tool.errors import ExitCode
 from llm_tool.ui.options import Commands, add_budget_options, budget_sets
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def _launch(spec: Any, args: argparse.Namespace) -> int:
                              f"append these {len(plan.jobs)} jobs to it, or choose another --name")
         if not confirm(f"Sweep {plan.name} already exists. Add these {len(plan.jobs)} jobs to it?"):
             info("nothing started")
-            return 1
+            return ExitCode.FAILED
     started = seam.start(spec, args.backend, planned=plan, slurm=options)
     state = started.state
     if started.place == "slurm":
@@ -156,7 +157,7 @@ def _wait(name: str) -> int:
         warning(f"the scheduler of {name} is not running: see `llm-tool sweep status {name}`, "
                 f"continue with `llm-tool sweep resume {name}`")
     _print_results(outcome.snapshot.state)
-    return 1 if outcome.scheduler_lost else 0
+    return ExitCode.FAILED if outcome.scheduler_lost else 0
 
 
 def _print_results(state: SweepState) -> None:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from llm_tool.errors import ExitCode
 from llm_tool.ui.options import Commands, add_budget_options, add_nproc_option, budget_sets
 
 
@@ -104,14 +105,14 @@ def cmd_start(args: argparse.Namespace) -> int:
     if not args.auto_confirm and is_interactive() and not confirm(f"Start {config_path.name} in tmux?",
                                                                   default=True):
         info("nothing started")
-        return 1
+        return ExitCode.FAILED
     path, _ = create_session(store, raw, base_dir=config_dir)
     try:
         code = start_with_fallback(store, path, options)
     except BaseException:
         store.delete(path)  # it never ran: leave no pending orphan behind
         raise
-    if code == 2:
+    if code == ExitCode.USER_ERROR:
         store.delete(path)  # tmux missing and the foreground declined: nothing ran
     return code
 
@@ -125,7 +126,7 @@ def _dry_run(args: argparse.Namespace, raw: dict[str, Any], store: Any, config_p
     show_plan(raw, config_path.parent)  # validates config, data and model; prints the training plan
     if not tmux_available():
         warning(f"tmux is not installed: {INSTALL_HINT}")
-        return 2
+        return ExitCode.USER_ERROR
     plan = plan_launch(store, config_stem=config_path.stem, name=args.name, start_dir=config_path.parent,
                        max_retries=args.max_retries, timeout_hours=args.timeout)
     show_tmux_plan(plan, args.max_retries, args.timeout)

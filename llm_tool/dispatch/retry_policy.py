@@ -5,8 +5,11 @@ from __future__ import annotations
 import signal
 from dataclasses import dataclass
 
-# The training engine's exit codes (llm_tool.training.engine), repeated here to keep the supervisor light.
-EXIT_COMPLETED, EXIT_FAILED, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+from llm_tool.errors import ExitCode
+
+# The training engine's exit codes (llm_tool.errors.ExitCode, the one table).
+EXIT_COMPLETED, EXIT_FAILED, EXIT_USER_ERROR, EXIT_INTERRUPTED = (ExitCode.OK, ExitCode.FAILED, ExitCode.USER_ERROR,
+                                                                  ExitCode.INTERRUPTED)
 MAX_BACKOFF = 300.0
 # Exit statuses a shell reports for these signals (128 + n): a wrapped job killed by the OOM killer or crashing.
 _TRANSIENT_SIGNALS = (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT)
@@ -44,7 +47,7 @@ def classify(returncode: int, *, stopped_by_us: bool) -> Ending:
     if sig is not None:
         return Ending(code, sig, "killed", True, f"killed by {sig}")
     if code == EXIT_INTERRUPTED:
-        return Ending(code, None, "interrupted", False, "interrupted (exit code 130)")
+        return Ending(code, None, "interrupted", False, f"interrupted (exit code {EXIT_INTERRUPTED})")
     if code == EXIT_USER_ERROR:
         return Ending(code, None, "user_error", False, "a configuration, data or model error (exit code 2)")
     if code == EXIT_FAILED:

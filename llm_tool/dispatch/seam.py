@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from llm_tool.dispatch.environment import SUPERVISED_ENV
 from llm_tool.dispatch.tmux_server import INSTALL_HINT, tmux_available
-from llm_tool.errors import ConfigError, SessionError, TmuxError
+from llm_tool.errors import ConfigError, ExitCode, SessionError, TmuxError
 from llm_tool.training.events import EventHandler, TrainingEvent, ignore
 
 if TYPE_CHECKING:
@@ -141,23 +141,23 @@ def resume_mode(store: SessionStore, path: Path, meta: SessionMetadata | None = 
 
 def _group_outcome(store: SessionStore, path: Path, code: int) -> LaunchOutcome:
     """The outcome of a torchrun group, read from the session file and the metrics rank 0 wrote."""
-    import json
-
+    from llm_tool.model_folder import metrics_path, read_metrics
     from llm_tool.training.engine import TrainingOutcome
 
     meta = store.read(path)
     status, sid = meta.execution_status, meta.session_id
     if status.status == "completed":
         model_dir = store.output_dirs(meta)[0]
-        metrics_file = model_dir / "metrics.json"
-        metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
+        saved = metrics_path(model_dir)
+        # what rank 0 wrote, bounded: a damaged file is one line (exit 2), none is no metrics
+        metrics = read_metrics(model_dir, SessionError) if saved.exists() or saved.is_symlink() else {}
         reason = status.extra.get("completion_reason")
         training = TrainingOutcome(sid, "completed", model_dir, metrics, reason if isinstance(reason, str) else None)
         return LaunchOutcome("foreground", "completed", sid, path, 0, training=training)
     if status.status == "failed":
         raise SessionError(f"{sid} failed: {status.error_message or f'torchrun exit {code}'}")
     training = TrainingOutcome(sid, "interrupted", None, None, status.interrupt_reason)
-    return LaunchOutcome("foreground", "interrupted", sid, path, 130, training=training)
+    return LaunchOutcome("foreground", "interrupted", sid, path, ExitCode.INTERRUPTED, training=training)
 
 
 def _run_here(store: SessionStore, path: Path, resume: bool, on_event: EventHandler) -> LaunchOutcome:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from llm_tool.model_folder import set_thresholds, write_metrics
 from llm_tool.results.predictions import SplitPredictions, save_predictions
 
 
@@ -17,8 +17,6 @@ def write_results(model_dir: Path, metrics: dict[str, Any], raw_outputs: dict[st
     ``trainer.predict`` on a length-sorted dataset; ``texts`` are the split's texts (used for
     language detection only, never stored). Updates ``metrics`` in place and rewrites metrics.json; each part that
     fails is named in the returned warnings (also in metrics['results_warnings']) and the others still run."""
-    from llm_tool.sessions.atomic import write_json_atomic
-
     warnings: list[str] = []
     outputs = {split: _in_split_order(*output) for split, output in raw_outputs.items()}
     names, multi = list(metrics.get("labels") or []), bool(metrics.get("multi_label"))
@@ -35,7 +33,7 @@ def write_results(model_dir: Path, metrics: dict[str, Any], raw_outputs: dict[st
             warnings.append(f"{step}: {type(exc).__name__}: {str(exc)[:200]}")
     if warnings:
         metrics["results_warnings"] = warnings
-    write_json_atomic(model_dir / "metrics.json", metrics)
+    write_metrics(model_dir, metrics)
     try:
         from llm_tool.results.model_card import write_model_card
 
@@ -66,7 +64,6 @@ def _thresholds(model_dir: Path, metrics: dict[str, Any], outputs: dict[str, tup
                 names: list[str]) -> None:
     from llm_tool.results.metrics import full_report, probabilities
     from llm_tool.results.thresholds import DEFAULT, threshold_vector, tune_thresholds
-    from llm_tool.sessions.atomic import write_json_atomic
 
     if "validation" not in outputs:
         return
@@ -77,10 +74,7 @@ def _thresholds(model_dir: Path, metrics: dict[str, Any], outputs: dict[str, tup
                              "values": tuned}
     for split, (split_logits, split_gold) in outputs.items():
         metrics[f"{split}_tuned"] = full_report(split_logits, split_gold, names, True, thresholds=vector)
-    mapping_file = model_dir / "label_mapping.json"
-    mapping = json.loads(mapping_file.read_text(encoding="utf-8")) if mapping_file.exists() else {}
-    mapping["thresholds"] = tuned
-    write_json_atomic(mapping_file, mapping)
+    set_thresholds(model_dir, tuned)
 
 
 def _per_language(metrics: dict[str, Any], outputs: dict[str, tuple[np.ndarray, np.ndarray]],

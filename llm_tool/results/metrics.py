@@ -6,7 +6,9 @@ from typing import Any
 
 import numpy as np
 
-MULTI_LABEL_THRESHOLD = 0.5
+from llm_tool.model_folder import DEFAULT_THRESHOLD
+
+MULTI_LABEL_THRESHOLD = DEFAULT_THRESHOLD
 
 
 def probabilities(logits: np.ndarray, multi_label: bool) -> np.ndarray:

@@ -8,7 +8,10 @@ from typing import Any
 
 import numpy as np
 
-FILE_NAME = "predictions.npz"
+from llm_tool.model_folder import PREDICTIONS_FILE
+
+FILE_NAME = PREDICTIONS_FILE
+MAX_PREDICTIONS_BYTES = 4 * 2**30  # probabilities of every validation and test row: megabytes
 SPLITS = ("validation", "test")
 
 
@@ -53,9 +56,23 @@ def save_predictions(model_dir: Path, label_names: list[str], multi_label: bool,
 
 def load_predictions(model_dir: Path) -> SavedPredictions | None:
     """The saved predictions of ``model_dir``, or None when it has none (a model trained before they existed)."""
+    import zipfile
+
+    from llm_tool.errors import ModelError
+    from llm_tool.untrusted import check_regular, shown
+
     path = model_dir / FILE_NAME
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return None
+    check_regular(path, ModelError, max_bytes=MAX_PREDICTIONS_BYTES, what="predictions file")
+    try:
+        return _read(path)
+    except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"cannot read {shown(str(path))} ({type(exc).__name__}): delete it (the report is then "
+                         "made without per-row predictions)") from None
+
+
+def _read(path: Path) -> SavedPredictions:
     with np.load(path, allow_pickle=False) as data:
         names = [str(x) for x in data["label_names"]]
         splits = {}

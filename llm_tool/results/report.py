@@ -152,20 +152,9 @@ def _settings(session: dict[str, Any]) -> str:
 
 def read_metrics(model_dir: Path) -> dict[str, Any]:
     """The model's metrics.json (a ModelError naming the fix when it is missing or unreadable)."""
-    import json
+    from llm_tool import model_folder
 
-    from llm_tool.errors import ModelError
-
-    path = model_dir / "metrics.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"{model_dir} has no metrics.json: it was not saved by a completed training") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"cannot read {path}: {str(exc)[:160]}") from None
-    if not isinstance(data, dict):
-        raise ModelError(f"{path} does not hold a JSON object")
-    return data
+    return model_folder.read_metrics(model_dir)
 
 
 def build_model_report(store: Any, ref: Any, out_dir: Path | None = None) -> Report:

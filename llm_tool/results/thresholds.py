@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-DEFAULT = 0.5
+from llm_tool.model_folder import DEFAULT_THRESHOLD
+
+DEFAULT = DEFAULT_THRESHOLD
 
 
 def tune_thresholds(probabilities: np.ndarray, labels: np.ndarray, label_names: list[str]) -> dict[str, float]:

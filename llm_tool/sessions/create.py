@@ -12,6 +12,7 @@ from llm_tool.config.slurm import SECTION as SLURM_SECTION
 from llm_tool.config.slurm import options_from_section
 from llm_tool.config.slurm_seal import seal
 from llm_tool.errors import ConfigError
+from llm_tool.model_folder import metrics_path
 from llm_tool.sessions.schema import SCHEMA_VERSION, SessionMetadata
 from llm_tool.sessions.store import ID_RE, SessionStore
 
@@ -68,7 +69,7 @@ def create_session(store: SessionStore, raw: dict[str, Any], *, base_dir: Path, 
         out.checkpoints_dir = str(checkpoints_dir)
         out.logs_dir = str(store.dir)
         out.log_file = str(store.log_path(sid))
-        out.metrics_file = str(model_dir / "metrics.json")
+        out.metrics_file = str(metrics_path(model_dir))
 
     store.update(path, set_outputs)
     return path, config

@@ -6,7 +6,7 @@ import os
 import socket
 from datetime import datetime, timedelta, timezone
 
-from llm_tool.sessions.atomic import is_locked
+from llm_tool.atomic import is_locked
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 

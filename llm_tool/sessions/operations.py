@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool import paths
+from llm_tool.atomic import is_locked
 from llm_tool.config import apply_overrides, parse_config
 from llm_tool.config.presets import BUDGET_REASON
 from llm_tool.data.hashing import file_sha256
 from llm_tool.errors import ConfirmationNeeded, SessionError
-from llm_tool.sessions.atomic import is_locked
 from llm_tool.sessions.create import create_session
 from llm_tool.sessions.lifecycle import effective_status, now_iso
 from llm_tool.sessions.schema import SessionMetadata

@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 
 from llm_tool import paths
+from llm_tool.atomic import create_json_exclusive, file_lock, write_json_atomic
 from llm_tool.errors import SessionError
-from llm_tool.sessions.atomic import create_json_exclusive, file_lock, write_json_atomic
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.untrusted import read_json_file, shown
 

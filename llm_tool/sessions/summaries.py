@@ -147,14 +147,12 @@ def saved_metrics(meta: SessionMetadata, store: SessionStore) -> dict[str, Any] 
     """The session's ``models/<id>/metrics.json`` (read bounded, as any file), or None when there is none."""
     from llm_tool import paths
     from llm_tool.errors import LlmToolError
-    from llm_tool.untrusted import read_json_file
+    from llm_tool.model_folder import metrics_or_none
 
     try:
-        file = paths.session_model_dir(meta.session_id, store.home) / "metrics.json"
-        data = read_json_file(file, SessionError, what="metrics file") if file.is_file() else None
-    except LlmToolError:
+        return metrics_or_none(paths.session_model_dir(meta.session_id, store.home))
+    except LlmToolError:  # not a session id: no folder of its own
         return None
-    return data if isinstance(data, dict) else None
 
 
 def headline(meta: SessionMetadata, store: SessionStore, metrics: dict[str, Any] | None) -> dict[str, Any]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from llm_tool import paths
 from llm_tool.errors import SessionError
+from llm_tool.model_folder import metrics_or_none, metrics_path
 from llm_tool.sessions.lifecycle import effective_status
 from llm_tool.sessions.store import SessionStore
 from llm_tool.sessions.summaries import duration_seconds
@@ -54,17 +54,11 @@ def metrics_file(store: SessionStore, session_file: Path) -> Path | None:
     models = paths.models_dir(store.home)
     if isinstance(recorded, str) and recorded and paths.is_within(Path(recorded), models):
         return Path(recorded)
-    return store.output_dirs(meta)[0] / "metrics.json"
+    return metrics_path(store.output_dirs(meta)[0])
 
 
 def read_metrics(path: Path | None) -> dict[str, Any] | None:
-    if path is None:
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    return None if path is None else metrics_or_none(file=path)
 
 
 def fill_from_metrics(row: LeaderRow, metrics: dict[str, Any]) -> None:

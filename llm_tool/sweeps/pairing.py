@@ -8,9 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from llm_tool.errors import ModelError
+from llm_tool.model_folder import DEFAULT_THRESHOLD
 from llm_tool.sweeps.configs import ConfigRow
 
-THRESHOLD = 0.5  # multi-label decisions of the paired tests (the per-seed scores come from metrics.json)
+THRESHOLD = DEFAULT_THRESHOLD  # multi-label decisions of the paired tests (the per-seed scores come from metrics.json)
 N_RESAMPLES = 1000
 CONFIDENCE = 0.95
 
@@ -42,7 +44,7 @@ def load_paired(config: ConfigRow) -> Paired | str:
     for run in runs:
         try:
             saved = load_predictions(Path(str(run.metrics_file)).parent)
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, ModelError):  # damaged, special or absurd: no paired test
             saved = None
         split = saved.splits.get(config.split) if saved else None
         if saved is None or split is None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool import paths
-from llm_tool.sessions.atomic import file_lock, write_json_atomic
+from llm_tool.atomic import file_lock, write_json_atomic
 from llm_tool.sessions.lifecycle import now_iso
 from llm_tool.sweeps.state_schema import (
     FINAL_JOB_STATUSES,

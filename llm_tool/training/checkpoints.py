@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 
 from llm_tool import paths
+from llm_tool.model_folder import WEIGHTS_FILE
 
 COMPLETE_MARKER = "llm_tool_checkpoint_complete"
-REQUIRED_FILES = ("trainer_state.json", "optimizer.pt", "scheduler.pt", "model.safetensors")
+REQUIRED_FILES = ("trainer_state.json", "optimizer.pt", "scheduler.pt", WEIGHTS_FILE)
 CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
 
 

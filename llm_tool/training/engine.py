@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool import paths
+from llm_tool.atomic import HeldLock
 from llm_tool.config import parse_config
 from llm_tool.data.analysis import detect_languages
 from llm_tool.data.prepare import PreparedData, prepare
-from llm_tool.errors import LlmToolError, SessionError
-from llm_tool.sessions.atomic import HeldLock, write_json_atomic
+from llm_tool.errors import ExitCode, LlmToolError, SessionError
+from llm_tool.model_folder import TRAINING_ARGS_FILE, metrics_path, new_label_mapping, write_label_mapping
 from llm_tool.sessions.lifecycle import now_iso, process_identity
 from llm_tool.sessions.schema import ExecutionStatus, SessionMetadata
 from llm_tool.sessions.store import SessionStore
@@ -29,7 +30,8 @@ from llm_tool.training.settings_step import prepare_settings
 from llm_tool.training.signals import GracefulStop, StopRequested
 from llm_tool.training.trainer import build_trainer
 
-EXIT_COMPLETED, EXIT_FAILED, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_COMPLETED, EXIT_FAILED, EXIT_USER_ERROR, EXIT_INTERRUPTED = (ExitCode.OK, ExitCode.FAILED, ExitCode.USER_ERROR,
+                                                                  ExitCode.INTERRUPTED)
 
 
 @dataclass
@@ -297,13 +299,10 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
     metrics["warnings"] = run_end.diagnosis(metrics, run.config.model.class_weights, data)
     run.stage(f"saving the model to {run.model_dir}")
     run.model_dir.mkdir(parents=True, exist_ok=True)
-    (run.model_dir / run_end.METRICS_FILE).unlink(missing_ok=True)  # written again last: it marks a complete save
+    metrics_path(run.model_dir).unlink(missing_ok=True)  # written again last: it marks a complete save
     trainer.save_model(str(run.model_dir))  # safetensors weights + config (id2label) + tokenizer
-    write_json_atomic(run.model_dir / "label_mapping.json",
-                      {"labels": data.label_names, "multi_label": data.multi_label,
-                       "max_length": max_length, "threshold": 0.5 if data.multi_label else None})
-    for leftover in ("training_args.bin",):
-        (run.model_dir / leftover).unlink(missing_ok=True)
+    write_label_mapping(run.model_dir, new_label_mapping(data.label_names, data.multi_label, max_length))
+    (run.model_dir / TRAINING_ARGS_FILE).unlink(missing_ok=True)  # a pickle: never kept in a model folder
     from llm_tool.results.after_training import write_results  # thresholds, per-language metrics, metrics.json last
 
     run.stage("writing results (predictions, thresholds, model card)")
@@ -407,7 +406,8 @@ def _mark_failed(run: Run, exc: BaseException, log_to_file: bool, *, tidy: bool 
         status.last_checkpoint = found
         status.error_message = message[:2000]
         status.completed_at = now_iso()
-        status.exit_code = EXIT_USER_ERROR if isinstance(exc, LlmToolError) and exc.exit_code == 2 else EXIT_FAILED
+        user_error = isinstance(exc, LlmToolError) and exc.exit_code == EXIT_USER_ERROR
+        status.exit_code = EXIT_USER_ERROR if user_error else EXIT_FAILED
         run.end_segment(meta)
     try:
         run.update(apply)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from llm_tool.errors import DatasetError, ModelError, SessionError
+from llm_tool.model_folder import CONFIG_FILE, DEFAULT_THRESHOLD
 from llm_tool.sessions.store import ID_RE, SessionStore
 
 MAX_RECORDED = 100  # evaluations kept in a session file (the newest)
@@ -26,7 +27,7 @@ def resolve_model(store: SessionStore, ref: str | Path) -> ModelRef:
     """A model folder path, or a session number, id or name whose saved model is still there."""
     candidate = Path(str(ref)).expanduser()
     if candidate.is_dir():
-        if not (candidate / "config.json").exists():
+        if not (candidate / CONFIG_FILE).exists():
             raise ModelError(f"{candidate} is not a trained model folder (no config.json): give models/<session_id>")
         session = store.path_for_id(candidate.name) if ID_RE.match(candidate.name) else None
         owned = session is not None and session.exists() and \
@@ -35,7 +36,7 @@ def resolve_model(store: SessionStore, ref: str | Path) -> ModelRef:
     path = store.resolve(str(ref))
     meta = store.read(path)
     model_dir = store.output_dirs(meta)[0]
-    if not (model_dir / "config.json").exists():
+    if not (model_dir / CONFIG_FILE).exists():
         raise SessionError(f"session {meta.session_id} ({meta.execution_status.status}) has no saved model in "
                            f"{model_dir}: pick a completed session (`llm-tool sessions list`)")
     return ModelRef(model_dir, path)
@@ -98,7 +99,7 @@ def evaluate_file(model_dir: Path, data_file: Path, *, text_column: str = "text"
         "inference": {"backend": runner.name, "bf16": bool(getattr(runner, "bf16", False))},
     }
     if tuned is not None:
-        result["thresholds"] = {"values": predictor.thresholds, "tuned_on": "validation", "default": 0.5}
+        result["thresholds"] = {"values": predictor.thresholds, "tuned_on": "validation", "default": DEFAULT_THRESHOLD}
         result["evaluation_tuned"] = full_report(logits, y, names, multi, thresholds=tuned)
     languages = detect_each(rows.texts)
     for key, cut in (("evaluation", None), ("evaluation_tuned", tuned)):
@@ -131,7 +132,7 @@ def _names(row: Any, names: list[str], multi: bool) -> list[str]:
 
 def save_evaluation(store: SessionStore, ref: ModelRef, result: dict[str, Any]) -> Path:
     """``<model>/evaluations/<data-stem>_<timestamp>.json``, and a summary in the session's 'evaluations' list."""
-    from llm_tool.sessions.atomic import write_json_atomic
+    from llm_tool.atomic import write_json_atomic
 
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(result["data_file"]).stem)[:60].strip("._") or "data"
     folder = ref.model_dir / "evaluations"

@@ -10,6 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llm_tool.errors import DatasetError, ModelError
+from llm_tool.model_folder import (
+    CONFIG_FILE,
+    DEFAULT_THRESHOLD,
+    WEIGHTS_FILE,
+    check_model_folder,
+    read_label_mapping,
+    read_model_json,
+)
 
 if TYPE_CHECKING:
     from llm_tool.training.inference_runners import OnnxRunner, TorchRunner
@@ -27,13 +35,13 @@ class Predictor:
 
     def __init__(self, model_dir: Path, batch_size: int = 32, precision: str = "auto", backend: str = "auto",
                  on_status: Callable[[str], None] | None = None) -> None:
-        if not (model_dir / "config.json").exists():
+        if not (model_dir / CONFIG_FILE).exists():
             raise ModelError(f"{model_dir} is not a trained model folder (no config.json): give models/<session_id>")
-        if not (model_dir / "model.safetensors").exists():
+        if not (model_dir / WEIGHTS_FILE).exists():
             raise ModelError(f"{model_dir} has no model.safetensors: only safetensors weights are loaded")
-        config = _read_json(model_dir / "config.json")
-        mapping_file = model_dir / "label_mapping.json"
-        mapping = _read_json(mapping_file) if mapping_file.exists() else {}
+        check_model_folder(model_dir)  # no FIFO, device or absurd size reaches a loader
+        config = read_model_json(model_dir / CONFIG_FILE)
+        mapping = read_label_mapping(model_dir)
         try:
             self._read_labels(config, mapping)
         except (TypeError, ValueError, AttributeError) as exc:  # a folder that is not ours, or edited by hand
@@ -95,7 +103,7 @@ class Predictor:
             scores = {name: round(float(p), 6) for name, p in zip(self.labels, row, strict=False)}
             if self.multi_label:  # the label's tuned threshold (label_mapping.json), else 0.5
                 chosen = [name for name, p in zip(self.labels, row, strict=False)
-                          if p >= self.thresholds.get(name, 0.5)]
+                          if p >= self.thresholds.get(name, DEFAULT_THRESHOLD)]
             else:
                 chosen = [self.labels[int(row.argmax())]]
             out.append(Prediction(text, chosen, scores))
@@ -137,16 +145,6 @@ def write_predictions(table: Any, predictions: list[Prediction], labels: list[st
         for row, pred in zip(table.rows, predictions, strict=True):
             writer.writerow({**row, "predicted_label": _joined(pred),
                              **{f"prob_{k}": v for k, v in pred.probabilities.items()}})
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    """A model folder's JSON file (it may come from someone else): bounded, parsed, an object."""
-    from llm_tool.untrusted import read_json_file
-
-    data = read_json_file(path, ModelError, what="model file")
-    if not isinstance(data, dict):
-        raise ModelError(f"{path} is not a JSON object")
-    return data
 
 
 def _joined(pred: Prediction) -> Any:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.errors import ModelError
+from llm_tool.model_folder import TOKENIZER_FILE
 from llm_tool.untrusted import shown
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ class OnnxRunner:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
         self.tokenizer.no_padding()
         self.pad_id = pad_id
         options = onnxruntime.SessionOptions()
@@ -104,15 +105,19 @@ def open_runner(model_dir: Path, backend: str, precision: str, pad_id: int,
     if backend == "onnx":
         if on_status is not None and not onnx_copy.has_copy(model_dir):
             on_status("Preparing a fast CPU copy of this model (ONNX, once per model; about 15 s)…")
-        onnx_file = onnx_copy.cached_copy(model_dir)
-        runner = _onnx_runner(model_dir, onnx_file, pad_id) if onnx_file is not None else None
+        onnx_file = onnx_copy.cached_copy(model_dir)  # or a ModelError saying what keeps ONNX off
+        runner = _onnx_runner(model_dir, onnx_file, pad_id)
         if runner is None:
-            raise ModelError(f"the model in {model_dir} cannot be exported to ONNX or run by ONNX Runtime: use "
+            raise ModelError(f"the model in {shown(str(model_dir))} cannot be run by ONNX Runtime: use "
                              "--backend torch")
         return runner
     if backend == "torch" or not _onnx_suits(model_dir, precision, expected_texts):
         return TorchRunner(model_dir, precision)
-    ready = onnx_copy.ready_copy(model_dir)
+    try:
+        ready = onnx_copy.ready_copy(model_dir)
+    except ModelError as exc:  # a cache that is not private, a copy that does not match its manifest
+        log.warning("%s; inference runs through torch", exc)
+        return TorchRunner(model_dir, precision)
     runner = _onnx_runner(model_dir, ready, pad_id) if ready is not None else None
     if runner is not None:
         return runner
@@ -139,7 +144,7 @@ def _onnx_suits(model_dir: Path, precision: str, expected_texts: int | None) -> 
 
     if precision == "bf16":  # asked for by name: only torch does it
         return False
-    if gpu_present() or not (model_dir / "tokenizer.json").exists() or not onnx_runtime_available():
+    if gpu_present() or not (model_dir / TOKENIZER_FILE).exists() or not onnx_runtime_available():
         return False
     large = expected_texts is not None and expected_texts > LARGE_JOB
     cpu = Device("cpu", cuda=False, bf16=cpu_supports_bf16())

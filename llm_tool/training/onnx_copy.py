@@ -12,13 +12,15 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from llm_tool.errors import ModelError
+from llm_tool.model_folder import CONFIG_FILE, ONNX_FILE, WEIGHTS_FILE
 from llm_tool.untrusted import shown
 
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "LLM_TOOL_CACHE"
-RECIPE = "onnx-1"  # bump when the export below changes: older copies are then rebuilt
-_HASHED = ("config.json", "model.safetensors")
+RECIPE = "onnx-2"  # bump when the export below changes: older copies are then rebuilt (2: sha256 manifest)
+_HASHED = (CONFIG_FILE, WEIGHTS_FILE)
 _LIBRARIES = ("torch", "transformers", "onnxscript")
 
 
@@ -59,14 +61,37 @@ def has_copy(model_dir: Path) -> bool:
 
 
 def ready_copy(model_dir: Path) -> Path | None:
-    """The ONNX copy of ``model_dir`` when it has been made, else None (nothing is exported)."""
-    model_file = copy_folder(model_dir) / "model.onnx"
-    return model_file if model_file.exists() else None
+    """The ONNX copy of ``model_dir`` when it has been made, else None (nothing is exported). A copy that cannot be
+    trusted (the cache not private, a file not matching its manifest) raises CacheRefused saying why."""
+    from llm_tool.training.onnx_cache import check_private, verify_copy
+
+    folder = copy_folder(model_dir)
+    if not folder.exists() and not folder.is_symlink():
+        return None
+    for part in (cache_root(), folder.parent):
+        check_private(part)
+    verify_copy(folder, RECIPE)
+    return folder / ONNX_FILE
 
 
 def unexportable(model_dir: Path) -> bool:
     """An earlier export of this model failed (the reason is in the cache's ``<key>.failed``)."""
     return _failed_marker(copy_folder(model_dir)).exists()
+
+
+def disabled_reason(model_dir: Path) -> str:
+    """Which marker turned ONNX off for this model, and the reason it records (read bounded, shown escaped)."""
+    from llm_tool.untrusted import read_json_file
+
+    marker = _failed_marker(copy_folder(model_dir))
+    try:
+        data = read_json_file(marker, ModelError, what="ONNX failure marker", max_bytes=1 << 16)
+        reason = data.get("reason") if isinstance(data, dict) else None
+    except ModelError as exc:
+        reason = str(exc)
+    return (f"ONNX is off for this model: {shown(str(marker))} records that its export failed "
+            f"({shown(reason if isinstance(reason, str) else 'no reason recorded')}); delete that file to try again, "
+            "or use --backend torch")
 
 
 def export_in_background(model_dir: Path) -> bool:
@@ -76,16 +101,21 @@ def export_in_background(model_dir: Path) -> bool:
     import subprocess
     import sys
 
+    from llm_tool.training.onnx_cache import make_private
+
     folder = copy_folder(model_dir)
     if _settled(folder):
         return False
     marker = folder.with_suffix(".building")
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
+        make_private(folder.parent, cache_root())
         if marker.exists() and not _stale(marker):
             return False
         marker.unlink(missing_ok=True)
         handle = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)  # one builder, whoever wins
+    except ModelError as exc:  # the cache is not private: say so, since ONNX then stays off for every model
+        log.warning("%s; inference runs through torch", exc)
+        return False
     except OSError:
         return False
     with os.fdopen(handle, "w") as out:
@@ -140,37 +170,41 @@ def _key(stamp: tuple[tuple[str, int, int], ...]) -> str:
     return digest.hexdigest()[:32]
 
 
-def cached_copy(model_dir: Path) -> Path | None:
-    """The ONNX copy of ``model_dir`` (``.../model.onnx``), exported now when there is none yet; None when this
-    model cannot be exported (the reason is logged and remembered, so the export is not tried again)."""
-    folder = cache_root() / "onnx" / copy_key(model_dir)
-    model_file = folder / "model.onnx"
-    if model_file.exists():
-        return model_file
+def cached_copy(model_dir: Path) -> Path:
+    """The ONNX copy of ``model_dir`` (``.../model.onnx``), exported now when there is none yet. Raises a ModelError
+    saying why when there can be none: the cache is not private or not writable, a copy does not match its
+    manifest, or the export failed (now or before: the cache's ``<key>.failed`` remembers why)."""
+    from llm_tool.training.onnx_cache import CacheRefused, make_private, write_manifest
+
+    found = ready_copy(model_dir)
+    if found is not None:
+        return found
+    folder = copy_folder(model_dir)
     failed = _failed_marker(folder)
-    if failed.exists():
-        return None
+    if failed.exists() or failed.is_symlink():
+        raise CacheRefused(disabled_reason(model_dir))
+    make_private(folder.parent, cache_root())
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_staging(folder)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     except OSError as exc:
-        log.warning("no ONNX copy of %s: cannot write the cache %s (%s); set LLM_TOOL_CACHE to a writable folder",
-                    shown(str(model_dir)), shown(str(folder.parent)), exc.strerror or exc)
-        return None
+        raise CacheRefused(f"no ONNX copy of {shown(str(model_dir))}: cannot write the cache "
+                           f"{shown(str(folder.parent))} ({exc.strerror or exc}); set LLM_TOOL_CACHE to a writable "
+                           "folder") from None
     try:
-        export(model_dir, staging / "model.onnx")
+        export(model_dir, staging / ONNX_FILE)
+        write_manifest(staging, RECIPE)
     except Exception as exc:  # noqa: BLE001 - any export failure means: run this model through torch
         shutil.rmtree(staging, ignore_errors=True)
         reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
         log.warning("no ONNX copy of %s (inference runs through torch): %s", shown(str(model_dir)), shown(reason))
         failed.write_text(json.dumps({"model_dir": str(model_dir), "reason": reason}))
-        return None
+        raise CacheRefused(disabled_reason(model_dir)) from None
     try:
         staging.rename(folder)  # atomic; another process that got there first wins and ours is dropped
     except OSError:
         shutil.rmtree(staging, ignore_errors=True)
-    return model_file
+    return folder / ONNX_FILE
 
 
 def _remove_stale_staging(folder: Path, older_than_s: float = 3600.0) -> None:
@@ -251,6 +285,8 @@ def main(argv: list[str]) -> int:
         pass
     try:
         cached_copy(model_dir)
+    except ModelError:  # the reason is remembered in <key>.failed, or the cache is refused: torch it is
+        pass
     finally:
         copy_folder(model_dir).with_suffix(".building").unlink(missing_ok=True)
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,11 +12,10 @@ from typing import Any
 from llm_tool import paths
 from llm_tool.data.prepare import PreparedData
 from llm_tool.errors import DiskFullError, LlmToolError, SessionError
+from llm_tool.model_folder import FINAL_FILES, metrics_or_none
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.training import checkpoints as ckpt
 
-METRICS_FILE = "metrics.json"  # written last when a model is saved: its presence means the save completed
-FINAL_FILES = ("model.safetensors", "config.json", "label_mapping.json")
 _DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 # What torch's zip writer and safetensors say when a write fails for lack of space (no errno attached).
 _DISK_FULL_TEXT = ("unexpected pos", "file write failed", "no space left", "file too large", "os error 28",
@@ -46,13 +44,10 @@ def saved_final_model(model_dir: Path, session_id: str) -> dict[str, Any] | None
     """The metrics of a final model whose save completed (``metrics.json`` is written after the weights)."""
     for name in FINAL_FILES:
         file = model_dir / name
-        if not file.is_file() or file.stat().st_size == 0:
+        if file.is_symlink() or not file.is_file() or file.stat().st_size == 0:
             return None
-    try:
-        data = json.loads((model_dir / METRICS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict) or data.get("session_id") != session_id:
+    data = metrics_or_none(model_dir)  # bounded, a regular file: a damaged or special file is no saved model
+    if data is None or data.get("session_id") != session_id:
         return None
     return data
 

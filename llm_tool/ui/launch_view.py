@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llm_tool.dispatch.seam import LaunchOptions, LaunchOutcome, Place, TmuxMissing, launch
+from llm_tool.errors import ExitCode
 from llm_tool.ui.console import console, info, safe, success, warning
 from llm_tool.ui.interaction import confirm, is_interactive
 
@@ -45,7 +46,7 @@ def start_with_fallback(store: SessionStore, path: Path, options: LaunchOptions 
         warning(str(exc))
         if confirm(FOREGROUND_INSTEAD, default=False):
             return start(store, path, "foreground", options).exit_code
-        return 2
+        return ExitCode.USER_ERROR
 
 
 def show_outcome(outcome: LaunchOutcome) -> None:

@@ -11,12 +11,13 @@ from typing import Any
 
 from llm_tool.data.formats import Table
 from llm_tool.data.labels import SEPARATORS
+from llm_tool.model_folder import CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE
 
 SKIP_DIRS = {"logs", "models", ".venv", "venv", "node_modules", "__pycache__", "site-packages", "build", "dist"}
 LABEL_NAMES = ("label", "labels", "category", "categories", "class", "classes", "target", "sentiment", "tag",
                "tags", "topic", "y")
 TEXT_NAMES = ("text", "sentence", "content", "body", "review", "document", "message", "comment")
-MODEL_FILES = ("model.safetensors", "pytorch_model.bin", "tokenizer.json", "vocab.txt", "tokenizer_config.json")
+MODEL_FILES = (WEIGHTS_FILE, "pytorch_model.bin", TOKENIZER_FILE, "vocab.txt", "tokenizer_config.json")
 MAX_DEPTH = 3
 MAX_FILES = 30
 
@@ -33,7 +34,7 @@ def _is_config_json(path: Path) -> bool:
 
 def _is_model_folder(folder: Path) -> bool:
     """A saved model or tokenizer (config.json beside weights or vocabulary): nothing to train on inside."""
-    return (folder / "config.json").exists() and any((folder / name).exists() for name in MODEL_FILES)
+    return (folder / CONFIG_FILE).exists() and any((folder / name).exists() for name in MODEL_FILES)
 
 
 def find_data_files(root: Path, *, suffixes: tuple[str, ...], max_depth: int = MAX_DEPTH,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from llm_tool.model_folder import CONFIG_FILE
 from llm_tool.ui.console import info
 from llm_tool.wizard import views
 from llm_tool.wizard.flow import Context
@@ -15,7 +16,7 @@ LIMIT = 20
 
 def model_dir_of(meta: Any) -> Path | None:
     for value in (meta.execution_status.best_model, meta.output_paths.model_dir):
-        if value and (Path(value) / "config.json").exists():
+        if value and (Path(value) / CONFIG_FILE).exists():
             return Path(value)
     return None
 

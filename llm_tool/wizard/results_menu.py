@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
+from llm_tool.model_folder import MODEL_CARD_FILE
 from llm_tool.ui.console import info, success
 from llm_tool.ui.results_view import loading, show_evaluation
 from llm_tool.wizard.flow import Context
@@ -46,4 +47,5 @@ def write_model_report(ctx: Context, model_dir: Path, session_path: Path | None)
     with loading("Drawing the figures…"):
         report = build_model_report(ctx.store, ModelRef(model_dir, session_path))
     success(f"report written: {escape(str(report.html))}")
-    info(f"  {len(report.images)} figures (PNG) next to it; the model card is {escape(str(model_dir / 'README.md'))}")
+    card = escape(str(model_dir / MODEL_CARD_FILE))
+    info(f"  {len(report.images)} figures (PNG) next to it; the model card is {card}")
