@@ -43,7 +43,7 @@ def create_session(store: SessionStore, raw: dict[str, Any], *, base_dir: Path, 
             raise ConfigError(f"--session-name {session_name!r} would read as a row number or a session id: "
                               f"add a letter (e.g. run-{session_name.strip()})")
     dataset = absolutise_paths(dataclasses.asdict(config.dataset), base_dir, store.home)
-    model = dataclasses.asdict(config.model)
+    model = config.model.record()  # "auto" for what the run will choose, never a placeholder number
     metadata = SessionMetadata(dataset_config=dataset, model_config=model)
     if raw.get(SLURM_SECTION) is not None:  # kept with the session: `--backend slurm` uses it
         metadata.extra[SLURM_SECTION] = options_from_section(raw[SLURM_SECTION]).to_dict()

@@ -6,10 +6,13 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Version history:
 #   1: the reference tool's format (no schema_version; status pending/running/completed/failed).
 #   2: llm-tool: schema_version, parent session, notes, environment, liveness fields, data fingerprint.
+#   3: model_config writes "auto" for a setting the run will choose (listed in model_config.auto) until the run
+#      records the value and its reason (auto_settings); version 2 wrote the field default there, which the run
+#      always replaced: a reader takes the ``auto`` list, not that number (config.auto.auto_state).
 STATUSES = ("pending", "running", "completed", "failed", "interrupted")
 FINAL_STATUSES = ("completed", "failed", "interrupted")
 

@@ -1,0 +1,106 @@
+"""Issue 20 §4/§5: one typed session read per run, status written only through the transitions, and settings
+that tell the truth (`auto` until the run chooses, then the value and its reason)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from llm_tool.cli import main
+from llm_tool.sessions import SessionMetadata
+from llm_tool.sessions.store import SessionStore
+from tests.helpers import read_json, run_main, sample_rows, session_files, write_csv
+
+
+def _config(home: Path, data: Path, model: Path, **model_config: object) -> Path:
+    path = home / "cfg.json"
+    path.write_text(json.dumps({"dataset_config": {"primary_file": str(data)},
+                                "model_config": {"selected_model": str(model), "early_stopping": False,
+                                                 **model_config}}))
+    return path
+
+
+# ----- §5: settings that tell the truth ---------------------------------------------------------------------------
+
+def _show(ref: str, *flags: str) -> str:
+    result = run_main("sessions", "show", ref, *flags)
+    assert result.returncode == 0, result.stderr
+    return " ".join(result.stdout.split())
+
+
+def _saved(home: Path, data: Path, model: Path, **model_config: object) -> Path:
+    """A session saved to run later (the studio's "save", `sessions import`): created, never started."""
+    from llm_tool.sessions.create import create_session
+
+    path, _ = create_session(SessionStore(), read_json(_config(home, data, model, **model_config)), base_dir=home)
+    return path
+
+
+def test_a_pending_session_shows_auto_then_the_chosen_value(isolated_home: Path, sample_csv: Path,
+                                                            tiny_model: Path) -> None:
+    data = write_csv(isolated_home / "data.csv", sample_rows(sample_csv, 40))
+    path = _saved(isolated_home, data, tiny_model, batch_size=8, early_stopping_patience=1, preset="quick")
+    model = read_json(path)["model_config"]
+    assert model["learning_rate"] == "auto" and model["epochs"] == "auto"  # never the 5e-5 / 3 that will not run
+    assert model["batch_size"] == 8 and model["auto"] == ["learning_rate", "epochs"]
+    assert read_json(path)["training_session"]["schema_version"] == 3
+    shown = _show("1")
+    assert "learning_rate │ auto (chosen when the run starts)" in shown and "batch_size │ 8" in shown
+    assert "model_config.learning_rate │ auto" in _show("1", "--all") and "5e-05" not in _show("1", "--all")
+    assert main(["sessions", "resume", "1"]) == 0  # a saved session simply starts
+    model = read_json(path)["model_config"]
+    assert model["learning_rate"] == 1e-4 and model["epochs"] == 2
+    assert "small model" in model["auto_settings"]["learning_rate"]["why"]
+    shown = _show("1")
+    assert "learning_rate │ 0.0001 (auto: small model" in shown and "epochs │ 2 (auto: " in shown
+    assert "model_config.learning_rate │ 0.0001" in _show("1", "--all")
+
+
+def _version2(home: Path, data: Path, model: Path, *, status: str, chosen: dict[str, Any] | None) -> Path:
+    """A session file as version 2 wrote it: the field defaults stand where the run chooses (``auto`` lists them);
+    once run, the chosen values there too, and in ``auto_settings`` with the reasons."""
+    values = {"learning_rate": 5e-5, "epochs": 3, **{k: v["value"] for k, v in (chosen or {}).items()}}
+    meta = SessionMetadata(
+        dataset_config={"primary_file": str(data), "text_column": "text", "label_column": "label",
+                        "strategy": "single-label", "format": "auto"},
+        model_config={"selected_model": str(model), "training_mode": "quick", "batch_size": 8,
+                      "early_stopping": False, "early_stopping_patience": 2, "seed": 42, "precision": "fp32",
+                      "auto": ["learning_rate", "epochs"], **values,
+                      **({"auto_settings": chosen} if chosen else {})})
+    meta.training_session.schema_version = 2
+    meta.execution_status.status = status  # a file as an older version wrote it
+    return SessionStore().create(meta, now=datetime(2025, 3, 3, 3, 3, 3))
+
+
+def test_an_old_pending_session_shows_auto_and_chooses_as_before(isolated_home: Path, sample_csv: Path,
+                                                                 tiny_model: Path) -> None:
+    data = write_csv(isolated_home / "data.csv", sample_rows(sample_csv, 40))
+    path = _version2(isolated_home, data, tiny_model, status="pending", chosen=None)
+    shown = _show("1")
+    assert "learning_rate │ auto (chosen when the run starts)" in shown and "5e-05" not in shown
+    assert "model_config.learning_rate │ auto" in _show("1", "--all")
+    assert main(["sessions", "resume", "1", "--time-budget", "10m"]) == 0
+    model = read_json(path)["model_config"]
+    assert model["learning_rate"] == 1e-4 and set(model["auto_settings"]) == {"learning_rate", "epochs"}
+
+
+def test_relaunch_repeats_the_values_the_run_chose(isolated_home: Path, sample_csv: Path, tiny_model: Path) -> None:
+    """A completed version-2 session chose learning_rate 3e-4 and 1 epoch: its relaunch runs those (the tool
+    would choose 1e-4 and more epochs today), `--set ...=auto` lets it choose again."""
+    data = write_csv(isolated_home / "data.csv", sample_rows(sample_csv, 40))
+    chosen = {"learning_rate": {"value": 3e-4, "why": "then"}, "epochs": {"value": 1, "why": "then"}}
+    old = _version2(isolated_home, data, tiny_model, status="completed", chosen=chosen)
+    from llm_tool.sessions.operations import relaunch_config
+
+    again, _ = relaunch_config(SessionStore(), old, sets=["model_config.learning_rate=auto"])
+    assert again["model_config"]["learning_rate"] == "auto" and again["model_config"]["auto"] == ["learning_rate"]
+    assert main(["sessions", "relaunch", "1"]) == 0
+    new = next(p for p in session_files(isolated_home) if p != old)
+    model = read_json(new)["model_config"]
+    assert model["learning_rate"] == 3e-4 and model["epochs"] == 1 and model["auto"] == []
+    assert "auto_settings" not in model
+    sid = read_json(new)["training_session"]["session_id"]
+    metrics = read_json(isolated_home / "models" / sid / "metrics.json")
+    assert metrics["global_step"] == 4 and metrics["epochs_trained"] == 1  # 32 training rows, batches of 8
