@@ -3,6 +3,7 @@ that tell the truth (`auto` until the run chooses, then the value and its reason
 
 from __future__ import annotations
 
+import ast
 import json
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,8 @@ from llm_tool.cli import main
 from llm_tool.sessions import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 from tests.helpers import read_json, run_main, sample_rows, session_files, write_csv
+
+PACKAGE = Path(__file__).resolve().parents[1] / "llm_tool"
 
 
 def _config(home: Path, data: Path, model: Path, **model_config: object) -> Path:
@@ -104,3 +107,62 @@ def test_relaunch_repeats_the_values_the_run_chose(isolated_home: Path, sample_c
     sid = read_json(new)["training_session"]["session_id"]
     metrics = read_json(isolated_home / "models" / sid / "metrics.json")
     assert metrics["global_step"] == 4 and metrics["epochs_trained"] == 1  # 32 training rows, batches of 8
+
+
+# ----- §4: status written only through the transitions -----------------------------------------------------------
+
+STATUS_FIELDS = {"status", "interrupt_reason"}
+OTHER_OBJECTS = {"job", "row"}  # a sweep's or tmux job's own status, a leaderboard row: not a session's
+ALLOWED = {
+    ("sessions/transitions.py", "*"),
+    ("cli/sessions_cmd.py", "status"),  # the --json output shows the reconciled status: a copy, never the file
+    ("dispatch/slurm_job.py", "interrupt_reason"),  # Slurm's requeue note on an interrupted session (slurm area)
+}
+
+
+def status_writes(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, field) of every assignment to a session's ``status``/``interrupt_reason``: ``x.status = ...`` (also
+    in tuples and augmented), ``setattr(x, "status", ...)`` and ``...["execution_status"]["status"] = ...``."""
+    found: list[tuple[int, str]] = []
+
+    def check(target: ast.expr) -> None:
+        if isinstance(target, ast.Tuple):
+            for element in target.elts:
+                check(element)
+        elif isinstance(target, ast.Attribute) and target.attr in STATUS_FIELDS:
+            owner = target.value
+            if not (isinstance(owner, ast.Name) and owner.id in OTHER_OBJECTS):
+                found.append((target.lineno, target.attr))
+        elif isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) \
+                and target.slice.value in STATUS_FIELDS and "execution_status" in ast.unparse(target.value):
+            found.append((target.lineno, str(target.slice.value)))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                check(target)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            check(node.target)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" \
+                and len(node.args) == 3 and isinstance(node.args[1], ast.Constant) \
+                and node.args[1].value in STATUS_FIELDS:
+            found.append((node.lineno, str(node.args[1].value)))
+    return sorted(found)
+
+
+def test_the_scan_finds_status_writes() -> None:
+    code = ("meta.execution_status.status = 'failed'\nes.status, es.interrupt_reason = 'interrupted', 'x'\n"
+            "setattr(status, 'status', 'running')\ndata['execution_status']['status'] = 'pending'\n"
+            "job.status = 'queued'\nrow.status = 'unreadable'\nif status.status == 'running': pass\n")
+    assert status_writes(ast.parse(code)) == [(1, "status"), (2, "interrupt_reason"), (2, "status"),
+                                             (3, "status"), (4, "status")]
+
+
+def test_status_is_written_only_through_the_transitions() -> None:
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = path.relative_to(PACKAGE).as_posix()
+        for line, what in status_writes(ast.parse(path.read_text(encoding="utf-8"))):
+            if (name, "*") not in ALLOWED and (name, what) not in ALLOWED:
+                offenders.append(f"{name}:{line} writes {what}")
+    assert offenders == [], "use llm_tool.sessions.transitions: " + "; ".join(offenders)
