@@ -4,10 +4,13 @@ that tell the truth (`auto` until the run chooses, then the value and its reason
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from llm_tool.cli import main
 from llm_tool.sessions import SessionMetadata
@@ -166,3 +169,44 @@ def test_status_is_written_only_through_the_transitions() -> None:
             if (name, "*") not in ALLOWED and (name, what) not in ALLOWED:
                 offenders.append(f"{name}:{line} writes {what}")
     assert offenders == [], "use llm_tool.sessions.transitions: " + "; ".join(offenders)
+
+
+# ----- §4: the session parsed once per process --------------------------------------------------------------------
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every read of a session file outside a locked update (each update re-reads under the lock: that is what
+    makes concurrent writers safe), as 'module:function' of the caller."""
+    seen: list[str] = []
+    original = SessionStore.read
+
+    def counted(self: SessionStore, path: Path) -> Any:
+        caller = inspect.stack()[1]
+        if caller.function != "update":
+            seen.append(f"{Path(caller.filename).name}:{caller.function}")
+        return original(self, path)
+
+    monkeypatch.setattr(SessionStore, "read", counted)
+    return seen
+
+
+def test_a_run_reads_its_session_once(isolated_home: Path, sample_csv: Path, tiny_model: Path,
+                                      reads: list[str]) -> None:
+    """Before: `train CONFIG` read its new session 5 times before the first step (create.py, launch_view.py,
+    seam.py twice, engine.py); now the metadata created is passed down (0 reads). A process given an existing
+    session (`train --session`, the tmux and Slurm entry; `sessions resume`) reads it once."""
+    data = write_csv(isolated_home / "data.csv", sample_rows(sample_csv, 40))
+    config = _config(isolated_home, data, tiny_model, epochs=1, batch_size=8, learning_rate=1e-3,
+                     early_stopping_patience=1)
+    assert main(["train", str(config)]) == 0
+    assert reads == []
+    saved = _saved(isolated_home, data, tiny_model, epochs=1, batch_size=8, learning_rate=1e-3,
+                   early_stopping_patience=1)
+    assert main(["train", "--session", str(saved)]) == 0
+    assert reads == ["launch_view.py:start"]
+    reads.clear()
+    again = _saved(isolated_home, data, tiny_model, epochs=1, batch_size=8, learning_rate=1e-3,
+                   early_stopping_patience=1)
+    assert main(["sessions", "resume", again.name]) == 0
+    assert reads == ["operations.py:check_resumable"]
+    assert read_json(again)["execution_status"]["status"] == "completed"
