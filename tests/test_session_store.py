@@ -17,7 +17,7 @@ import pytest
 
 from llm_tool.atomic import write_json_atomic
 from llm_tool.errors import SessionError
-from llm_tool.sessions import SessionMetadata, SessionStore
+from llm_tool.sessions import SCHEMA_VERSION, SessionMetadata, SessionStore
 from tests.helpers import ROOT, read_json, run_main, sample_rows, wait_until, write_csv
 
 REFERENCE = ROOT / "tests" / "data" / "reference_training_metadata.json"
@@ -301,7 +301,7 @@ def test_update_of_reference_file_keeps_unknown_fields(isolated_home):
         for key, value in values.items():
             assert data[section][key] == value, f"{section}.{key}"
     assert data["training_session"]["notes"][-1].endswith("checked by hand")
-    assert data["training_session"]["schema_version"] == 2
+    assert data["training_session"]["schema_version"] == SCHEMA_VERSION
 
 
 def test_relaunch_reference_offline_fails_with_one_line_and_marks_failed(isolated_home, sample_csv):

@@ -246,9 +246,12 @@ def test_relaunch_with_dataset_uses_the_new_file(history):
     assert d["dataset_config"]["primary_file"] == str(history.other_local)
     assert d["dataset_config"]["fingerprint_sha256"] == file_sha256(history.other_local)
     assert d["execution_status"]["status"] == "completed"
+    imported = other.meta(history.imported)["model_config"]
+    chosen = [k for k in imported["auto"] if imported[k] == "auto"]  # what the run chose, recorded with reasons
+    assert chosen and all(d["model_config"][k] == d["model_config"]["auto_settings"][k]["value"] for k in chosen)
     recorded = {k: d["model_config"][k] for k in ("max_length_used", "auto_settings", "time_budget_seconds",
-                                                   "precision", "attention")}
-    assert d["model_config"] == {**other.meta(history.imported)["model_config"], **recorded, "num_labels": 2}
+                                                   "precision", "attention", *chosen)}
+    assert d["model_config"] == {**imported, **recorded, "num_labels": 2}
     assert "changed since" not in history.d_stderr  # an explicit --dataset is not a surprise
 
 
@@ -313,7 +316,7 @@ def test_import_adds_a_session_that_relaunch_runs(history):
     a = history.home.meta(history.a)
     assert imported["dataset_config"]["fingerprint_sha256"] == a["dataset_config"]["fingerprint_sha256"]
     assert {k: v for k, v in imported["model_config"].items() if k != "selected_model"} == {
-        k: v for k, v in a["model_config"].items()
+        k: "auto" if k in a["model_config"]["auto"] else v for k, v in a["model_config"].items()  # chosen again
         if k not in ("selected_model", "max_length_used", "num_labels", "auto_settings", "time_budget_seconds")}
     for value in imported["output_paths"].values():
         assert Path(value).is_relative_to(other.path)

@@ -137,7 +137,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _launch(store: Any, path: Path, args: argparse.Namespace, *, resume: bool) -> int:
+def _launch(store: Any, path: Path, args: argparse.Namespace, *, resume: bool, meta: Any = None) -> int:
     from llm_tool.dispatch.seam import LaunchOptions
     from llm_tool.ui.launch_view import start, start_with_fallback
     from llm_tool.ui.slurm_args import slurm_options
@@ -145,10 +145,10 @@ def _launch(store: Any, path: Path, args: argparse.Namespace, *, resume: bool) -
     options = LaunchOptions(resume=resume, max_retries=args.max_retries, timeout_hours=args.timeout,
                             start_dir=store.home, slurm=slurm_options(args), nproc=args.nproc)
     if args.backend == "slurm":
-        return start(store, path, "slurm", options).exit_code
+        return start(store, path, "slurm", options, meta=meta).exit_code
     if args.tmux or args.backend == "tmux":
-        return start_with_fallback(store, path, options)
-    return start(store, path, "foreground", options).exit_code
+        return start_with_fallback(store, path, options, meta=meta)
+    return start(store, path, "foreground", options, meta=meta).exit_code
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -163,17 +163,18 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if not _confirmed_data(lambda confirmed: require_confirmed_data(meta, confirmed), args.yes):
         return ExitCode.FAILED
     if unconfirmed_data(meta):
-        store.update(path, lambda m: m.training_session.extra.pop("unconfirmed_data_file", None))
+        meta = store.update(path, lambda m: m.training_session.extra.pop("unconfirmed_data_file", None))
     resume = resume_mode(store, path, meta)  # a saved, never started session simply starts from the beginning
     if args.time_budget:
         budget = args.time_budget
         parse_duration(budget)
-        store.update(path, lambda m: m.model_config.update({"time_budget": budget}))
-    return _launch(store, path, args, resume=resume)
+        meta = store.update(path, lambda m: m.model_config.update({"time_budget": budget}))
+    return _launch(store, path, args, resume=resume, meta=meta)  # passed down: read once in this process
 
 
 def cmd_relaunch(args: argparse.Namespace) -> int:
     from llm_tool.sessions.operations import relaunch
+    from llm_tool.sessions.store import session_id_for
     from llm_tool.ui.console import info, warning
     from llm_tool.ui.slurm_args import slurm_options
 
@@ -192,7 +193,7 @@ def cmd_relaunch(args: argparse.Namespace) -> int:
     for message in warnings:
         warning(message)
     original = store.read(source)
-    info(f"relaunching {original.session_id} as {store.read(path).session_id}")
+    info(f"relaunching {original.session_id} as {session_id_for(path)}")
     if args.nproc is None and (original.environment.world_size or 1) > 1:
         args.nproc = original.environment.world_size  # the same batches as the original run (--nproc to change)
     return _launch(store, path, args, resume=False)

@@ -62,14 +62,16 @@ def run_train(args: argparse.Namespace) -> int:
     if args.dry_run:
         show_plan(raw, base_dir)
         return 0
-    from llm_tool.sessions.create import create_session
+    from llm_tool.sessions.create import create_pending
 
-    path, _ = create_session(store, raw, base_dir=base_dir, session_name=args.session_name)
+    created = create_pending(store, raw, base_dir=base_dir, session_name=args.session_name)
+    path, meta = created.path, created.meta  # passed down: the session file is written once and never read here
     if args.backend == "tmux":
-        return start_with_fallback(store, path, LaunchOptions(start_dir=base_dir, nproc=args.nproc))
+        return start_with_fallback(store, path, LaunchOptions(start_dir=base_dir, nproc=args.nproc), meta=meta)
     if args.backend == "slurm":
-        return start(store, path, "slurm", LaunchOptions(slurm=slurm, start_dir=base_dir, nproc=args.nproc)).exit_code
-    return start(store, path, "foreground", LaunchOptions(nproc=args.nproc)).exit_code
+        options = LaunchOptions(slurm=slurm, start_dir=base_dir, nproc=args.nproc)
+        return start(store, path, "slurm", options, meta=meta).exit_code
+    return start(store, path, "foreground", LaunchOptions(nproc=args.nproc), meta=meta).exit_code
 
 
 def run_infer(args: argparse.Namespace) -> int:

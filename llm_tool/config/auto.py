@@ -9,6 +9,7 @@ from typing import Any
 from llm_tool.config.presets import DEFAULT_PRESET, Preset, preset
 
 AUTO_KEYS = ("learning_rate", "epochs", "batch_size", "early_stopping_patience")
+AUTO = "auto"  # what a session records for a setting its run will choose, until the run has chosen it
 
 
 @dataclass(frozen=True)
@@ -18,8 +19,41 @@ class AutoChoice:
 
 
 def auto_keys(model_section: dict[str, Any]) -> list[str]:
-    """The settings a user's config leaves to the tool (absent, or null)."""
-    return [key for key in AUTO_KEYS if model_section.get(key) is None]
+    """The settings a user's config leaves to the tool (absent, null, or "auto")."""
+    return [key for key in AUTO_KEYS if model_section.get(key) in (None, AUTO)]
+
+
+def marked_auto(model_section: dict[str, Any]) -> list[str]:
+    """The settings a section writes as "auto" (a saved session, or a config asking the tool to choose)."""
+    return [key for key in AUTO_KEYS if model_section.get(key) == AUTO]
+
+
+def chosen_settings(model_section: dict[str, Any]) -> dict[str, AutoChoice]:
+    """What a run chose, as recorded in ``auto_settings`` with the reasons (odd entries of a foreign file skipped)."""
+    recorded = model_section.get("auto_settings")
+    if not isinstance(recorded, dict):
+        return {}
+    return {key: AutoChoice(entry["value"], str(entry.get("why") or ""))
+            for key, entry in recorded.items()
+            if key in AUTO_KEYS and isinstance(entry, dict) and "value" in entry}
+
+
+def auto_state(model_section: dict[str, Any]) -> dict[str, AutoChoice | None]:
+    """Each setting a session leaves to the tool: its choice once the run made it, None while it is still "auto".
+    Files written before "auto" was recorded hold a placeholder number there: the ``auto`` list says which."""
+    listed = model_section.get("auto")
+    listed = listed if isinstance(listed, list) else []
+    chosen = chosen_settings(model_section)
+    return {key: chosen.get(key) for key in AUTO_KEYS if key in listed or model_section.get(key) == AUTO}
+
+
+def shown_setting(model_section: dict[str, Any], key: str) -> Any:
+    """The value of ``key`` that runs (or ran): the chosen one, "auto" while the run has not chosen it yet."""
+    state = auto_state(model_section)
+    if key in state:
+        choice = state[key]
+        return AUTO if choice is None else choice.value
+    return model_section.get(key)
 
 
 def learning_rate_for(parameters: int) -> AutoChoice:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from llm_tool.config.auto import AUTO_KEYS, auto_keys
+from llm_tool.config.auto import AUTO, AUTO_KEYS, auto_keys, marked_auto
 from llm_tool.config.fields import build
 from llm_tool.config.presets import parse_duration
 from llm_tool.errors import ConfigError
@@ -126,7 +126,7 @@ class ModelConfig:
         None, "session type: quick (~10 min), standard (default, up to 2 h), thorough (up to 8 h)")
     time_budget: str | None = _f(None, "stop gracefully after this long, e.g. 30m, 2h (default: the preset's)")
     auto: list[str] | None = _f(None, "settings chosen automatically from model and data size (filled in when "
-                                      "the session is created: those the config leaves out)")
+                                      "the session is created: those the config leaves out or sets to \"auto\")")
 
     def __post_init__(self) -> None:
         check_ranges(self, "model_config")
@@ -147,6 +147,13 @@ class ModelConfig:
                     raise ConfigError(f"model_config.class_weights['{shown(label, 80)}'] must be a number above 0 "
                                       f"(at most 1e6), got {quoted(weight)}")
 
+    def record(self) -> dict[str, Any]:
+        """The section as a saved session records it before the run: the settings the run will choose are written
+        "auto", never the field default that would stand in for them (the run records the value and reason)."""
+        out = dataclasses.asdict(self)
+        out.update(dict.fromkeys(self.auto or [], AUTO))
+        return out
+
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -154,7 +161,7 @@ class TrainingConfig:
     model: ModelConfig
 
     def to_sections(self) -> dict[str, dict[str, Any]]:
-        return {"dataset_config": dataclasses.asdict(self.dataset), "model_config": dataclasses.asdict(self.model)}
+        return {"dataset_config": dataclasses.asdict(self.dataset), "model_config": self.model.record()}
 
 
 def parse_config(data: Any, *, source: str = "config") -> TrainingConfig:
@@ -169,9 +176,13 @@ def parse_config(data: Any, *, source: str = "config") -> TrainingConfig:
         raise ConfigError(f"{source} has no dataset_config section")
     dataset = build(DatasetConfig, data["dataset_config"], "dataset_config", ignored=DATASET_RECORDED_KEYS)
     given = data.get("model_config") or {}
-    model = build(ModelConfig, given, "model_config", ignored=MODEL_RECORDED_KEYS)
+    marked = marked_auto(given) if isinstance(given, dict) else []  # "auto": chosen at the start, like a missing key
+    settings = {k: v for k, v in given.items() if k not in marked} if marked else given
+    model = build(ModelConfig, settings, "model_config", ignored=MODEL_RECORDED_KEYS)
     if model.auto is None and isinstance(given, dict):  # what the config leaves out is chosen at the start
         model = dataclasses.replace(model, auto=auto_keys(given))
+    elif model.auto is not None and any(key not in model.auto for key in marked):
+        model = dataclasses.replace(model, auto=[*model.auto, *(k for k in marked if k not in model.auto)])
     return TrainingConfig(dataset=dataset, model=model)
 
 

@@ -80,20 +80,22 @@ class LaunchOutcome:
 
 
 def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions | None = None, *,
-           on_event: EventHandler = ignore) -> LaunchOutcome:
+           on_event: EventHandler = ignore, meta: SessionMetadata | None = None) -> LaunchOutcome:
     """Run the session in ``path`` at ``place``; ``on_event`` shows foreground progress (the caller's display).
+    ``meta``: the session as the caller read (or created) it in this process; it is passed down to the trainer,
+    so the file is parsed once per process.
 
     Raises TmuxMissing when ``place`` is tmux and tmux is not installed, and the usual user errors (bad config,
     data or model; a session already running) as exceptions the caller shows as one line.
     """
     options = options or LaunchOptions()
+    meta = meta if meta is not None else store.read(path)
     if place == "foreground":
         if "LOCAL_RANK" in os.environ:  # one rank of a torchrun group: its launcher owns the Slurm job
-            return _run_here(store, path, options.resume, on_event)
+            return _run_here(store, path, meta, options.resume, on_event)
         from llm_tool.dispatch.slurm_job import in_slurm_job, run_in_job
         from llm_tool.dispatch.torchrun import check_world_size, default_nproc, run_group
 
-        meta = store.read(path)
         nproc = options.nproc or default_nproc(meta, options.resume)
         if nproc > 1:
             def group(resume: bool) -> LaunchOutcome:
@@ -102,9 +104,11 @@ def launch(store: SessionStore, path: Path, place: Place, options: LaunchOptions
             return run_in_job(store, path, options.resume, group) if in_slurm_job() else group(options.resume)
         check_world_size(meta, 1, options.resume)
         if in_slurm_job():  # the batch script's `llm-tool train --session`: requeue on preemption, resume after
-            return run_in_job(store, path, options.resume, lambda resume: _run_here(store, path, resume, on_event))
-        return _run_here(store, path, options.resume, on_event)
-    sid = store.read(path).session_id
+            # (each part reads the session again: the job records its Slurm state in it in between)
+            return run_in_job(store, path, options.resume,
+                              lambda resume: _run_here(store, path, None, resume, on_event))
+        return _run_here(store, path, meta, options.resume, on_event)
+    sid = meta.session_id
     if place == "save":
         return LaunchOutcome("save", "saved", sid, path, 0)
     if place == "slurm":
@@ -160,13 +164,17 @@ def _group_outcome(store: SessionStore, path: Path, code: int) -> LaunchOutcome:
     return LaunchOutcome("foreground", "interrupted", sid, path, ExitCode.INTERRUPTED, training=training)
 
 
-def _run_here(store: SessionStore, path: Path, resume: bool, on_event: EventHandler) -> LaunchOutcome:
-    """Train in this process. The session log gets plain progress lines unless a tmux supervisor tees them."""
+def _run_here(store: SessionStore, path: Path, meta: SessionMetadata | None, resume: bool,
+              on_event: EventHandler) -> LaunchOutcome:
+    """Train in this process (``meta``: the session as read in this process; None: the file changed since, read it
+    again). The session log gets plain progress lines unless a tmux supervisor tees them."""
     from llm_tool.training.engine import EXIT_INTERRUPTED, run_session
     from llm_tool.training.event_log import PlainProgress
 
     supervised = os.environ.get(SUPERVISED_ENV) == "1"
-    sid = store.read(path).session_id
+    if meta is None:
+        meta = store.read(path)
+    sid = meta.session_id
     handler, log_handle = on_event, None
     if not supervised:
         log_path = store.log_path(sid)
@@ -178,7 +186,7 @@ def _run_here(store: SessionStore, path: Path, resume: bool, on_event: EventHand
             on_event(event)
             log_lines(event)
     try:
-        outcome = run_session(store, path, resume=resume, on_event=handler, log_to_file=not supervised)
+        outcome = run_session(store, path, resume=resume, on_event=handler, log_to_file=not supervised, meta=meta)
     finally:
         if log_handle is not None:
             log_handle.close()

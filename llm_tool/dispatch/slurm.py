@@ -13,6 +13,7 @@ from llm_tool.config.slurm import SECTION, SlurmOptions, options_from_section
 from llm_tool.config.slurm_seal import is_sealed
 from llm_tool.dispatch.slurm_script import ScriptJob, Wrapper, render_script, sbatch_argv
 from llm_tool.errors import ConfigError, SessionError, SlurmError
+from llm_tool.sessions import transitions
 from llm_tool.sessions.lifecycle import effective_status, now_iso
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.slurm_queue import ACTIVE, JOB_ID_RE, call, queue_states
@@ -153,7 +154,7 @@ def reconcile(store: SessionStore, path: Path, meta: SessionMetadata, queued: di
     def apply(m: SessionMetadata) -> None:
         es = m.execution_status
         if es.status == "running":
-            es.status, es.interrupt_reason = "interrupted", GONE_REASON.format(job=job)
+            transitions.mark_interrupted(m, GONE_REASON.format(job=job))
         current = es.extra.get(SLURM_KEY)
         if isinstance(current, dict):
             current["state"] = "CANCELLED" if current.get("cancel_requested") else "GONE"

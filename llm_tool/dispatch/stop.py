@@ -14,6 +14,7 @@ from llm_tool.dispatch.names import NAME_PREFIX, is_tool_name
 from llm_tool.dispatch.supervisor import DEFAULT_GRACE
 from llm_tool.dispatch.tmux_server import TmuxServer
 from llm_tool.errors import SessionError, TmuxError
+from llm_tool.sessions import transitions
 from llm_tool.sessions.lifecycle import pid_alive
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
@@ -102,9 +103,8 @@ def _record(job: JobInfo, forced: bool, grace: float) -> str | None:
     def apply(meta: SessionMetadata) -> None:
         status = meta.execution_status
         if status.status in ("running", "pending") and not pid_alive(status.pid, status.pid_create_time):
-            status.status = "interrupted"
             how = f"killed after a {grace:g} s grace period" if forced else "its supervisor ended first"
-            status.interrupt_reason = f"stopped by llm-tool tmux kill ({how})"
+            transitions.mark_interrupted(meta, f"stopped by llm-tool tmux kill ({how})")
     try:
         return store.update(path, apply).status
     except SessionError:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.dispatch.retry_policy import Ending
+from llm_tool.sessions import transitions
 from llm_tool.sessions.lifecycle import now_iso, process_identity
 from llm_tool.sessions.schema import FINAL_STATUSES, SessionMetadata
 from llm_tool.sessions.store import SessionStore
@@ -130,32 +131,31 @@ class SessionRecorder:
 
         def apply(meta: SessionMetadata) -> None:
             status = meta.execution_status
-            reported = status.exit_code is not None and status.status in FINAL_STATUSES
+            ending = _record_end(meta, final, exit_code=exit_code, reason=reason, override_reason=override_reason)
             status.last_checkpoint = str(found) if found else None  # always a folder that exists
-            ending = final
-            if status.status == "completed" and status.exit_code == 0:
-                ending = "completed"  # the job saved its model and said so: nothing after that (a kill) undoes it
-            elif final == "completed":
-                status.status = "completed"
-                status.completed_at = status.completed_at or now_iso()
-                status.exit_code = exit_code
-            elif final == "interrupted":
-                if override_reason or not (reported and status.status == "interrupted"):
-                    status.interrupt_reason = reason
-                if status.status == "failed":  # the job failed only because it was stopped mid-load
-                    status.error_message = None
-                status.status = "interrupted"
-                status.exit_code = exit_code
-            else:
-                if not (reported and status.status == "failed"):
-                    status.status = "failed"
-                    status.error_message = reason[:2000]
-                    status.completed_at = now_iso()
-                status.exit_code = exit_code
             info = status.extra.setdefault(SUPERVISOR_KEY, {})
             info.update(state=ending, ended_at=now_iso(), exit_code=exit_code, final_reason=reason)
             info.pop("next_attempt_at", None)
         self._update(apply)
+
+
+def _record_end(meta: SessionMetadata, final: str, *, exit_code: int, reason: str, override_reason: bool) -> str:
+    """The end the supervisor saw, through the transitions; the job's own report wins unless overridden.
+    Returns the ending recorded in the supervisor's own section."""
+    status = meta.execution_status
+    reported = status.exit_code is not None and status.status in FINAL_STATUSES
+    if status.status == "completed" and status.exit_code == 0:
+        return "completed"  # the job saved its model and said so: nothing after that (a kill) undoes it
+    if final == "completed":
+        transitions.mark_completed(meta, exit_code=exit_code)
+    elif final == "interrupted":  # (a job that failed only because it was stopped mid-load is interrupted)
+        keep = reported and status.status == "interrupted" and not override_reason
+        transitions.mark_interrupted(meta, (status.interrupt_reason if keep else None) or reason, exit_code=exit_code)
+    elif reported and status.status == "failed":
+        status.exit_code = exit_code  # the job's own error message stays
+    else:
+        transitions.mark_failed(meta, reason, exit_code=exit_code)
+    return final
 
 
 def _create_time(pid: int) -> float | None:

@@ -111,12 +111,9 @@ def _signal_ranks(torchrun_pid: int, sig: signal.Signals) -> None:
 
 def _settle(store: SessionStore, path: Path, code: int) -> None:
     """A group that ended while its session still reads running (rank 0 killed) is interrupted, never running."""
-    from llm_tool.sessions.lifecycle import now_iso
+    from llm_tool.sessions.transitions import mark_interrupted
 
     def apply(meta: SessionMetadata) -> None:
-        status = meta.execution_status
-        if status.status == "running":
-            status.status = "interrupted"
-            status.interrupt_reason = f"the training processes ended without recording why (torchrun exit {code})"
-            status.heartbeat = now_iso()
+        if meta.execution_status.status == "running":
+            mark_interrupted(meta, f"the training processes ended without recording why (torchrun exit {code})")
     store.update(path, apply)

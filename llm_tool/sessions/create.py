@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,29 @@ def absolutise_paths(dataset_config: dict[str, Any], base_dir: Path, home: Path)
     return out
 
 
+@dataclass(frozen=True)
+class CreatedSession:
+    """A new pending session: its file, its metadata exactly as written (pass it down instead of reading the file
+    again), and the config it was made from."""
+
+    path: Path
+    meta: SessionMetadata
+    config: TrainingConfig
+
+
 def create_session(store: SessionStore, raw: dict[str, Any], *, base_dir: Path, session_name: str | None = None,
                    parent: str | None = None, sweep_id: str | None = None, notes: list[str] | None = None,
                    workflow: str | None = None) -> tuple[Path, TrainingConfig]:
     """Validate ``raw`` (a config or a session file) and write a new pending session for it."""
+    created = create_pending(store, raw, base_dir=base_dir, session_name=session_name, parent=parent,
+                             sweep_id=sweep_id, notes=notes, workflow=workflow)
+    return created.path, created.config
+
+
+def create_pending(store: SessionStore, raw: dict[str, Any], *, base_dir: Path, session_name: str | None = None,
+                   parent: str | None = None, sweep_id: str | None = None, notes: list[str] | None = None,
+                   workflow: str | None = None) -> CreatedSession:
+    """``create_session``, returning the metadata written too (one write, no read)."""
     config = parse_config(raw)
     if session_name is not None:
         if not session_name.strip() or len(session_name) > 100:
@@ -45,7 +65,7 @@ def create_session(store: SessionStore, raw: dict[str, Any], *, base_dir: Path, 
             raise ConfigError(f"--session-name {session_name!r} would read as a row number or a session id: "
                               f"add a letter (e.g. run-{session_name.strip()})")
     dataset = absolutise_paths(dataclasses.asdict(config.dataset), base_dir, store.home)
-    model = dataclasses.asdict(config.model)
+    model = config.model.record()  # "auto" for what the run will choose, never a placeholder number
     metadata = SessionMetadata(dataset_config=dataset, model_config=model)
     if raw.get(SLURM_SECTION) is not None:  # kept with the session: `--backend slurm` uses it
         metadata.extra[SLURM_SECTION] = seal(options_from_section(raw[SLURM_SECTION]).to_dict())
@@ -57,19 +77,17 @@ def create_session(store: SessionStore, raw: dict[str, Any], *, base_dir: Path, 
     info.parent_session = parent
     info.sweep_id = sweep_id
     info.notes = list(notes or [])
-    sid_home = store.home
-    path = store.create(metadata)
-    sid = metadata.session_id
-    model_dir, checkpoints_dir = store.output_dirs(store.read(path))
+    path = store.create(metadata, complete=lambda meta: _set_outputs(store, meta))
+    return CreatedSession(path, metadata, config)
 
-    def set_outputs(meta: SessionMetadata) -> None:  # for information only: writers derive them from the id
-        out = meta.output_paths
-        out.models_dir = str(paths.models_dir(sid_home))
-        out.model_dir = str(model_dir)
-        out.checkpoints_dir = str(checkpoints_dir)
-        out.logs_dir = str(store.dir)
-        out.log_file = str(store.log_path(sid))
-        out.metrics_file = str(metrics_path(model_dir))
 
-    store.update(path, set_outputs)
-    return path, config
+def _set_outputs(store: SessionStore, meta: SessionMetadata) -> None:
+    """For information only: writers derive them from the session id (``store.output_dirs``)."""
+    model_dir, checkpoints_dir = store.output_dirs(meta)
+    out = meta.output_paths
+    out.models_dir = str(paths.models_dir(store.home))
+    out.model_dir = str(model_dir)
+    out.checkpoints_dir = str(checkpoints_dir)
+    out.logs_dir = str(store.dir)
+    out.log_file = str(store.log_path(meta.session_id))
+    out.metrics_file = str(metrics_path(model_dir))

@@ -7,6 +7,7 @@ import typing
 from typing import Any
 
 from llm_tool.config import DatasetConfig, ModelConfig
+from llm_tool.config.auto import AUTO, AUTO_KEYS
 from llm_tool.config.fields import coerce
 from llm_tool.config.schema import DATASET_RECORDED_KEYS, FORMATS, METADATA_SECTIONS, MODEL_RECORDED_KEYS
 from llm_tool.errors import ConfigError
@@ -67,6 +68,8 @@ def _convert(section: str, key: str, value: Any) -> Any:
 def _valid(target: str, name: str, value: Any) -> Any:
     """``value`` checked as our setting ``target.name`` on its own (type and range)."""
     cls = OURS[target]
+    if target == "model_config" and name in AUTO_KEYS and value == AUTO:  # left to the tool, as in our own files
+        return value
     value = coerce(value, typing.get_type_hints(cls)[name], f"{target}.{name}")
     base = {"primary_file": "x"} if target == "dataset_config" else {}
     if name == "strategy" and value == "multi-label":

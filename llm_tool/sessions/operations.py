@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import os
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from llm_tool import paths
 from llm_tool.atomic import is_locked
 from llm_tool.config import apply_overrides, parse_config
+from llm_tool.config.auto import chosen_settings
 from llm_tool.config.presets import BUDGET_REASON
 from llm_tool.data.hashing import file_sha256
 from llm_tool.errors import ConfirmationNeeded, SessionError
@@ -75,10 +75,21 @@ def relaunch_config(store: SessionStore, path: Path, *, dataset: Path | None = N
         if warning:
             warnings.append(warning)
     _keep_numerics(raw["model_config"], meta)
+    _repeat_choices(raw["model_config"], meta)
     raw = apply_overrides(raw, sets or [])
     config = parse_config(raw)  # validates: unknown keys and bad values fail here
-    return {"dataset_config": dataclasses.asdict(config.dataset),
-            "model_config": dataclasses.asdict(config.model)}, warnings
+    return config.to_sections(), warnings
+
+
+def _repeat_choices(model: dict[str, Any], meta: SessionMetadata) -> None:
+    """A relaunch runs the values the session's run chose for its automatic settings (recorded with their
+    reasons), not a new choice (`--set model_config.learning_rate=auto` lets the tool choose again). A session
+    that never chose (pending) stays "auto"; older files work the same, their chosen values are recorded alike."""
+    chosen = chosen_settings(meta.model_config)
+    for key, choice in chosen.items():
+        model[key] = choice.value
+    if isinstance(model.get("auto"), list):
+        model["auto"] = [key for key in model["auto"] if key not in chosen]
 
 
 def _keep_numerics(model: dict[str, Any], meta: SessionMetadata) -> None:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar, get_args
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Version history:
 #   1: the reference tool's format (no schema_version; status pending/running/completed/failed).
 #   2: llm-tool: schema_version, parent session, notes, environment, liveness fields, data fingerprint.
-STATUSES = ("pending", "running", "completed", "failed", "interrupted")
-FINAL_STATUSES = ("completed", "failed", "interrupted")
+#   3: model_config writes "auto" for a setting the run will choose (listed in model_config.auto) until the run
+#      records the value and its reason (auto_settings); version 2 wrote the field default there, which the run
+#      always replaced: a reader takes the ``auto`` list, not that number (config.auto.auto_state).
+Status = Literal["pending", "running", "completed", "failed", "interrupted"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+FINAL_STATUSES: tuple[Status, ...] = ("completed", "failed", "interrupted")
 
 S = TypeVar("S", bound="Section")
 
@@ -53,7 +57,7 @@ class TrainingSessionInfo(Section):
 
 @dataclass
 class ExecutionStatus(Section):
-    status: str = "pending"
+    status: Status = "pending"  # written only by llm_tool.sessions.transitions
     started_at: str | None = None
     completed_at: str | None = None
     error_message: str | None = None
@@ -169,7 +173,7 @@ class SessionMetadata:
         return self.training_session.session_id
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         return self.execution_status.status
 
 
@@ -179,10 +183,13 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(info, dict):
         info = {}
     version = info.get("schema_version", 1)
+    status = data.get("execution_status")
+    if isinstance(status, dict) and status.get("status", "pending") not in STATUSES:
+        # typed on read: a status other than the five (another tool's, a damaged file) reads as pending;
+        # what the file said stays visible (never used)
+        recorded = status.get("status")
+        data["execution_status"] = {**status, "status": "pending", "recorded_status": str(recorded)[:200]}
     if not isinstance(version, int) or isinstance(version, bool) or version < 2:
-        status = data.get("execution_status")
-        if isinstance(status, dict) and status.get("status") not in STATUSES:
-            status["status"] = "pending"
         info = {**info, "schema_version": SCHEMA_VERSION}
         data["training_session"] = info
     return data

@@ -94,8 +94,11 @@ class SessionStore:
         return [self.dir / name for name in self.names_newest_first()]
 
     # ----- create / read / update ------------------------------------------------------------
-    def create(self, metadata: SessionMetadata, now: datetime | None = None) -> Path:
-        """Claim a new file name for this second (suffix _2, _3... when taken) and write ``metadata``."""
+    def create(self, metadata: SessionMetadata, now: datetime | None = None,
+               complete: Callable[[SessionMetadata], None] | None = None) -> Path:
+        """Claim a new file name for this second (suffix _2, _3... when taken) and write ``metadata``; ``complete``
+        fills in what depends on the new session id first (one write, and ``metadata`` is then what the file
+        holds: the caller passes it down instead of reading the file again)."""
         now = now or datetime.now()
         stamp = now.strftime("%Y%m%d_%H%M%S")
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -107,6 +110,8 @@ class SessionStore:
             info = metadata.training_session
             info.timestamp = stamp
             info.session_id = f"train_{stamp}{suffix}"
+            if complete is not None:
+                complete(metadata)
             if create_json_exclusive(path, metadata.to_dict()):
                 return path
         raise SessionError(f"cannot create a session file in {self.dir}")

@@ -103,9 +103,15 @@ def list_rows(store: SessionStore, *, limit: int | None, status: str | None = No
 
 
 def flatten(meta: SessionMetadata, store: SessionStore) -> dict[str, Any]:
-    """Every parameter as 'section.key' -> value, with the reconciled status."""
+    """Every parameter as 'section.key' -> value, with the reconciled status; a setting the run has still to
+    choose reads "auto" (older files hold a placeholder number there)."""
+    from llm_tool.config.auto import AUTO, auto_state
+
     out: dict[str, Any] = {}
-    for section, values in meta.to_dict().items():
+    data = meta.to_dict()
+    data["model_config"] = {**data["model_config"],
+                            **{k: AUTO for k, choice in auto_state(meta.model_config).items() if choice is None}}
+    for section, values in data.items():
         if not isinstance(values, dict):
             out[section] = values
             continue
@@ -180,4 +186,21 @@ def headline(meta: SessionMetadata, store: SessionStore, metrics: dict[str, Any]
         "warnings": [w.get("message") for w in status.extra.get("warnings") or [] if isinstance(w, dict)],
         "imported_fields": sorted(map(str, meta.extra.get("imported_fields") or {}))
         if isinstance(meta.extra.get("imported_fields"), dict) else [],
+        "settings": settings_shown(model),
     }
+
+
+def settings_shown(model: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
+    """(setting, value that runs or ran, why the tool chose it) for the settings the tool may choose; the value is
+    "auto" (why: None) while a pending session's run has still to choose it."""
+    from llm_tool.config.auto import AUTO, AUTO_KEYS, auto_state
+
+    state = auto_state(model)
+    out: list[tuple[str, Any, str | None]] = []
+    for key in AUTO_KEYS:
+        if key in state:
+            choice = state[key]
+            out.append((key, AUTO, None) if choice is None else (key, choice.value, choice.why or "chosen by the tool"))
+        elif key in model:
+            out.append((key, model[key], None))
+    return out

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.errors import SessionError
+from llm_tool.sessions import transitions
 from llm_tool.sessions.create import create_session
-from llm_tool.sessions.lifecycle import now_iso
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 from llm_tool.sweeps.queue import all_final
@@ -42,8 +42,7 @@ def add_children(store: SessionStore, parent: Path, session_ids: list[str], mode
         known = info.setdefault("models", [])
         known.extend(m for m in models if m not in known)
         if meta.execution_status.status in ("completed", "failed"):
-            meta.execution_status.status = "pending"  # new candidates: ranked again when they finish
-            meta.execution_status.completed_at = None
+            transitions.reopen(meta)  # new candidates: ranked again when they finish
     store.update(parent, apply)
 
 
@@ -72,13 +71,11 @@ def record_result(store: SessionStore, parent: Path, configs: list[ConfigRow], *
             status.test_f1 = top.mean if top.split == "test" else None
             status.extra["best_session"] = top.best_session_id
             status.extra["tied_with_best"] = [c.model for c in configs if c.tied]
-        if final:
-            ended = "completed" if top is not None else "failed"
-            if status.status != ended or not status.completed_at:
-                status.completed_at = now_iso()  # the first time it ends (status and reports call this again)
-            status.status = ended
-            if top is None:
-                status.error_message = "no candidate finished with metrics"
+        if final:  # its end time is the first time it ends (status and reports call this again)
+            if top is not None:
+                transitions.mark_completed(meta)
+            else:
+                transitions.mark_failed(meta, "no candidate finished with metrics")
     try:
         store.update(parent, apply)
     except SessionError:

@@ -18,6 +18,7 @@ from llm_tool.data.analysis import detect_languages
 from llm_tool.data.prepare import PreparedData, prepare
 from llm_tool.errors import ExitCode, LlmToolError, SessionError
 from llm_tool.model_folder import TRAINING_ARGS_FILE, metrics_path, new_label_mapping, write_label_mapping
+from llm_tool.sessions import transitions
 from llm_tool.sessions.lifecycle import now_iso, process_identity
 from llm_tool.sessions.schema import ExecutionStatus, SessionMetadata
 from llm_tool.sessions.store import SessionStore
@@ -46,10 +47,11 @@ class TrainingOutcome:
 class Run:
     """State shared by the steps of one run (kept small: the session file is the real record)."""
 
-    def __init__(self, store: SessionStore, path: Path, on_event: EventHandler) -> None:
+    def __init__(self, store: SessionStore, path: Path, on_event: EventHandler,
+                 meta: SessionMetadata | None = None) -> None:
         self.store, self.path = store, path
         self._on_event: EventHandler | None = on_event
-        self.meta = store.read(path)
+        self.meta = meta if meta is not None else store.read(path)  # the caller's: the file is parsed once
         self.sid = self.meta.session_id
         self.config = parse_config(self.meta.to_dict(), source=path.name)
         self.model_dir, self.checkpoints_dir = store.output_dirs(self.meta)  # always inside the home
@@ -95,9 +97,10 @@ class Run:
 
 
 def run_session(store: SessionStore, path: Path, *, resume: bool = False, on_event: EventHandler = ignore,
-                log_to_file: bool = True) -> TrainingOutcome:
-    """Train (or resume) the session in ``path``; the session file records every state change."""
-    run = Run(store, path, on_event)
+                log_to_file: bool = True, meta: SessionMetadata | None = None) -> TrainingOutcome:
+    """Train (or resume) the session in ``path``; the session file records every state change. ``meta``: the
+    session as this process already read it (else it is read here)."""
+    run = Run(store, path, on_event, meta)
     lock = HeldLock(store.run_lock_path(run.sid))
     if run.writer and not lock.acquire():
         raise SessionError(f"session {run.sid} is already being trained by another process")
@@ -192,18 +195,9 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
 
 def _mark_running(run: Run, resume: bool) -> None:
     pid, created = process_identity()
-
-    def apply(meta: SessionMetadata) -> None:
-        status = meta.execution_status
-        status.status = "running"
-        status.pid, status.pid_create_time, status.host = pid, created, socket.gethostname()
-        status.heartbeat = now_iso()
-        status.error_message = status.interrupt_reason = None
-        if resume:
-            meta.execution_status.extra.setdefault("resumed_at", []).append(now_iso())
-        else:
-            status.started_at = now_iso()
-    run.update(apply)
+    host = socket.gethostname()
+    run.update(lambda meta: transitions.mark_running(meta, pid=pid, pid_create_time=created, host=host,
+                                                     resume=resume))
 
 
 def _numerics(run: Run, device: Device, resume: bool) -> RunDevice:
@@ -319,7 +313,6 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
         status.train_samples_per_second = train_stats.get("train_samples_per_second")
         status.current_step, status.total_steps = state.global_step, state.max_steps
         status.last_checkpoint = run_end.existing_checkpoint(run.checkpoints_dir) if keep else None
-        status.exit_code = EXIT_COMPLETED
         status.extra["warnings"] = metrics["warnings"]
         status.extra["completion_reason"] = BUDGET_REASON if budget_reached else None
     keep = run.config.model.keep_checkpoints or budget_reached  # a run stopped by its budget can continue
@@ -331,9 +324,7 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
 
 def _mark_completed(run: Run, meta: SessionMetadata) -> ExecutionStatus:
     """The fields every completed session gets; returns its execution status for the caller's own fields."""
-    status = meta.execution_status
-    status.status = "completed"
-    status.completed_at = now_iso()
+    status = transitions.mark_completed(meta, exit_code=EXIT_COMPLETED)
     status.models_trained = [run.config.model.selected_model]
     status.best_model = str(run.model_dir)
     return status
@@ -348,9 +339,7 @@ def _complete_saved(run: Run, metrics: dict[str, Any]) -> TrainingOutcome:
         status = _mark_completed(run, meta)
         for key, value in fields.items():
             setattr(status, key, value)
-        status.error_message = status.interrupt_reason = None
         status.last_checkpoint = run_end.existing_checkpoint(run.checkpoints_dir) if keep else None
-        status.exit_code = EXIT_COMPLETED
     run.update(apply)
     if not keep:
         paths.remove_session_tree(run.checkpoints_dir, run.sid, run.store.home)
@@ -362,11 +351,7 @@ def _mark_interrupted(run: Run, reason: str) -> None:
     found = run_end.existing_checkpoint(run.checkpoints_dir)
 
     def apply(meta: SessionMetadata) -> None:
-        status = meta.execution_status
-        status.status = "interrupted"
-        status.interrupt_reason = reason
-        status.last_checkpoint = found
-        status.exit_code = EXIT_INTERRUPTED
+        transitions.mark_interrupted(meta, reason, exit_code=EXIT_INTERRUPTED).last_checkpoint = found
         run.end_segment(meta)
     run.update(apply)
 
@@ -400,14 +385,10 @@ def _mark_failed(run: Run, exc: BaseException, log_to_file: bool, *, tidy: bool 
                 handle.write(f"[{now_iso()}] training failed\n{traceback.format_exc()}\n")
     found = run_end.existing_checkpoint(run.checkpoints_dir)
 
+    code = EXIT_USER_ERROR if isinstance(exc, LlmToolError) and exc.exit_code == EXIT_USER_ERROR else EXIT_FAILED
+
     def apply(meta: SessionMetadata) -> None:
-        status = meta.execution_status
-        status.status = "failed"
-        status.last_checkpoint = found
-        status.error_message = message[:2000]
-        status.completed_at = now_iso()
-        user_error = isinstance(exc, LlmToolError) and exc.exit_code == EXIT_USER_ERROR
-        status.exit_code = EXIT_USER_ERROR if user_error else EXIT_FAILED
+        transitions.mark_failed(meta, message, exit_code=code).last_checkpoint = found
         run.end_segment(meta)
     try:
         run.update(apply)

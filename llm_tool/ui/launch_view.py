@@ -14,38 +14,43 @@ from llm_tool.ui.interaction import confirm, is_interactive
 if TYPE_CHECKING:
     from llm_tool.dispatch.slurm import SlurmJob
     from llm_tool.dispatch.tmux_launch import LaunchPlan, LaunchResult
+    from llm_tool.sessions.schema import SessionMetadata
     from llm_tool.sessions.store import SessionStore
 
 FOREGROUND_INSTEAD = "Train in the foreground now instead (it stops if this terminal closes)?"
 
 
-def start(store: SessionStore, path: Path, place: Place, options: LaunchOptions | None = None) -> LaunchOutcome:
-    """Launch through the seam with a progress display for a foreground run, then show the outcome."""
+def start(store: SessionStore, path: Path, place: Place, options: LaunchOptions | None = None, *,
+          meta: SessionMetadata | None = None) -> LaunchOutcome:
+    """Launch through the seam with a progress display for a foreground run, then show the outcome. ``meta``: the
+    session as the caller has it (created or read in this process), passed down so that nobody reads it again."""
     if place != "foreground":
-        outcome = launch(store, path, place, options)
+        outcome = launch(store, path, place, options, meta=meta)
     else:
         from llm_tool.ui.progress import screen_progress
 
-        console.print(f"[primary]session[/primary] {safe(store.read(path).session_id)}  ({safe(str(path), 1000)})")
+        meta = meta if meta is not None else store.read(path)
+        console.print(f"[primary]session[/primary] {safe(meta.session_id)}  ({safe(str(path), 1000)})")
         display = screen_progress()
         try:
-            outcome = launch(store, path, place, options, on_event=display)
+            outcome = launch(store, path, place, options, on_event=display, meta=meta)
         finally:
             display.close()
     show_outcome(outcome)
     return outcome
 
 
-def start_with_fallback(store: SessionStore, path: Path, options: LaunchOptions | None = None) -> int:
+def start_with_fallback(store: SessionStore, path: Path, options: LaunchOptions | None = None, *,
+                        meta: SessionMetadata | None = None) -> int:
     """Start in tmux; when tmux is missing and someone can answer, offer the foreground. Returns the exit code."""
     try:
-        return start(store, path, "tmux", options).exit_code
+        return start(store, path, "tmux", options, meta=meta).exit_code
     except TmuxMissing as exc:
         if not is_interactive():
             raise
         warning(str(exc))
         if confirm(FOREGROUND_INSTEAD, default=False):
-            return start(store, path, "foreground", options).exit_code
+            return start(store, path, "foreground", options, meta=meta).exit_code
         return ExitCode.USER_ERROR
 
 

@@ -19,6 +19,10 @@ def _score(value: Any) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
+def _value(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def headline_table(sid: str, head: dict[str, Any]) -> Table:
     table = Table(title=f"Session {safe(sid)}", title_style="primary", show_header=False)
     table.add_column("what", style="bold", no_wrap=True)
@@ -32,6 +36,9 @@ def headline_table(sid: str, head: dict[str, Any]) -> Table:
     table.add_row("data", safe(head["data"] or "-", 300) + (f"  [muted]sha256 {head['fingerprint']}…[/muted]"
                                                             if head.get("fingerprint") else ""))
     table.add_row("model", safe(head["model"] or "-", 300))
+    for key, value, why in head.get("settings", []):
+        text = "auto  [muted](chosen when the run starts)[/muted]" if value == "auto" else safe(_value(value))
+        table.add_row(key, text + (f"  [muted](auto: {safe(why, 300)})[/muted]" if why else ""))
     split = safe(head["split"] or "-")
     table.add_row("split", split + (f"  (train / validation / test: {head['split_sizes']})" if head["split_sizes"]
                                     else ""))

@@ -90,7 +90,7 @@ def step_review(ctx: Context, d: Draft) -> object:
             candidates.append((config.model.selected_model, make_plan(config, ctx.store.home),
                                usable_offline(config.model.selected_model)))
     d.plans = [c[1] for c in candidates]
-    shared = dataclasses.asdict(parse_config(spec.base, source=SOURCE).model)
+    shared = parse_config(spec.base, source=SOURCE).model.record()  # "auto": each candidate's run chooses
     ctx.show(views.benchmark_summary_table(spec.base, shared, candidates, sweep=plan.name,
                                            max_parallel=plan.max_parallel))
     info(views.BENCHMARK_SAVE_NOTE)

@@ -122,7 +122,8 @@ def edit_settings(ctx: Context, model_config: dict[str, Any]) -> list[str]:
             if name == "selected_model":
                 value = ctx.ask(model_name_question(str(values.get("selected_model") or "")))
             else:
-                value = ctx.ask(setting_question(name, values))
+                chosen = {k: v for k, v in values.items() if v != "auto"}  # "auto": the run chooses, shown so
+                value = ctx.ask(setting_question(name, chosen))
         except GoBack:
             continue
         values[name] = value
