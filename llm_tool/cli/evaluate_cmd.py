@@ -14,7 +14,8 @@ def register(commands: Any) -> None:
         description="Score a trained model on a labelled file: accuracy, macro/micro/weighted F1, per class, "
                     "confusion matrix, per language; multi-label also at the tuned thresholds. The result is saved "
                     "in <model>/evaluations/ and recorded in the session.")
-    evaluate.add_argument("ref", metavar="SESSION|MODEL_DIR", help="session number, id or name, or a model folder")
+    evaluate.add_argument("ref", metavar="SESSION|MODEL_DIR",
+                          help="session number, id or name, latest (the newest with a saved model), or a model folder")
     evaluate.add_argument("--data", type=Path, required=True, help="labelled file (CSV/TSV/JSONL/JSON/Parquet/Excel)")
     evaluate.add_argument("--text-column", help="text column (default: the session's, else 'text')")
     evaluate.add_argument("--label-column", help="label column (default: the session's, else 'label')")

@@ -30,7 +30,8 @@ def register(commands: Any) -> None:
     train.set_defaults(func=run_train)
 
     infer = commands.add_parser("infer", help="predict labels with a trained model")
-    infer.add_argument("ref", nargs="?", metavar="SESSION", help="session number, id or name (or use --model-dir)")
+    infer.add_argument("ref", nargs="?", metavar="SESSION",
+                       help="session number, id or name, latest (the newest with a saved model); or use --model-dir")
     infer.add_argument("--model-dir", type=Path, help="models/<session_id>")
     infer.add_argument("--text", action="append", default=[], help="a text to classify (repeatable)")
     infer.add_argument("--input", type=Path, help="file of texts (CSV/TSV/JSONL/JSON/Parquet/Excel)")

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from llm_tool.errors import DatasetError, ModelError, SessionError
+from llm_tool.sessions.lifecycle import effective_status
 from llm_tool.sessions.store import ID_RE, SessionStore
 
 MAX_RECORDED = 100  # evaluations kept in a session file (the newest)
@@ -32,13 +33,40 @@ def resolve_model(store: SessionStore, ref: str | Path) -> ModelRef:
         owned = session is not None and session.exists() and \
             store.output_dirs(store.read(session))[0].resolve() == candidate.resolve()
         return ModelRef(candidate.resolve(), session if owned else None)
+    if str(ref).strip().lower() == "latest":
+        found = newest_with_model(store)
+        if found is None:
+            raise SessionError("no session has a saved model yet: train one (`llm-tool train CONFIG`), or see "
+                               "`llm-tool sessions list`")
+        return ModelRef(store.output_dirs(found[1])[0], found[0])
     path = store.resolve(str(ref))
     meta = store.read(path)
     model_dir = store.output_dirs(meta)[0]
     if not (model_dir / "config.json").exists():
-        raise SessionError(f"session {meta.session_id} ({meta.execution_status.status}) has no saved model in "
-                           f"{model_dir}: pick a completed session (`llm-tool sessions list`)")
+        which = f"#{ref.strip()} " if isinstance(ref, str) and ref.strip().isdigit() else ""
+        found = newest_with_model(store)
+        hint = (f"the newest session with one is #{_number(store, found[0])} (give that number, or `latest`)"
+                if found else "no session has one yet (`llm-tool sessions list`)")
+        raise SessionError(f"session {which}{meta.session_id} ({effective_status(store, meta)}) has no saved model "
+                           f"yet: {hint}")
     return ModelRef(model_dir, path)
+
+
+def newest_with_model(store: SessionStore) -> tuple[Path, Any] | None:
+    """The newest session whose saved model is there, completed ones first (a stopped run can have saved one)."""
+    fallback = None
+    for entry in store.iter_refs():
+        meta = entry.metadata
+        if meta is None or not (store.output_dirs(meta)[0] / "config.json").exists():
+            continue
+        if effective_status(store, meta) == "completed":
+            return entry.path, meta
+        fallback = fallback or (entry.path, meta)
+    return fallback
+
+
+def _number(store: SessionStore, path: Path) -> int:
+    return store.names_newest_first().index(path.name) + 1
 
 
 def session_columns(store: SessionStore, ref: ModelRef) -> dict[str, Any]:
