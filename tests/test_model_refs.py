@@ -52,3 +52,22 @@ def test_latest_without_any_model_is_one_line(tmp_path: Path) -> None:
     fake_session(SessionStore(tmp_path), datetime(2099, 1, 1, 9, 0), status="running")
     result = _run(tmp_path, "report", "latest")
     assert result.returncode == 2 and "no session has a saved model yet" in result.stderr
+
+
+def test_infer_input_reads_the_session_text_column(trained, tmp_path: Path) -> None:
+    """Like `evaluate`, `infer --input` reads the column the session trained on (here 'review'), not 'text'."""
+    home = tmp_path / "copied_home"
+    shutil.copytree(trained.home, home, symlinks=True)
+    (session,) = (home / "logs" / "training_sessions").glob("training_metadata_*.json")
+    data = json.loads(session.read_text(encoding="utf-8"))
+    data["dataset_config"]["text_column"] = "review"
+    session.write_text(json.dumps(data), encoding="utf-8")
+    (home / "new.csv").write_text("id,review\n1,great product\n2,awful service\n", encoding="utf-8")
+    model_dir = Path(data["output_paths"]["model_dir"]).name
+    for ref in (("1",), ("--model-dir", str(home / "models" / model_dir))):
+        out = home / f"pred{len(ref)}.csv"
+        result = _run(home, "infer", *ref, "--input", "new.csv", "--output", str(out))
+        assert result.returncode == 0, result.stderr
+        assert out.read_text(encoding="utf-8").count("\n") == 3
+    other = _run(home, "infer", "1", "--input", "new.csv", "--output", "x.csv", "--text-column", "id")
+    assert other.returncode == 0, other.stderr  # the flag still wins
