@@ -7,13 +7,19 @@ from typing import Any
 TIMING_KEYS = frozenset({"eval_runtime", "eval_samples_per_second", "eval_steps_per_second"})
 
 
+def closing_epoch(value: Any) -> int:
+    """The epoch a log entry closes, as the run's log numbers it: 1 for 0.527 (an evaluation when a time budget
+    or a stop ended the first epoch early), 2 for 2.0."""
+    return int(-(-round(float(value or 0), 6) // 1))
+
+
 def epoch_history(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per epoch: mean training loss (weighted by the steps of each log window) and validation metrics."""
     rows: dict[int, dict[str, Any]] = {}
     sums: dict[int, list[float]] = {}
     last_step = 0
     for entry in log_history:
-        epoch = int(-(-round(float(entry.get("epoch", 0)), 6) // 1))  # the epoch this entry closes (ceil)
+        epoch = closing_epoch(entry.get("epoch", 0))
         if "loss" in entry:
             steps = entry["step"] - last_step
             last_step = entry["step"]
