@@ -131,3 +131,17 @@ def test_an_evaluation_that_ended_an_epoch_early_is_drawn_at_the_epoch_the_log_g
     assert curve_series({"log_history": resumed})["validation_macro_f1"][0] == [1.0, 1.0, 2.0]
     assert plot_curves({"log_history": log}, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_evaluations_made_before_a_resume_are_marked_as_an_earlier_attempt(tmp_path):
+    from llm_tool.results.plots import plot_curves
+    from llm_tool.training.history import epoch_history, mark_earlier_attempts
+
+    log = [{"eval_macro_f1": 0.5, "step": 10, "epoch": 1.0}]
+    mark_earlier_attempts(log)  # the first resume
+    log.append({"eval_macro_f1": 0.6, "step": 20, "epoch": 2.0})
+    mark_earlier_attempts(log)  # the second resume
+    log.append({"eval_macro_f1": 0.7, "step": 30, "epoch": 3.0})
+    assert [e.get("earlier_attempt") for e in log] == [1, 2, None]
+    assert [row.get("earlier_attempt") for row in epoch_history(log)] == [1, 2, None]
+    assert plot_curves({"log_history": log}, tmp_path / "curves.png")

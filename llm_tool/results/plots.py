@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.results.text import clean
-from llm_tool.training.history import closing_epoch
+from llm_tool.training.history import ATTEMPT_KEY, closing_epoch
 
 LABEL_CHARS = 30
 
@@ -53,14 +53,15 @@ def curve_series(metrics: dict[str, Any]) -> dict[str, tuple[list[float], list[f
     return series
 
 
-def _partial(metrics: dict[str, Any]) -> list[float | None]:
-    """For each validation point: the share of its epoch it covers when that is not all of it."""
-    out: list[float | None] = []
+def _marks(metrics: dict[str, Any]) -> list[tuple[float | None, int | None]]:
+    """For each validation point: the share of its epoch it covers when that is not all of it, and the earlier
+    attempt it belongs to when it was made before a resume."""
+    out: list[tuple[float | None, int | None]] = []
     for e in metrics.get("log_history") or []:
         if isinstance(e, dict) and isinstance(e.get("epoch"), (int, float)) and \
                 isinstance(e.get("eval_macro_f1"), (int, float)):
-            share = round(float(e["epoch"]), 6) % 1
-            out.append(share or None)
+            attempt = e.get(ATTEMPT_KEY)
+            out.append((round(float(e["epoch"]), 6) % 1 or None, attempt if isinstance(attempt, int) else None))
     return out
 
 
@@ -80,9 +81,12 @@ def plot_curves(metrics: dict[str, Any], path: Path) -> dict[str, tuple[list[flo
         loss.grid(alpha=0.3)
         if "validation_macro_f1" in series:
             f1.plot(*series["validation_macro_f1"], "o-", color="tab:green")
-            for (x, y), part in zip(zip(*series["validation_macro_f1"], strict=False), _partial(metrics), strict=False):
-                f1.annotate(f"{y:.3f}" + (f" ({part:.0%} of it)" if part else ""), (x, y), textcoords="offset points",
-                            xytext=(0, 6), ha="center", fontsize=8)
+            for (x, y), (part, attempt) in zip(zip(*series["validation_macro_f1"], strict=False), _marks(metrics),
+                                               strict=False):
+                notes = ([f"{part:.0%} of it"] if part else []) + \
+                    ([f"attempt {attempt}, before a resume"] if attempt else [])
+                f1.annotate(f"{y:.3f}" + (f" ({'; '.join(notes)})" if notes else ""), (x, y),
+                            textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
         f1.set(xlabel="epoch", ylabel="macro-F1", title="Validation macro-F1", ylim=(0, 1.05))
         f1.xaxis.set_major_locator(MaxNLocator(integer=True))
         f1.grid(alpha=0.3)

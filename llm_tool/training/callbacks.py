@@ -12,6 +12,7 @@ from transformers import TrainerCallback
 from llm_tool.training import ranks
 from llm_tool.training.checkpoints import mark_complete
 from llm_tool.training.events import EventHandler, TrainingEvent
+from llm_tool.training.history import mark_earlier_attempts
 from llm_tool.training.signals import GracefulStop
 
 ProgressWriter = Callable[[dict[str, Any]], None]  # persists progress fields into the session
@@ -52,6 +53,8 @@ class SessionCallback(TrainerCallback):
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self.stop.training = True
         self._steps_per_epoch = max(1, round(state.max_steps / max(1, args.num_train_epochs)))
+        if state.global_step > 0:  # resumed from a checkpoint: its evaluations are an earlier attempt's
+            mark_earlier_attempts(state.log_history)
         self._event("begin", state)
         self._progress(state, force=True)
 
