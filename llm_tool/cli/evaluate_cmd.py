@@ -27,7 +27,13 @@ def register(commands: Any) -> None:
 def run_evaluate(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
-    from llm_tool.results.evaluate import evaluate_file, resolve_model, save_evaluation, session_columns
+    from llm_tool.results.evaluate import (
+        evaluate_file,
+        resolve_model,
+        save_evaluation,
+        session_columns,
+        session_languages,
+    )
     from llm_tool.sessions import SessionStore
     from llm_tool.ui.console import info, success
     from llm_tool.ui.results_view import loading, show_evaluation
@@ -40,7 +46,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         result = evaluate_file(ref.model_dir, args.data, text_column=text_column,
                                label_column=args.label_column or columns.get("label_column") or "label",
                                label_columns=None if args.label_column else columns.get("label_columns"),
-                               label_separator=columns.get("label_separator"))
+                               label_separator=columns.get("label_separator"),
+                               languages=session_languages(store, ref))
         path = save_evaluation(store, ref, result)
     if args.json:  # stdout holds only the JSON
         summary = {k: v for k, v in result.items() if k != "predictions"}

@@ -101,10 +101,48 @@ def read_labelled(path: Path, labels: list[str], multi: bool, text_column: str, 
     return rows
 
 
+def session_languages(store: SessionStore, ref: ModelRef) -> list[str] | None:
+    """The languages the session's data analysis confirmed (None without a session: see ``trained_languages``)."""
+    if ref.session_path is None:
+        return None
+    confirmed = store.read(ref.session_path).language_config.confirmed_languages
+    return [c for c in confirmed if isinstance(c, str)] if isinstance(confirmed, list) else []
+
+
+def trained_languages(model_dir: Path) -> list[str]:
+    """The languages the model's own results were broken down by (its metrics.json), for a folder without session."""
+    from llm_tool.untrusted import read_json_file
+
+    path = model_dir / "metrics.json"
+    try:
+        metrics = read_json_file(path, ModelError, what="metrics file") if path.is_file() else {}
+    except ModelError:
+        return []
+    found: dict[str, None] = {}
+    for split in ("validation", "test"):
+        section = metrics.get(split) if isinstance(metrics, dict) else None
+        languages = section.get("per_language") if isinstance(section, dict) else None
+        if isinstance(languages, dict):
+            found.update(dict.fromkeys(c for c in languages if isinstance(c, str) and c != OTHER))
+    return list(found)
+
+
+OTHER = "other"  # texts detected in a language the training data analysis did not confirm
+
+
+def fold_languages(codes: list[str], confirmed: list[str]) -> list[str]:
+    """Each text's language when the training analysis confirmed it, else 'other' (a few tweets read as Latin
+    or Tagalog do not get rows of their own)."""
+    known = {c.upper() for c in confirmed}
+    return [code if code.upper() in known else OTHER for code in codes]
+
+
 def evaluate_file(model_dir: Path, data_file: Path, *, text_column: str = "text", label_column: str | None = "label",
-                  label_columns: list[str] | None = None, label_separator: str | None = None) -> dict[str, Any]:
+                  label_columns: list[str] | None = None, label_separator: str | None = None,
+                  languages: list[str] | None = None) -> dict[str, Any]:
     """Every metric of metrics.json for ``data_file`` ('evaluation', plus 'evaluation_tuned' with tuned thresholds),
-    per-language metrics when the texts have several languages, and each row's true and predicted labels."""
+    per-language metrics when training confirmed several languages (``languages``; by default those of the model's
+    metrics.json) with every other language as 'other', and each row's true and predicted labels."""
     from llm_tool.data.hashing import file_sha256
     from llm_tool.results.languages import detect_each, per_language
     from llm_tool.results.thresholds import threshold_vector
@@ -128,10 +166,11 @@ def evaluate_file(model_dir: Path, data_file: Path, *, text_column: str = "text"
     if tuned is not None:
         result["thresholds"] = {"values": predictor.thresholds, "tuned_on": "validation", "default": 0.5}
         result["evaluation_tuned"] = full_report(logits, y, names, multi, thresholds=tuned)
-    languages = detect_each(rows.texts)
+    confirmed = trained_languages(model_dir) if languages is None else languages
+    codes = fold_languages(detect_each(rows.texts), confirmed) if len(confirmed) >= 2 else []
     for key, cut in (("evaluation", None), ("evaluation_tuned", tuned)):
-        if key in result:
-            found = per_language(y, predictions(logits, multi, cut), languages)
+        if key in result and codes:
+            found = per_language(y, predictions(logits, multi, cut), codes)
             if len(found) >= 2:
                 result[key]["per_language"] = found
     chosen = predictions(logits, multi, tuned)
