@@ -1,7 +1,6 @@
 """What the data analysis confirmed is what is shown: `evaluate` breaks scores down only by the languages the
-training analysis confirmed (a few English tweets
-read as Latin do not get rows of their own: they count as 'other'; an English-only model gets none), and the
-studio's column descriptions say when they were computed on the first 2,000 rows only."""
+training analysis confirmed (a few English tweets read as Latin get no rows of their own: they count as 'other';
+an English-only model gets none), and the studio's column descriptions say when they cover the first 2,000 rows."""
 
 from __future__ import annotations
 
