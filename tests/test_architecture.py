@@ -182,50 +182,6 @@ def test_the_graph_sees_lazy_and_relative_imports():
     assert _resolve("", "llm_tool.sessions", 2, True) == "llm_tool"
 
 
-# ----- layers: core packages in one order, each importing only its own layer and the layers below -----------------
-CORE_LAYERS = (  # lowest first; a package imports its own layer and lower ones, never a higher one
-    ("errors",),
-    ("paths", "untrusted", "model_folder"),  # the floor: single modules every package may use
-    ("config",),
-    ("data",),
-    ("sessions",),
-    ("catalog",),
-    ("doctor",),
-    ("results",),
-    ("training",),
-    ("dispatch",),
-    ("sweeps",),
-)
-
-
-def _layer(module: str) -> int | None:
-    return next((i for i, names in enumerate(CORE_LAYERS) if _package(module) in names), None)
-
-
-def upward_imports(graph: dict[str, set[str]]) -> list[str]:
-    """Every import of a core module that goes to a higher layer than its own."""
-    return sorted(f"{name} imports {target}" for name, targets in graph.items() for target in targets
-                  if (own := _layer(name)) is not None and (other := _layer(target)) is not None and other > own)
-
-
-def test_every_core_package_has_one_layer():
-    listed = [name for names in CORE_LAYERS for name in names]
-    assert len(listed) == len(set(listed))
-    assert set(CORE + CORE_MODULES) <= set(listed)
-    unplaced = {_package(m) for m in import_graph()} - set(listed) - set(PRESENTATION) - {"", "__main__"}
-    assert unplaced == set(), f"place these in CORE_LAYERS (or PRESENTATION): {sorted(unplaced)}"
-
-
-def test_the_layer_check_finds_an_upward_import():
-    assert upward_imports({"llm_tool.sessions.store": {"llm_tool.dispatch.jobs", "llm_tool.config.schema"},
-                           "llm_tool.dispatch.jobs": {"llm_tool.sessions.store"}}) == [
-        "llm_tool.sessions.store imports llm_tool.dispatch.jobs"]
-
-
-def test_core_imports_only_its_own_layer_and_lower():
-    assert upward_imports(import_graph()) == []
-
-
 def test_core_never_imports_presentation_even_lazily_or_relatively():
     offenders = [f"{name} imports {target}" for name, targets in import_graph().items()
                  if _package(name) in CORE + CORE_MODULES for target in targets if _package(target) in PRESENTATION]
