@@ -51,9 +51,7 @@ def resolve_model(name: str, base_dir: Path | None = None) -> str:
     if hub_offline():
         why = "HF_HUB_OFFLINE=1" if _env_offline() else "the hub cannot be reached"
         _go_offline()  # cached files load at once instead of after the hub's retries
-        from llm_tool.doctor.models import in_hub_cache
-
-        if not in_hub_cache(name):
+        if not _in_hub_cache(name):
             raise ModelError(f"cannot load model {quoted(name, 200)}: it is not on this machine and the hub is offline "
                              f"({why}): get it once with `llm-tool models add {shown(name, 200)}` where there is a "
                              "connection, give a local folder, or use all-MiniLM-L6-v2 (`llm-tool models` lists what "
@@ -100,6 +98,17 @@ def hub_reachable() -> bool:
         probe.join(HUB_PROBE_SECONDS)
         _hub_reachable.append(bool(answer) and answer[0])
     return _hub_reachable[0]
+
+
+def _in_hub_cache(name: str) -> bool:
+    """The model's config.json is in the local Hugging Face cache (as doctor.models.in_hub_cache, which imports
+    this module)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except Exception:  # noqa: BLE001 - an invalid repo id, an unreadable cache, no huggingface_hub: not there
+        return False
 
 
 def _go_offline() -> None:
