@@ -210,3 +210,27 @@ def test_sweep_of_one_model_shows_whole_configuration_names_at_80(isolated_home:
     for title, *_ in plan:  # what tells the rows apart is whole; the common model goes below the table
         assert sum(title in line for line in narrow.splitlines()) == 1, narrow
     assert f"model: {LONG_A}" in narrow and "seeds" in narrow and configs[-1].title == "lr5e-5_bs32"
+
+
+def test_jobs_on_another_label_column_are_ranked_apart(isolated_home: Path, data: Path) -> None:
+    """A sweep over dataset_config.label_column: a topic model's F1 says nothing against a sentiment model's, so
+    each task is ranked on its own (rank 1 in each) and every rendering says so."""
+    from llm_tool.sweeps.report import write_report
+
+    store = SessionStore(isolated_home)
+    sessions = [(*scored_job(store, data, "org/a", predictions(0.9, 1)), "labsentiment_a"),
+                (*scored_job(store, data, "org/b", predictions(0.5, 2)), "labsentiment_b"),
+                (*scored_job(store, data, "org/a", predictions(0.7, 3)), "labtopic_a"),
+                (*scored_job(store, data, "org/b", predictions(0.95, 4)), "labtopic_b")]
+    for path, _, _ in sessions[2:]:
+        store.update(path, lambda m: m.dataset_config.update({"label_column": "topic"}))
+    state = fake_state(isolated_home, "tasks", sessions)
+    configs = ranking(state, store)
+    assert [(c.title, c.rank, c.group) for c in configs] == [
+        ("labtopic_b", 1, "label=topic"), ("labtopic_a", 2, "label=topic"),
+        ("labsentiment_a", 1, "label=label"), ("labsentiment_b", 2, "label=label")]
+    assert configs[2].best and configs[2].diff == 0.0  # compared only with its own task's jobs
+    plain = format_plain(configs)
+    assert "1 (label=topic)" in plain and "1 (label=label)" in plain and "ranked within each group" in plain
+    markdown = write_report(state, configs, isolated_home / "report")[0]
+    assert "ranked within each group, never across" in markdown.read_text(encoding="utf-8")

@@ -113,3 +113,35 @@ def test_hostile_names_stay_inert_in_the_report_and_a_zero_f1_is_drawn(tmp_path)
     assert list(plotted.values()) == [0.0, 0.5, 0.5, 0.5]  # the class at 0 is there, as 0
     assert report.plotted["training_curves"] == {"train_loss": ([1.0], [0.7]), "validation_loss": ([2.0], [0.6]),
                                                  "validation_macro_f1": ([1.0], [0.4])}
+
+
+def test_an_evaluation_that_ended_an_epoch_early_is_drawn_at_the_epoch_the_log_gives_it(tmp_path):
+    """A time budget stopped the first epoch at 0.527: the run's log calls that evaluation 'epoch 1', and so does
+    the report's curve (not 0.527), its label saying it covers 53% of the epoch."""
+    from llm_tool.results.history import epoch_history
+    from llm_tool.results.plots import curve_series, plot_curves
+
+    log = [{"loss": 0.9, "step": 5, "epoch": 0.26}, {"loss": 0.7, "step": 10, "epoch": 0.527},
+           {"eval_loss": 0.6, "eval_macro_f1": 0.61, "step": 10, "epoch": 0.527}]
+    epochs, f1s = curve_series({"log_history": log})["validation_macro_f1"]
+    assert (epochs, f1s) == ([1.0], [0.61])
+    assert [row["epoch"] for row in epoch_history(log)] == [1]
+    resumed = [*log, {"eval_loss": 0.5, "eval_macro_f1": 0.7, "step": 19, "epoch": 1.0},
+               {"eval_loss": 0.4, "eval_macro_f1": 0.8, "step": 38, "epoch": 1.9999999}]
+    assert curve_series({"log_history": resumed})["validation_macro_f1"][0] == [1.0, 1.0, 2.0]
+    assert plot_curves({"log_history": log}, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_evaluations_made_before_a_resume_are_marked_as_an_earlier_attempt(tmp_path):
+    from llm_tool.results.history import epoch_history, mark_earlier_attempts
+    from llm_tool.results.plots import plot_curves
+
+    log = [{"eval_macro_f1": 0.5, "step": 10, "epoch": 1.0}]
+    mark_earlier_attempts(log)  # the first resume
+    log.append({"eval_macro_f1": 0.6, "step": 20, "epoch": 2.0})
+    mark_earlier_attempts(log)  # the second resume
+    log.append({"eval_macro_f1": 0.7, "step": 30, "epoch": 3.0})
+    assert [e.get("earlier_attempt") for e in log] == [1, 2, None]
+    assert [row.get("earlier_attempt") for row in epoch_history(log)] == [1, 2, None]
+    assert plot_curves({"log_history": log}, tmp_path / "curves.png")

@@ -78,9 +78,13 @@ def _final(meta_path: Path) -> tuple[dict, dict]:
 
 
 def _comparable(metrics: dict) -> dict:
+    """The results, without the marks a resume leaves on the evaluations made before it."""
     keep = ("global_step", "epochs_trained", "best_checkpoint_step", "best_validation_macro_f1", "validation", "test",
             "history", "log_history")
-    return {k: metrics[k] for k in keep}
+    unmarked = {k: metrics[k] for k in keep}
+    for key in ("history", "log_history"):
+        unmarked[key] = [{k: v for k, v in e.items() if k != "earlier_attempt"} for e in metrics[key]]
+    return unmarked
 
 
 def assert_resumed_equals_uninterrupted(baseline_path: Path, resumed_path: Path) -> tuple[dict, dict]:
@@ -92,6 +96,12 @@ def assert_resumed_equals_uninterrupted(baseline_path: Path, resumed_path: Path)
     assert _max_abs_diff(_weights(Path(base_meta["output_paths"]["model_dir"])),
                          _weights(Path(res_meta["output_paths"]["model_dir"]))) <= 1e-6
     assert _comparable(res_metrics) == _comparable(base_metrics)
+    # the evaluation of epoch 1 was made before the kill: marked as the first attempt's, in the record and the log
+    marks = [row.get("earlier_attempt") for row in res_metrics["history"]]
+    assert marks[0] == 1 and set(marks[1:]) == {None}
+    evaluations = [e.get("earlier_attempt") for e in res_metrics["log_history"] if "eval_macro_f1" in e]
+    assert evaluations == marks
+    assert not any("earlier_attempt" in e for e in base_metrics["log_history"])
     return base_meta, res_meta
 
 

@@ -135,3 +135,16 @@ def test_attach_without_a_terminal_lists_the_names(tmux_socket: str, isolated_ho
     assert proc.returncode == 2 and f"attach -t '={result.name}'" in proc.stderr
     proc = run_main("tmux", "attach", "llmtool-nope")
     assert proc.returncode == 2 and "exactly" in proc.stderr
+
+
+def test_start_takes_a_session_name_like_train(tmux_socket: str, isolated_home: Path, tiny_model: Path,
+                                               sample_csv: Path) -> None:
+    config = make_config(isolated_home / "cfg", "c.json", tiny_model, sample_csv, rows=40, epochs=1)
+    proc = run_main("tmux", "start", "--config", str(config), "--session-name", "night run", "--auto-confirm")
+    assert proc.returncode == 0, proc.stderr
+    (path,) = session_files(isolated_home)
+    assert read_json(path)["training_session"]["session_name"] == "night run"
+    shown = run_main("sessions", "show", "night run")
+    assert shown.returncode == 0, shown.stderr  # the name resolves
+    bad = run_main("tmux", "start", "--config", str(config), "--session-name", "12", "--auto-confirm")
+    assert bad.returncode == 2 and "row number" in bad.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,20 @@ def test_failed_run_is_recorded_with_traceback_in_log(tmp_path, isolated_home):
     assert "cannot load model" in meta["execution_status"]["error_message"]
     log = (isolated_home / "logs" / "training_sessions" / f"{meta['training_session']['session_id']}.log").read_text()
     assert "Traceback" in log and "ModelError" in log
+
+
+def test_unknown_model_without_a_connection_fails_at_once(tmp_path, isolated_home):
+    """No HF_HUB_OFFLINE, no way to the hub: one quick probe, then one line naming `llm-tool models add`, instead
+    of a minute of 'Retrying in 8s [Retry 5/5]' lines from huggingface_hub."""
+    cfg = write_config(tmp_path / "c.json", _csv(tmp_path, GOOD), "camembert-base")
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HTTPS_PROXY",
+                                                              "https_proxy")}
+    env.update(HF_ENDPOINT="http://127.0.0.1:9",  # nothing listens there: the hub cannot be reached
+               HF_HOME=str(tmp_path / "hf"), LLM_TOOL_HOME=str(isolated_home))
+    started = time.monotonic()
+    result = subprocess.run([*entry_point(), "train", str(cfg)], capture_output=True, text=True, env=env,
+                            timeout=120, check=False)
+    assert time.monotonic() - started < 20
+    _assert_one_line_error(result, "cannot load model 'camembert-base'", "the hub cannot be reached",
+                           "llm-tool models add camembert-base")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Retry" not in result.stderr

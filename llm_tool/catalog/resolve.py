@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from llm_tool.errors import ModelError
 from llm_tool.model_folder import CONFIG_FILE, check_model_folder
+from llm_tool.untrusted import quoted, shown
 
 if TYPE_CHECKING:
     from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
@@ -50,6 +51,15 @@ def resolve_model(name: str, base_dir: Path | None = None) -> str:
         return _checked(candidate.resolve())
     if name.startswith((".", "/", "~")):
         raise ModelError(f"model folder not found: {name}")
+    _quiet_hub_logs()
+    if hub_offline():
+        why = "HF_HUB_OFFLINE=1" if _env_offline() else "the hub cannot be reached"
+        _go_offline()  # cached files load at once instead of after the hub's retries
+        if not _in_hub_cache(name):
+            raise ModelError(f"cannot load model {quoted(name, 200)}: it is not on this machine and the hub is offline "
+                             f"({why}): get it once with `llm-tool models add {shown(name, 200)}` where there is a "
+                             "connection, give a local folder, or use all-MiniLM-L6-v2 (`llm-tool models` lists what "
+                             "works offline)")
     return name
 
 
@@ -57,6 +67,77 @@ def _checked(folder: Path) -> str:
     """A local model folder, once every file a loader may open in it is a plain file of a sane size."""
     check_model_folder(folder)
     return str(folder)
+
+
+HUB_PROBE_SECONDS = 2.0
+_hub_reachable: list[bool] = []  # the probe's answer, once per process
+
+
+def _env_offline() -> bool:
+    return any(os.environ.get(k, "").strip().lower() in ("1", "true", "yes", "on")
+               for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set, or the hub did not answer the probe (``hub_reachable``)."""
+    return _env_offline() or not hub_reachable()
+
+
+def hub_reachable() -> bool:
+    """One TCP connection to the hub host (or the HTTPS proxy) within 2 s, tried once per process: no other
+    traffic, and a resolver that hangs cannot hold the caller longer."""
+    if not _hub_reachable:
+        import socket
+        import threading
+        from urllib.parse import urlsplit
+
+        url = urlsplit(os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy")
+                       or os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+        address = (url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443))
+        answer: list[bool] = []
+
+        def connect() -> None:
+            try:
+                socket.create_connection(address, timeout=HUB_PROBE_SECONDS).close()
+                answer.append(True)
+            except (OSError, ValueError):
+                answer.append(False)
+
+        probe = threading.Thread(target=connect, daemon=True)
+        probe.start()
+        probe.join(HUB_PROBE_SECONDS)
+        _hub_reachable.append(bool(answer) and answer[0])
+    return _hub_reachable[0]
+
+
+def _in_hub_cache(name: str) -> bool:
+    """The model's config.json is in the local Hugging Face cache (as doctor.models.in_hub_cache, which imports
+    this module)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(name, CONFIG_FILE), str)
+    except Exception:  # noqa: BLE001 - an invalid repo id, an unreadable cache, no huggingface_hub: not there
+        return False
+
+
+def _go_offline() -> None:
+    """Make huggingface_hub (already imported or not) skip the network for the rest of this process."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import sys
+
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:
+        constants.HF_HUB_OFFLINE = True  # type: ignore[attr-defined]
+
+
+def _quiet_hub_logs() -> None:
+    """No 'Retrying in 1s [Retry 1/5]' lines from huggingface_hub or urllib3 over the screen: a failure ends in
+    one message of ours."""
+    import logging
+
+    for name in ("huggingface_hub", "urllib3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def available_offline(name: str) -> bool:
@@ -89,9 +170,9 @@ def _refuse_pickle_only(name: str, folder: Path) -> None:
 
 
 def load_tokenizer(name: str, base_dir: Path | None = None) -> PreTrainedTokenizerBase:
+    path = resolve_model(name, base_dir)  # before importing transformers: an unknown model offline fails at once
     from transformers import AutoTokenizer
 
-    path = resolve_model(name, base_dir)
     try:
         return AutoTokenizer.from_pretrained(path)
     except Exception as exc:  # noqa: BLE001 - OSError, ValueError, HF errors: all become one message
@@ -100,9 +181,9 @@ def load_tokenizer(name: str, base_dir: Path | None = None) -> PreTrainedTokeniz
 
 def load_model(name: str, *, num_labels: int, id2label: dict[int, str], multi_label: bool,
                base_dir: Path | None = None, attention: str | None = None) -> PreTrainedModel:
+    path = resolve_model(name, base_dir)
     from transformers import AutoModelForSequenceClassification
 
-    path = resolve_model(name, base_dir)
     _refuse_pickle_only(name, Path(path))
     try:
         return AutoModelForSequenceClassification.from_pretrained(

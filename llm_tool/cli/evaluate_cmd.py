@@ -15,7 +15,8 @@ def register(commands: Commands) -> None:
         description="Score a trained model on a labelled file: accuracy, macro/micro/weighted F1, per class, "
                     "confusion matrix, per language; multi-label also at the tuned thresholds. The result is saved "
                     "in <model>/evaluations/ and recorded in the session.")
-    evaluate.add_argument("ref", metavar="SESSION|MODEL_DIR", help="session number, id or name, or a model folder")
+    evaluate.add_argument("ref", metavar="SESSION|MODEL_DIR",
+                          help="session number, id or name, latest (the newest with a saved model), or a model folder")
     evaluate.add_argument("--data", type=Path, required=True, help="labelled file (CSV/TSV/JSONL/JSON/Parquet/Excel)")
     evaluate.add_argument("--text-column", help="text column (default: the session's, else 'text')")
     evaluate.add_argument("--label-column", help="label column (default: the session's, else 'label')")
@@ -28,7 +29,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from llm_tool.sessions import SessionStore
-    from llm_tool.training.evaluate import evaluate_file, resolve_model, save_evaluation, session_columns
+    from llm_tool.training.evaluate import (
+        evaluate_file,
+        resolve_model,
+        save_evaluation,
+        session_columns,
+        session_languages,
+    )
     from llm_tool.ui.console import info, success
     from llm_tool.ui.results_view import loading, show_evaluation
 
@@ -40,7 +47,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         result = evaluate_file(ref.model_dir, args.data, text_column=text_column,
                                label_column=args.label_column or columns.get("label_column") or "label",
                                label_columns=None if args.label_column else columns.get("label_columns"),
-                               label_separator=columns.get("label_separator"))
+                               label_separator=columns.get("label_separator"),
+                               languages=session_languages(store, ref))
         path = save_evaluation(store, ref, result)
     if args.json:  # stdout holds only the JSON
         summary = {k: v for k, v in result.items() if k != "predictions"}

@@ -14,7 +14,8 @@ def register(commands: Commands) -> None:
         description="Write report.html (self-contained: figures embedded) and the PNG figures of a trained model: "
                     "training curves, confusion matrix, F1 per class, per language, PR curves (multi-label), "
                     "settings, data fingerprint and versions.")
-    report.add_argument("ref", metavar="SESSION|MODEL_DIR", help="session number, id or name, or a model folder")
+    report.add_argument("ref", metavar="SESSION|MODEL_DIR",
+                        help="session number, id or name, latest (the newest with a saved model), or a model folder")
     report.add_argument("-o", "--output", type=Path, help="folder to write into (default: <model>/report)")
     report.set_defaults(func=run_report)
 

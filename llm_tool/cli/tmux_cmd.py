@@ -21,6 +21,8 @@ def register(commands: Commands) -> None:
     p = sub.add_parser("start", help="create a session from a config and train it in a new tmux session")
     p.add_argument("--config", type=Path, required=True, help="config JSON (dataset_config + model_config)")
     p.add_argument("--name", help="tmux session name (default: llmtool-<config>-MMDD_HHMM)")
+    p.add_argument("--session-name", help="a name for the training session (shown in lists, usable as its id), "
+                                          "as with `llm-tool train --session-name`")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting, e.g. --set model_config.epochs=5 (repeatable)")
     p.add_argument("--auto-confirm", action="store_true", help="never ask")
@@ -106,7 +108,7 @@ def cmd_start(args: argparse.Namespace) -> int:
                                                                   default=True):
         info("nothing started")
         return ExitCode.FAILED
-    path, _ = create_session(store, raw, base_dir=config_dir)
+    path, _ = create_session(store, raw, base_dir=config_dir, session_name=args.session_name)
     try:
         code = start_with_fallback(store, path, options)
     except BaseException:

@@ -29,12 +29,14 @@ def register(commands: Commands) -> None:
     train.set_defaults(func=run_train)
 
     infer = commands.add_parser("infer", help="predict labels with a trained model")
-    infer.add_argument("ref", nargs="?", metavar="SESSION", help="session number, id or name (or use --model-dir)")
+    infer.add_argument("ref", nargs="?", metavar="SESSION",
+                       help="session number, id or name, latest (the newest with a saved model); or use --model-dir")
     infer.add_argument("--model-dir", type=Path, help="models/<session_id>")
     infer.add_argument("--text", action="append", default=[], help="a text to classify (repeatable)")
     infer.add_argument("--input", type=Path, help="file of texts (CSV/TSV/JSONL/JSON/Parquet/Excel)")
     infer.add_argument("--output", type=Path, help="where to write predictions (.csv, .tsv or .jsonl)")
-    infer.add_argument("--text-column", default="text", help="text column of --input (default: text)")
+    infer.add_argument("--text-column", help="text column of --input (default: the one the session trained on, "
+                                             "else text)")
     infer.add_argument("--json", action="store_true", help="print predictions as JSON")
     infer.add_argument("--backend", choices=BACKENDS, default="auto",
                        help="auto (default): ONNX Runtime on a CPU, torch on a GPU; torch: bf16 where native")
@@ -83,14 +85,21 @@ def run_infer(args: argparse.Namespace) -> int:
         raise UserError("give --text TEXT (repeatable) or --input FILE --output FILE")
     if args.input and not args.output:
         raise UserError("--input needs --output FILE (.csv, .tsv or .jsonl)")
+    from llm_tool.model_folder import CONFIG_FILE
     from llm_tool.sessions import SessionStore
-    from llm_tool.training.evaluate import resolve_model
+    from llm_tool.training.evaluate import resolve_model, session_columns
     from llm_tool.ui.results_view import loading
 
     if (args.ref is None) == (args.model_dir is None):
         raise UserError("give the model: a session (number, id or name) or --model-dir models/<session_id>")
-    model_dir = args.model_dir if args.model_dir is not None else resolve_model(SessionStore(), args.ref).model_dir
-    table, texts = read_texts(args.input, args.output, args.text_column) if args.input else (None, args.text)
+    store = SessionStore()
+    ref = resolve_model(store, args.ref) if args.model_dir is None else None
+    model_dir = args.model_dir if ref is None else ref.model_dir
+    if args.input:  # the session's text column, as `evaluate` does
+        if ref is None and model_dir.is_dir() and (model_dir / CONFIG_FILE).exists():
+            ref = resolve_model(store, model_dir)
+        text_column = args.text_column or (session_columns(store, ref).get("text_column") if ref else None) or "text"
+    table, texts = read_texts(args.input, args.output, text_column) if args.input else (None, args.text)
     with loading(f"Loading the model in {model_dir}…") as say:
         predictor = Predictor(model_dir, backend=args.backend, on_status=say)
         predictor.open(len(texts))

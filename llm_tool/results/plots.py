@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llm_tool.results.history import ATTEMPT_KEY, closing_epoch
 from llm_tool.results.text import clean
 
 if TYPE_CHECKING:
@@ -41,12 +42,14 @@ def _name(value: Any) -> str:
 
 
 def curve_series(metrics: dict[str, Any]) -> dict[str, tuple[list[float], list[float]]]:
-    """Training loss and validation loss per step, validation macro-F1 per epoch, from metrics.json's log."""
+    """Training loss and validation loss per step, validation macro-F1 per epoch, from metrics.json's log; an
+    evaluation is drawn at the epoch the run's log gives it (one at epoch 0.527, when a time budget or a stop
+    ended the epoch early, is epoch 1: its label says it covers part of it)."""
     log = [e for e in metrics.get("log_history") or [] if isinstance(e, dict)]
     series: dict[str, tuple[list[float], list[float]]] = {}
 
     def take(name: str, x_key: str, y_key: str) -> None:
-        points = [(float(e[x_key]), float(e[y_key])) for e in log
+        points = [(float(closing_epoch(e[x_key]) if x_key == "epoch" else e[x_key]), float(e[y_key])) for e in log
                   if isinstance(e.get(x_key), (int, float)) and isinstance(e.get(y_key), (int, float))]
         if points:
             series[name] = ([p[0] for p in points], [p[1] for p in points])
@@ -55,6 +58,18 @@ def curve_series(metrics: dict[str, Any]) -> dict[str, tuple[list[float], list[f
     take("validation_loss", "step", "eval_loss")
     take("validation_macro_f1", "epoch", "eval_macro_f1")
     return series
+
+
+def _marks(metrics: dict[str, Any]) -> list[tuple[float | None, int | None]]:
+    """For each validation point: the share of its epoch it covers when that is not all of it, and the earlier
+    attempt it belongs to when it was made before a resume."""
+    out: list[tuple[float | None, int | None]] = []
+    for e in metrics.get("log_history") or []:
+        if isinstance(e, dict) and isinstance(e.get("epoch"), (int, float)) and \
+                isinstance(e.get("eval_macro_f1"), (int, float)):
+            attempt = e.get(ATTEMPT_KEY)
+            out.append((round(float(e["epoch"]), 6) % 1 or None, attempt if isinstance(attempt, int) else None))
+    return out
 
 
 def plot_curves(metrics: dict[str, Any], path: Path) -> dict[str, tuple[list[float], list[float]]]:
@@ -73,8 +88,12 @@ def plot_curves(metrics: dict[str, Any], path: Path) -> dict[str, tuple[list[flo
         loss.grid(alpha=0.3)
         if "validation_macro_f1" in series:
             f1.plot(*series["validation_macro_f1"], "o-", color="tab:green")
-            for x, y in zip(*series["validation_macro_f1"], strict=False):
-                f1.annotate(f"{y:.3f}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+            for (x, y), (part, attempt) in zip(zip(*series["validation_macro_f1"], strict=False), _marks(metrics),
+                                               strict=False):
+                notes = ([f"{part:.0%} of it"] if part else []) + \
+                    ([f"attempt {attempt}, before a resume"] if attempt else [])
+                f1.annotate(f"{y:.3f}" + (f" ({'; '.join(notes)})" if notes else ""), (x, y),
+                            textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
         f1.set(xlabel="epoch", ylabel="macro-F1", title="Validation macro-F1", ylim=(0, 1.05))
         f1.xaxis.set_major_locator(MaxNLocator(integer=True))
         f1.grid(alpha=0.3)

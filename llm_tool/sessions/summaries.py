@@ -38,6 +38,16 @@ def duration_seconds(meta: SessionMetadata) -> float | None:
     return (end - start).total_seconds() if start and end else None
 
 
+def task_label(dataset: dict[str, Any]) -> str | None:
+    """What a session learns to predict: its label column (``topics (multi)`` for multi-label)."""
+    columns = dataset.get("label_columns")
+    label = _text(dataset.get("label_column")) if not columns else (
+        "+".join(map(str, columns)) if isinstance(columns, list) else _text(columns))
+    if label and dataset.get("strategy") == "multi-label":
+        label += " (multi)"
+    return label
+
+
 def unreadable_row(ref: SessionRef, reason: str) -> dict[str, Any]:
     return {"number": ref.number, "session_id": ref.session_id, "file": ref.path.name, "status": "unreadable",
             "error": reason}
@@ -63,6 +73,7 @@ def _summary(store: SessionStore, ref: SessionRef, meta: SessionMetadata) -> dic
         "mode": _text(meta.model_config.get("training_mode")),
         "dataset": Path(dataset).name if dataset else None,
         "model": _text(meta.model_config.get("selected_model")),
+        "label": task_label(meta.dataset_config),
         "status": status if isinstance(status, str) and status in STATUSES else "unknown",
         "best_f1": _number(meta.execution_status.best_f1),
         "test_f1": _number(meta.execution_status.test_f1),

@@ -39,6 +39,7 @@ class ConfigRow:
     train_runtime_seconds: float | None = None
     train_samples_per_second: float | None = None
     best_session_id: str | None = None  # the best-scoring seed's session (the model to use)
+    group: str | None = None  # set when the sweep's jobs differ in task or test set: ranked within this group
     runs: list[LeaderRow] = field(default_factory=list, repr=False)
 
     @property

@@ -35,6 +35,8 @@ class LeaderRow:
     train_samples_per_second: float | None = None
     duration_seconds: float | None = None
     metrics_file: str | None = None
+    task: str | None = None  # the label column(s) it predicts
+    test_set: str | None = None  # what it is scored on: the test file, or the split of the data file
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,6 +96,7 @@ def job_row(store: SessionStore, job: SweepJob) -> LeaderRow:
         status = effective_status(store, meta)
         row.status = job.status if status == "pending" else status
         row.duration_seconds = duration_seconds(meta)
+        row.task, row.test_set = task_of(meta.dataset_config, meta.model_config)
     except SessionError:
         row.status = "unreadable"
     path = metrics_file(store, session_file)
@@ -102,6 +105,20 @@ def job_row(store: SessionStore, job: SweepJob) -> LeaderRow:
         row.metrics_file = str(path)
         fill_from_metrics(row, metrics)
     return row
+
+
+def task_of(dataset: dict[str, Any], model: dict[str, Any]) -> tuple[str, str]:
+    """What a job predicts (its label column) and the rows it is scored on: jobs differing in either are not
+    comparable, so they are ranked apart."""
+    from llm_tool.sessions.summaries import task_label
+
+    test_file = dataset.get("test_file")
+    if test_file:
+        return task_label(dataset) or "-", f"test file {Path(str(test_file)).name}"
+    seed = dataset.get("split_seed") if dataset.get("split_seed") is not None else model.get("seed")
+    split = f"column {dataset['split_column']}" if dataset.get("split_column") else \
+        f"{dataset.get('test_split', 0.1)} split, seed {seed}"
+    return task_label(dataset) or "-", f"{Path(str(dataset.get('primary_file') or '-')).name} ({split})"
 
 
 def rank_rows(rows: list[LeaderRow]) -> list[LeaderRow]:

@@ -13,7 +13,8 @@ from llm_tool.sweeps.configs import ConfigRow
 from llm_tool.sweeps.leaderboard import LeaderRow, leaderboard
 from llm_tool.sweeps.state import SweepState
 
-__all__ = ["ConfigRow", "best_config", "format_plain", "rank_configs", "ranking", "score_text", "table_cells"]
+__all__ = ["ConfigRow", "best_config", "format_plain", "grouping_note", "rank_configs", "ranking", "score_text",
+           "table_cells"]
 
 SEED_KEY = "model_config.seed"
 SPLIT_SEED_KEY = "dataset_config.split_seed"
@@ -81,7 +82,40 @@ def _seed(overrides: dict[str, Any]) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _task(config: ConfigRow) -> tuple[str, str]:
+    first = config.runs[0] if config.runs else None
+    return (first.task or "-", first.test_set or "-") if first else ("-", "-")
+
+
 def rank_configs(configs: list[ConfigRow], *, with_stats: bool = True) -> list[ConfigRow]:
+    """Configurations are ranked only against those of the same task (label column) and test set: a sweep whose
+    jobs differ there is ranked group by group (the best group first), each configuration saying its group."""
+    tasks = list(dict.fromkeys(_task(c) for c in configs))
+    if len(tasks) <= 1:
+        return _rank_group(configs, with_stats=with_stats)
+    labels_differ = len({t[0] for t in tasks}) > 1
+    tests_differ = len({t[1] for t in tasks}) > 1
+    groups = []
+    for task in tasks:
+        members = _rank_group([c for c in configs if _task(c) == task], with_stats=with_stats)
+        label = " · ".join([f"label={task[0]}"] * labels_differ + [task[1]] * tests_differ)
+        for config in members:
+            config.group = label
+        groups.append([c for c in members if c.mean is not None])
+    groups.sort(key=lambda g: (not g, g[0].split != "test" if g else True, -(g[0].mean or 0.0) if g else 0.0))
+    return [c for g in groups for c in g] + [c for c in configs if c.mean is None]
+
+
+def grouping_note(configs: list[ConfigRow]) -> str | None:
+    """One line saying the jobs were ranked group by group, or None when they were all ranked together."""
+    groups = list(dict.fromkeys(c.group for c in configs if c.group))
+    if len(groups) < 2:
+        return None
+    return (f"the jobs differ in task or test set, so they are ranked within each group, never across: "
+            f"{'; '.join(groups)}")
+
+
+def _rank_group(configs: list[ConfigRow], *, with_stats: bool = True) -> list[ConfigRow]:
     """Best mean first (test scores before validation-only ones); configurations tied with the best share rank 1,
     the others follow in competition ranking. Unscored configurations come last, without a rank."""
     scored = [c for c in configs if c.mean is not None]
@@ -133,9 +167,11 @@ def diff_text(config: ConfigRow) -> str:
 
 
 def rank_text(config: ConfigRow) -> str:
+    """`2`, `1 tied`; in a sweep ranked group by group: `1 (label=topic)`."""
     if config.rank is None:
         return "-"
-    return f"{config.rank} tied" if config.tied else str(config.rank)
+    text = f"{config.rank} tied" if config.tied else str(config.rank)
+    return f"{text} ({config.group})" if config.group else text
 
 
 def table_cells(configs: list[ConfigRow]) -> tuple[list[str], list[list[str]]]:
@@ -159,4 +195,5 @@ def format_plain(configs: list[ConfigRow]) -> str:
     widths = [max(len(h), *(len(row[i]) for row in cells)) if cells else len(h) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) for row in cells]
-    return "\n".join(lines)
+    note = grouping_note(configs)
+    return "\n".join(lines + ([note] if note else []))

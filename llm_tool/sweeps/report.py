@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from llm_tool.sessions.lifecycle import now_iso
-from llm_tool.sweeps.ranking import ConfigRow, best_config, score_text, table_cells
+from llm_tool.sweeps.ranking import ConfigRow, best_config, grouping_note, score_text, table_cells
 from llm_tool.sweeps.state import SweepState
 from llm_tool.sweeps.summaries import counts, tally_text
 
@@ -47,7 +47,9 @@ def markdown(state: SweepState, configs: list[ConfigRow], chart_name: str | None
                      f"`{top.best_session_id}`" + (f"; tied with it: {', '.join(tied)}" if tied else ""))
     if state.parent_session is not None and state.parent_session.session_id:
         parts.append(f"- benchmark session `{state.parent_session.session_id}`")
-    parts += ["", "## Leaderboard", "", markdown_table(*table_cells(configs)), "", METHOD, ""]
+    note = grouping_note(configs)
+    parts += ["", "## Leaderboard", "", *([f"Note: {note}.", ""] if note else []),
+              markdown_table(*table_cells(configs)), "", METHOD, ""]
     notes = [f"- {c.title}: {c.note}" for c in configs if c.note]
     if notes:
         parts += ["No interval for:", "", *notes, ""]

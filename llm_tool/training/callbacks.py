@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from transformers import TrainerCallback
 
+from llm_tool.results.history import mark_earlier_attempts
 from llm_tool.training import ranks
 from llm_tool.training.checkpoints import mark_complete
 from llm_tool.training.events import EventHandler, TrainingEvent
@@ -56,6 +57,8 @@ class SessionCallback(TrainerCallback):
                        **kwargs: Any) -> None:
         self.stop.training = True
         self._steps_per_epoch = max(1, round(state.max_steps / max(1, args.num_train_epochs)))
+        if state.global_step > 0:  # resumed from a checkpoint: its evaluations are an earlier attempt's
+            mark_earlier_attempts(state.log_history)
         self._event("begin", state)
         self._progress(state, force=True)
 

@@ -18,6 +18,7 @@ from llm_tool.data.analysis import detect_languages
 from llm_tool.data.prepare import PreparedData, prepare
 from llm_tool.errors import ExitCode, LlmToolError, SessionError
 from llm_tool.model_folder import TRAINING_ARGS_FILE, metrics_path, new_label_mapping, write_label_mapping
+from llm_tool.results.history import TIMING_KEYS, epoch_history
 from llm_tool.sessions import transitions
 from llm_tool.sessions.lifecycle import now_iso, process_identity
 from llm_tool.sessions.schema import ExecutionStatus, SessionMetadata
@@ -26,7 +27,6 @@ from llm_tool.training import ranks, run_end
 from llm_tool.training.budget import BUDGET_REASON
 from llm_tool.training.environment import Device, RunDevice
 from llm_tool.training.events import EventHandler, TrainingEvent, ignore
-from llm_tool.training.history import TIMING_KEYS, epoch_history
 from llm_tool.training.settings_step import prepare_settings
 from llm_tool.training.signals import GracefulStop, StopRequested
 from llm_tool.training.trainer import build_trainer

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from llm_tool.errors import DatasetError, ModelError, SessionError
-from llm_tool.model_folder import CONFIG_FILE, DEFAULT_THRESHOLD
+from llm_tool.model_folder import CONFIG_FILE, DEFAULT_THRESHOLD, metrics_or_none
+from llm_tool.sessions.lifecycle import effective_status
 from llm_tool.sessions.store import ID_RE, SessionStore
 
 MAX_RECORDED = 100  # evaluations kept in a session file (the newest)
@@ -33,13 +34,40 @@ def resolve_model(store: SessionStore, ref: str | Path) -> ModelRef:
         owned = session is not None and session.exists() and \
             store.output_dirs(store.read(session))[0].resolve() == candidate.resolve()
         return ModelRef(candidate.resolve(), session if owned else None)
+    if str(ref).strip().lower() == "latest":
+        found = newest_with_model(store)
+        if found is None:
+            raise SessionError("no session has a saved model yet: train one (`llm-tool train CONFIG`), or see "
+                               "`llm-tool sessions list`")
+        return ModelRef(store.output_dirs(found[1])[0], found[0])
     path = store.resolve(str(ref))
     meta = store.read(path)
     model_dir = store.output_dirs(meta)[0]
     if not (model_dir / CONFIG_FILE).exists():
-        raise SessionError(f"session {meta.session_id} ({meta.execution_status.status}) has no saved model in "
-                           f"{model_dir}: pick a completed session (`llm-tool sessions list`)")
+        which = f"#{ref.strip()} " if isinstance(ref, str) and ref.strip().isdigit() else ""
+        found = newest_with_model(store)
+        hint = (f"the newest session with one is #{_number(store, found[0])} (give that number, or `latest`)"
+                if found else "no session has one yet (`llm-tool sessions list`)")
+        raise SessionError(f"session {which}{meta.session_id} ({effective_status(store, meta)}) has no saved model "
+                           f"yet: {hint}")
     return ModelRef(model_dir, path)
+
+
+def newest_with_model(store: SessionStore) -> tuple[Path, Any] | None:
+    """The newest session whose saved model is there, completed ones first (a stopped run can have saved one)."""
+    fallback = None
+    for entry in store.iter_refs():
+        meta = entry.metadata
+        if meta is None or not (store.output_dirs(meta)[0] / CONFIG_FILE).exists():
+            continue
+        if effective_status(store, meta) == "completed":
+            return entry.path, meta
+        fallback = fallback or (entry.path, meta)
+    return fallback
+
+
+def _number(store: SessionStore, path: Path) -> int:
+    return store.names_newest_first().index(path.name) + 1
 
 
 def session_columns(store: SessionStore, ref: ModelRef) -> dict[str, Any]:
@@ -74,10 +102,42 @@ def read_labelled(path: Path, labels: list[str], multi: bool, text_column: str, 
     return rows
 
 
+def session_languages(store: SessionStore, ref: ModelRef) -> list[str] | None:
+    """The languages the session's data analysis confirmed (None without a session: see ``trained_languages``)."""
+    if ref.session_path is None:
+        return None
+    confirmed = store.read(ref.session_path).language_config.confirmed_languages
+    return [c for c in confirmed if isinstance(c, str)] if isinstance(confirmed, list) else []
+
+
+def trained_languages(model_dir: Path) -> list[str]:
+    """The languages the model's own results were broken down by (its metrics.json), for a folder without session."""
+    metrics = metrics_or_none(model_dir) or {}
+    found: dict[str, None] = {}
+    for split in ("validation", "test"):
+        section = metrics.get(split) if isinstance(metrics, dict) else None
+        languages = section.get("per_language") if isinstance(section, dict) else None
+        if isinstance(languages, dict):
+            found.update(dict.fromkeys(c for c in languages if isinstance(c, str) and c != OTHER))
+    return list(found)
+
+
+OTHER = "other"  # texts detected in a language the training data analysis did not confirm
+
+
+def fold_languages(codes: list[str], confirmed: list[str]) -> list[str]:
+    """Each text's language when the training analysis confirmed it, else 'other' (a few tweets read as Latin
+    or Tagalog do not get rows of their own)."""
+    known = {c.upper() for c in confirmed}
+    return [code if code.upper() in known else OTHER for code in codes]
+
+
 def evaluate_file(model_dir: Path, data_file: Path, *, text_column: str = "text", label_column: str | None = "label",
-                  label_columns: list[str] | None = None, label_separator: str | None = None) -> dict[str, Any]:
+                  label_columns: list[str] | None = None, label_separator: str | None = None,
+                  languages: list[str] | None = None) -> dict[str, Any]:
     """Every metric of metrics.json for ``data_file`` ('evaluation', plus 'evaluation_tuned' with tuned thresholds),
-    per-language metrics when the texts have several languages, and each row's true and predicted labels."""
+    per-language metrics when training confirmed several languages (``languages``; by default those of the model's
+    metrics.json) with every other language as 'other', and each row's true and predicted labels."""
     from llm_tool.data.hashing import file_sha256
     from llm_tool.results.languages import detect_each, per_language
     from llm_tool.results.metrics import full_report, predictions
@@ -101,10 +161,11 @@ def evaluate_file(model_dir: Path, data_file: Path, *, text_column: str = "text"
     if tuned is not None:
         result["thresholds"] = {"values": predictor.thresholds, "tuned_on": "validation", "default": DEFAULT_THRESHOLD}
         result["evaluation_tuned"] = full_report(logits, y, names, multi, thresholds=tuned)
-    languages = detect_each(rows.texts)
+    confirmed = trained_languages(model_dir) if languages is None else languages
+    codes = fold_languages(detect_each(rows.texts), confirmed) if len(confirmed) >= 2 else []
     for key, cut in (("evaluation", None), ("evaluation_tuned", tuned)):
-        if key in result:
-            found = per_language(y, predictions(logits, multi, cut), languages)
+        if key in result and codes:
+            found = per_language(y, predictions(logits, multi, cut), codes)
             if len(found) >= 2:
                 result[key]["per_language"] = found
     chosen = predictions(logits, multi, tuned)

@@ -11,26 +11,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from llm_tool.ui import distinct
 from llm_tool.ui.console import console, plain, safe, status_text
 from llm_tool.ui.tables import format_duration
 
 WIDE = 100  # from this width on, the Time column shows too
-
-
-def shorten_left(value: Any, width: int) -> str:
-    """Keep the distinctive end of a model or file name: ``…/all-MiniLM-L6-v2``, ``…ary_data.csv``."""
-    text = plain(value if value is not None else "-", limit=10_000)
-    if len(text) <= width:
-        return text
-    tail = text.rsplit("/", 1)[-1]
-    if "/" in text and len(tail) + 2 <= width:
-        return "…/" + tail
-    return "…" + text[-(width - 1):]
-
-
-def shorten_right(value: Any, width: int) -> str:
-    text = plain(value if value is not None else "", limit=10_000)
-    return text if len(text) <= width else text[:max(1, width - 1)] + "…"
 
 
 def share_widths(free: int, needed: list[int]) -> list[int]:
@@ -61,69 +46,126 @@ def _score(value: Any) -> str:
     return "-" if isinstance(value, bool) or not isinstance(value, (int, float)) else f"{value:.3f}"
 
 
+TEXT_COLUMNS = ("name", "data", "model", "label")
+HEADERS = {"name": "Name", "data": "Data", "model": "Model", "label": "Label", "name/data": "Name/Data"}
+MOVED_OUT_FIRST = ("label", "data", "name", "model")  # columns the same on every row, set below the table
+
+
+def _values(rows: list[dict[str, Any]], key: str) -> list[str]:
+    if key == "data":
+        return [str(r.get("file") if r.get("error") else r.get("dataset") or "-") for r in rows]
+    if key == "name/data":
+        return [str(r.get("name") or "") or _values([r], "data")[0] for r in rows]
+    default = "" if key == "name" else "-"
+    return [plain(r.get(key) or default, limit=10_000) if not r.get("error") else "-" for r in rows]
+
+
+def _groups(rows: list[dict[str, Any]], key: str) -> list[list[int]]:
+    """Rows cut together: in the merged Name/Data column, names are compared with names, files with files."""
+    named = [i for i, r in enumerate(rows) if r.get("name") and not r.get("error")]
+    if key == "name":
+        return [named]
+    if key != "name/data":
+        return [list(range(len(rows)))]
+    return [named, [i for i in range(len(rows)) if i not in named]]
+
+
+def _need(rows: list[dict[str, Any]], key: str) -> int:
+    values = _values(rows, key)
+    return max((distinct.need([values[i] for i in g], keep_tail=key == "model") for g in _groups(rows, key) if g),
+               default=1)
+
+
+def _layout(rows: list[dict[str, Any]], width: int, fixed: int, fixed_columns: int) -> tuple[dict[str, int], list[str]]:
+    """Width of each text column, and the columns left out because every row has the same value there.
+
+    A column that tells rows apart needs room for each row's distinguishing part; a column that is the same on
+    every row is shown only when it fits whole, else named once below the table; when even that does not fit,
+    Name and Data share a column (a session's name, else its data file)."""
+    keys = [k for k in TEXT_COLUMNS if k != "name" or any(r.get("name") for r in rows)]
+    full = {k: max(len(HEADERS[k]), *(len(v) for v in _values(rows, k))) for k in (*keys, "name/data")}
+    same = {k for k in keys if len(rows) > 1 and len(set(_values(rows, k))) == 1}
+
+    def free(columns: list[str]) -> int:
+        return width - fixed - 2 * (fixed_columns + len(columns) - 1)
+
+    def needs(columns: list[str]) -> dict[str, int]:
+        return {k: max(len(HEADERS[k]), full[k] if k in same else _need(rows, k)) for k in columns}
+
+    common: list[str] = []
+    for key in MOVED_OUT_FIRST:
+        if sum(needs(keys).values()) <= free(keys):
+            break
+        if key in same and key in keys:
+            keys.remove(key)
+            common.append(key)
+    if sum(needs(keys).values()) > free(keys) and "name" in keys and "data" in keys:
+        keys[keys.index("name"):keys.index("data") + 1] = ["name/data"]
+    room = max(len(keys) * 4, free(keys))
+    wanted = needs(keys)
+    first = share_widths(room, list(wanted.values()))
+    extra = share_widths(room - sum(first), [full[k] - w for k, w in zip(keys, first, strict=True)])
+    return {k: a + b for k, a, b in zip(keys, first, extra, strict=True)}, common
+
+
 def history_table(rows: Iterable[dict[str, Any]], title: str, width: int | None = None) -> RenderableType:
     """Rows from ``sessions.summaries.summary_row``; unreadable files are listed below the table with their reason.
 
-    Below 100 columns the Name and Data columns merge (a session's name, else its data file) and Time drops;
-    model names are cut from the left so their distinctive end stays."""
+    At every width each row keeps what tells it apart from the others (see ``_layout``); below 100 columns the
+    Time column drops and dates lose their year."""
     rows = list(rows)
     width = width or console.width
     wide = width >= WIDE
-    named = wide and any(row.get("name") for row in rows)
     number_w = max((len(str(row.get("number", ""))) for row in rows), default=1)
-    fixed = number_w + (16 if wide else 11) + 11 + 6 + 7 + (6 if wide else 0)  # #, date, status, F1s, time
-    columns = 7 + (1 if wide else 0) + (1 if named else 0)
-    free = max(18, width - fixed - (3 * columns - 1))  # each column: 2 padding, 1 separator between
-    name_w, data_w, model_w = share_widths(free, [
-        max((len(str(r.get("name") or "")) for r in rows), default=0) if named else 0,
-        max((len(str(_data_label(r, named))) for r in rows), default=1),
-        max((len(str(r.get("model") or "")) for r in rows), default=1)])
-    table = Table(title=title, title_style="primary", box=box.SIMPLE_HEAD, show_edge=False, expand=False)
+    status_w = max((len(str(row.get("status") or "")) for row in rows), default=6)
+    scores = ("Val F1", "Test F1") if wide else ("Val", "Test")  # narrow: the caption says they are F1
+    fixed = number_w + (16 if wide else 11) + max(6, status_w) + (13 if wide else 10) + (6 if wide else 0)
+    widths, common = _layout(rows, width, fixed, 6 if wide else 5)
+    cells = {k: _column_cells(rows, k, w) for k, w in widths.items()}
+    table = Table(title=title, title_style="primary", box=box.SIMPLE_HEAD, show_edge=False, expand=False,
+                  collapse_padding=True, pad_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Date", no_wrap=True)
-    if named:
-        table.add_column("Name", no_wrap=True, max_width=name_w)
-    table.add_column("Data" if named or wide else "Name/Data", no_wrap=True, max_width=data_w)
-    table.add_column("Model", no_wrap=True, max_width=model_w)
-    table.add_column("Status", no_wrap=True, min_width=11)
-    table.add_column("Val F1", justify="right", no_wrap=True, min_width=6)
-    table.add_column("Test F1", justify="right", no_wrap=True, min_width=7)
+    for key, w in widths.items():
+        table.add_column(HEADERS[key], no_wrap=True, max_width=w)
+    table.add_column("Status", no_wrap=True)
+    table.add_column(scores[0], justify="right", no_wrap=True, min_width=5)
+    table.add_column(scores[1], justify="right", no_wrap=True, min_width=5)
     if wide:
         table.add_column("Time", justify="right", no_wrap=True)
     notes: list[str] = []
-    for row in rows:
-        table.add_row(*_cells(row, named, wide, name_w, data_w, model_w, notes))
-    caption = "Val F1: validation macro-F1 (picks the best epoch) · Test F1: test macro-F1 (held out)"
-    parts: list[RenderableType] = [table, Text(caption, style="dim")]
+    for i, row in enumerate(rows):
+        table.add_row(*_cells(row, wide, [safe(cells[k][i]) for k in widths], notes))
+    caption = f"{scores[0]}: validation macro-F1 (picks the best epoch) · {scores[1]}: test macro-F1 (held out)"
+    parts: list[RenderableType] = [table]
+    if common:
+        shared = " · ".join(f"{HEADERS[k].lower()} {_values(rows[:1], k)[0]}" for k in TEXT_COLUMNS if k in common)
+        parts.append(Text(plain(f"Same on every row: {shared}", limit=400)))
+    parts.append(Text(caption, style="dim"))
     parts += [Text(plain(note, limit=400), style="red") for note in notes]
     return Group(*parts)
 
 
-def _data_label(row: dict[str, Any], named: bool) -> str:
-    """The Data column: the data file, or (narrow tables, no Name column) the session's name when it has one."""
-    if row.get("error"):
-        return str(row.get("file") or "")
-    return str((row.get("name") if not named and row.get("name") else row.get("dataset")) or "-")
+def _column_cells(rows: list[dict[str, Any]], key: str, width: int) -> list[str]:
+    values = _values(rows, key)
+    out = list(values)
+    for group in _groups(rows, key):
+        texts = distinct.cut_all([values[i] for i in group], width, keep_tail=key == "model")
+        for i, text in zip(group, texts, strict=True):
+            out[i] = text
+    return out
 
 
-def _cells(row: dict[str, Any], named: bool, wide: bool, name_w: int, data_w: int, model_w: int,
-           notes: list[str]) -> list[str]:
+def _cells(row: dict[str, Any], wide: bool, texts: list[str], notes: list[str]) -> list[str]:
     if row.get("error"):
         reason = str(row["error"]).removeprefix(f"{row['file']} ")
         notes.append(f"#{row['number']} {row['file']}: {reason}")
-        cells = [str(row["number"]), "-"] + (["-"] if named else []) + [
-            safe(shorten_left(row["file"], data_w)), "-", status_text("unreadable"), "-", "-"]
-        return cells + (["-"] if wide else [])
+        return [str(row["number"]), "-", *texts, status_text("unreadable"), "-", "-"] + (["-"] if wide else [])
     benchmark = bool(row.get("benchmark"))
     val = None if benchmark else row.get("best_f1")
     test = row.get("test_f1") if row.get("test_f1") is not None or not benchmark else row.get("best_f1")
-    cells = [str(row["number"]), short_date(row.get("timestamp"), year=wide)]
-    if named:
-        cells.append(safe(shorten_right(row.get("name") or "", name_w)))
-    data = _data_label(row, named)
-    cut = shorten_right if data == row.get("name") else shorten_left
-    cells += [safe(cut(data, data_w)), safe(shorten_left(row.get("model"), model_w)),
-              status_text(safe(row["status"])), _score(val), _score(test)]
+    cells = [str(row["number"]), short_date(row.get("timestamp"), year=wide), *texts,
+             status_text(safe(row["status"])), _score(val), _score(test)]
     if wide:
         cells.append(format_duration(row.get("duration_seconds")))
     return cells

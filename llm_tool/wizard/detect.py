@@ -67,7 +67,10 @@ def find_data_files(root: Path, *, suffixes: tuple[str, ...], max_depth: int = M
     return found
 
 
-def _strings(table: Table, column: str, limit: int = 2000) -> list[str]:
+SAMPLE_ROWS = 2000  # column descriptions are computed on this many first rows
+
+
+def _strings(table: Table, column: str, limit: int = SAMPLE_ROWS) -> list[str]:
     values = [row.get(column) for row in table.rows[:limit]]
     return [v if isinstance(v, str) else json.dumps(v) if isinstance(v, list) else str(v)
             for v in values if v is not None and v == v]  # v == v drops NaN
@@ -85,10 +88,12 @@ def column_stats(table: Table) -> dict[str, dict[str, float]]:
 
 
 def column_hints(table: Table) -> dict[str, str]:
+    """Per column: 'N distinct, avg M chars: first value', saying 'in the first 2,000 rows' when it is sampled."""
     hints = {}
+    sampled = f" in the first {SAMPLE_ROWS:,} rows" if len(table.rows) > SAMPLE_ROWS else ""
     for column, stat in column_stats(table).items():
         sample = next((v for v in _strings(table, column, 5) if v), "")
-        hints[column] = (f"{int(stat['distinct'])} distinct, avg {stat['avg_length']:.0f} chars"
+        hints[column] = (f"{int(stat['distinct'])} distinct, avg {stat['avg_length']:.0f} chars{sampled}"
                          f"{': ' + sample[:60] if sample else ''}")
     return hints
 
