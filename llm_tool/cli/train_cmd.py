@@ -36,6 +36,9 @@ def register(commands: Any) -> None:
     infer.add_argument("--input", type=Path, help="file of texts (CSV/TSV/JSONL/JSON/Parquet/Excel)")
     infer.add_argument("--output", type=Path, help="where to write predictions (.csv, .tsv or .jsonl)")
     infer.add_argument("--text-column", default="text", help="text column of --input (default: text)")
+    infer.add_argument("--force", action="store_true", help="replace --output if it exists")
+    infer.add_argument("--safe-csv", action="store_true",
+                       help="put ' before cells starting with = + - @ (spreadsheets would run them as formulas)")
     infer.add_argument("--json", action="store_true", help="print predictions as JSON")
     infer.add_argument("--backend", choices=BACKENDS, default="auto",
                        help="auto (default): ONNX Runtime on a CPU, torch on a GPU; torch: bf16 where native")
@@ -89,13 +92,20 @@ def run_infer(args: argparse.Namespace) -> int:
     if (args.ref is None) == (args.model_dir is None):
         raise UserError("give the model: a session (number, id or name) or --model-dir models/<session_id>")
     model_dir = args.model_dir if args.model_dir is not None else resolve_model(SessionStore(), args.ref).model_dir
+    rules = None
+    if args.input:
+        from llm_tool import outputs
+
+        rules = outputs.Rules.of(force=args.force, inputs=(args.input, model_dir))
+        outputs.check(args.output, rules)  # before the model is loaded
     table, texts = read_texts(args.input, args.output, args.text_column) if args.input else (None, args.text)
     with loading(f"Loading the model in {model_dir}…") as say:
         predictor = Predictor(model_dir, backend=args.backend, on_status=say)
         predictor.open(len(texts))
     if args.input:
         with loading(f"Predicting {len(texts):,} texts…"):
-            write_predictions(table, predictor.predict(texts), predictor.labels, args.output)
+            write_predictions(table, predictor.predict(texts), predictor.labels, args.output, rules,
+                              safe_csv=args.safe_csv)
         success(f"{len(texts)} predictions written to {args.output}")
         return 0
     predictions = predictor.predict(args.text)
