@@ -152,7 +152,8 @@ def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
             continue
         except LookupError:
             raise DatasetError(f"unknown encoding {quoted(encoding)}: use e.g. utf-8 or cp1252") from None
-    raise DatasetError(f"{shown(path.name)} is not valid {shown(encoding)} text: set dataset_config.encoding")
+    raise DatasetError(f"{shown(path.name)} is not valid {shown(' or '.join(candidates))} text: "
+                       "set dataset_config.encoding")
 
 
 def _sniff_delimiter(text: str, fmt: str) -> str:
