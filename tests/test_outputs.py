@@ -173,3 +173,27 @@ def test_the_tool_may_write_in_the_folder_it_owns(isolated_home):
 def test_spreadsheet_safe():
     assert [outputs.spreadsheet_safe(v) for v in ("=1", "\r", "a=1", "", -1.5, None)] == \
         ["'=1", "'\r", "a=1", "", -1.5, None]
+
+
+def test_sweep_report_replaces_its_files_only_with_force_and_never_through_a_link(isolated_home, tmp_path):
+    from llm_tool.sweeps.report import write_report
+    from tests.sweep_helpers import fake_finished_session, fake_state
+
+    data = isolated_home / "data.csv"
+    data.write_text("text,label\ngood,positive\nbad,negative\n", encoding="utf-8")
+    store = SessionStore(isolated_home)
+    path, sid = fake_finished_session(store, data, model="org/m", macro_f1=0.7)
+    state = fake_state(isolated_home, "s", [(path, sid, "m")])
+    from llm_tool.sweeps.ranking import ranking
+
+    out = tmp_path / "rep"
+    write_report(state, ranking(state, store), out)
+    with pytest.raises(OutputError, match="--force"):
+        write_report(state, ranking(state, store), out)
+    write_report(state, ranking(state, store), out, force=True)
+    (tmp_path / "precious.txt").write_text("keep me")
+    (out / "s.md").unlink()
+    (out / "s.md").symlink_to(tmp_path / "precious.txt")
+    with pytest.raises(OutputError, match="symbolic link"):
+        write_report(state, ranking(state, store), out, force=True)
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
