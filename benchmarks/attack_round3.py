@@ -29,6 +29,7 @@ sys.path.insert(0, str(HERE.parent))
 import attack_run  # noqa: E402
 from attack_run import Case, Ctx  # noqa: E402
 
+sys.modules.setdefault("attack_round3", sys.modules[__name__])  # run as a script: the sections register here
 PWNED_DIR = Path("/tmp/llm-tool-attack-pwned")  # a payload that escapes the case folder writes here
 HANG_SECONDS = 20.0
 SECTION_MODULES = ("attack_r3_slurm", "attack_r3_outputs", "attack_r3_files", "attack_r3_cache",

@@ -68,3 +68,7 @@ class DiskFullError(LlmToolError):
 
 class SlurmError(UserError):
     """Slurm is missing, an sbatch option is invalid, or Slurm refused a command."""
+
+
+class OutputError(UserError):
+    """An output path the tool will not write: a link, an input, a file in logs/ or models/, or one that exists."""

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "llm_tool"
 # that a lower layer needs moves down to where its users stand). Each core package and module is listed here once.
 CORE_LAYERS = (
     ("errors",),
-    ("paths", "untrusted", "atomic", "model_folder"),  # the floor: single modules every package may use
+    ("paths", "untrusted", "atomic", "outputs", "model_folder"),  # the floor: single modules every package may use
     ("config",),
     ("data",),
     ("sessions",),  # the session store; liveness (Slurm queue reading included)

@@ -57,10 +57,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     show_evaluation(result)
     success(f"evaluation saved: {escape(str(path))}" + ("" if ref.session_path else " (no session owns this model)"))
     if args.report:
+        from llm_tool.outputs import Rules
         from llm_tool.results.report import write_report
 
         with loading("Drawing the figures…"):
             report = write_report(path.with_suffix(""), result, title=f"Evaluation of {ref.model_dir.name} on "
-                                                                      f"{result['data_file']}")
+                                                                      f"{result['data_file']}",
+                                  rules=Rules(owned=path.parent))
         info(f"report: {escape(str(report.html))}")
     return 0

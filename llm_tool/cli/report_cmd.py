@@ -17,6 +17,7 @@ def register(commands: Commands) -> None:
     report.add_argument("ref", metavar="SESSION|MODEL_DIR",
                         help="session number, id or name, latest (the newest with a saved model), or a model folder")
     report.add_argument("-o", "--output", type=Path, help="folder to write into (default: <model>/report)")
+    report.add_argument("--force", action="store_true", help="replace a report already in --output")
     report.set_defaults(func=run_report)
 
 
@@ -32,7 +33,7 @@ def run_report(args: argparse.Namespace) -> int:
     store = SessionStore()
     ref = resolve_model(store, args.ref)
     with loading("Drawing the figures…"):
-        report = build_model_report(store, ref, args.output)
+        report = build_model_report(store, ref, args.output, force=args.force)
     success(f"report written: {escape(str(report.html))}")
     for image in report.images:
         info(f"  {escape(str(image))}")

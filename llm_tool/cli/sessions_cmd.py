@@ -49,6 +49,7 @@ def register(commands: Commands) -> None:
     p = sub.add_parser("export", help="write a shareable JSON (portable paths)")
     p.add_argument("id")
     p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    p.add_argument("--force", action="store_true", help="replace --output if it exists")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("import", help="add a shared session JSON to the history")
@@ -220,19 +221,22 @@ def _confirmed_data(action: Any, yes: bool) -> bool:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from llm_tool.atomic import write_json_atomic
+    from llm_tool import outputs
     from llm_tool.sessions.lifecycle import effective_status
     from llm_tool.sessions.sharing import export_session
     from llm_tool.ui.console import warning
 
     store = _store()
     path = store.resolve(args.id)
+    rules = outputs.Rules.of(force=args.force, inputs=[path])
+    if args.output:
+        outputs.check(args.output, rules)
     if effective_status(store, store.read(path)) == "running":
         warning(f"{store.read(path).session_id} is still running: the export holds its settings and its progress "
                 "so far, not its final results")
     data = export_session(store, path)
     if args.output:
-        write_json_atomic(args.output, data)
+        outputs.write_text(args.output, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", rules)
         from llm_tool.ui.console import success
 
         success(f"exported to {args.output}")

@@ -74,6 +74,7 @@ def register(commands: Commands) -> None:
     p = sub.add_parser("report", help="write a Markdown report and a PNG chart of the scores")
     p.add_argument("name")
     p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="folder (default: reports)")
+    p.add_argument("--force", action="store_true", help="replace this sweep's report files in the folder")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("attach", help="open the sweep's tmux session (its control window)")
@@ -297,7 +298,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     state = SweepStore().read(args.name)
     store = SessionStore()
     configs = ranking(state, store)
-    files = write_report(state, configs, args.output.expanduser())
+    files = write_report(state, configs, args.output.expanduser(), force=args.force)
     benchmark.finalize(state, store, configs)
     if len(files) == 1:
         warning("no job has metrics yet: the report has no chart")

@@ -37,6 +37,9 @@ def register(commands: Commands) -> None:
     infer.add_argument("--output", type=Path, help="where to write predictions (.csv, .tsv or .jsonl)")
     infer.add_argument("--text-column", help="text column of --input (default: the one the session trained on, "
                                              "else text)")
+    infer.add_argument("--force", action="store_true", help="replace --output if it exists")
+    infer.add_argument("--safe-csv", action="store_true",
+                       help="put ' before cells starting with = + - @ (spreadsheets would run them as formulas)")
     infer.add_argument("--json", action="store_true", help="print predictions as JSON")
     infer.add_argument("--backend", choices=BACKENDS, default="auto",
                        help="auto (default): ONNX Runtime on a CPU, torch on a GPU; torch: bf16 where native")
@@ -95,7 +98,12 @@ def run_infer(args: argparse.Namespace) -> int:
     store = SessionStore()
     ref = resolve_model(store, args.ref) if args.model_dir is None else None
     model_dir = args.model_dir if ref is None else ref.model_dir
+    rules, text_column = None, "text"
     if args.input:  # the session's text column, as `evaluate` does
+        from llm_tool import outputs
+
+        rules = outputs.Rules.of(force=args.force, inputs=(args.input, model_dir))
+        outputs.check(args.output, rules)  # before the model is loaded
         if ref is None and model_dir.is_dir() and (model_dir / CONFIG_FILE).exists():
             ref = resolve_model(store, model_dir)
         text_column = args.text_column or (session_columns(store, ref).get("text_column") if ref else None) or "text"
@@ -105,7 +113,8 @@ def run_infer(args: argparse.Namespace) -> int:
         predictor.open(len(texts))
     if args.input:
         with loading(f"Predicting {len(texts):,} texts…"):
-            write_predictions(table, predictor.predict(texts), predictor.labels, args.output)
+            write_predictions(table, predictor.predict(texts), predictor.labels, args.output, rules,
+                              safe_csv=args.safe_csv)
         success(f"{len(texts)} predictions written to {args.output}")
         return 0
     predictions = predictor.predict(args.text)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
+import io
 import json
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from llm_tool.errors import DatasetError
+from llm_tool.errors import DatasetError, LlmToolError
 from llm_tool.untrusted import parse_json, quoted, shown
 
 EXTENSIONS = {
@@ -17,6 +21,10 @@ EXTENSIONS = {
     ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
 }
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"))  # longest first: a UTF-32-LE mark starts like a UTF-16-LE one
+SNIFF_CHARS = 4096  # csv.Sniffer's quote guess is quadratic: 64 KB of hostile quotes took over a minute
+MAX_FIELD = 64 * 2**20  # one CSV field (a long text) of up to 64 MiB
 MAX_DATA_DEPTH = 32  # a JSON data file is a list of flat records
 
 
@@ -56,7 +64,7 @@ def read_table(path: Path, *, fmt: str = "auto", encoding: str | None = None, de
     if not stat.S_ISREG(info.st_mode):
         raise DatasetError(f"{shown(str(path))} is not a regular file (a pipe or device?): give a data file")
     fmt = detect_format(path, fmt)
-    try:
+    with reading(path, fmt):
         if fmt in ("csv", "tsv"):
             return _read_delimited(path, fmt, encoding, delimiter, has_header)
         if fmt == "jsonl":
@@ -67,14 +75,29 @@ def read_table(path: Path, *, fmt: str = "auto", encoding: str | None = None, de
             return _from_frame(_pandas().read_parquet(path), "parquet")
         if fmt == "excel":
             return _from_frame(_pandas().read_excel(path, sheet_name=0 if sheet is None else sheet), "excel")
-    except DatasetError:
+    raise DatasetError(f"unsupported format {quoted(fmt)}: use csv, tsv, jsonl, json, parquet or excel")
+
+
+@contextlib.contextmanager
+def reading(path: Path, fmt: str) -> Iterator[None]:
+    """Whatever a reader (csv, json, pandas, pyarrow, openpyxl...) raises becomes one DatasetError naming the file
+    and the format; our own errors pass unchanged. KeyboardInterrupt and SystemExit are not errors of the file."""
+    name = shown(path.name)
+    try:
+        yield
+    except LlmToolError:
         raise
     except PermissionError:
         raise DatasetError(f"cannot read {shown(str(path))}: permission denied") from None
-    except (OSError, ValueError, ImportError, RecursionError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DatasetError(f"cannot read {shown(path.name)} as {fmt}: {shown(first, 120)}") from None
-    raise DatasetError(f"unsupported format {quoted(fmt)}")
+    except MemoryError:
+        raise DatasetError(f"{name} is too large to read as {fmt} in memory: split it or save it as CSV/JSONL") \
+            from None
+    except RecursionError:
+        raise DatasetError(f"{name} nests too deeply to read as {fmt}: check the file") from None
+    except Exception as exc:  # noqa: BLE001 - every other reader failure is a fault of the file, told in one line
+        first = (str(exc).splitlines() or [""])[0].strip() or type(exc).__name__
+        raise DatasetError(f"cannot read {name} as {fmt}: {shown(first, 120)}; check the file (or save it as "
+                           "CSV/JSONL)") from None
 
 
 def _check_unique(columns: list[str], source: str) -> None:
@@ -99,40 +122,83 @@ def _from_frame(frame: Any, fmt: str) -> Table:
     return Table(list(frame.columns), records, list(range(2, len(records) + 2)), fmt)
 
 
+def _candidates(raw: bytes, encoding: str | None) -> list[str]:
+    """The encodings to try: the one asked for, else the one a byte-order mark names, else ENCODINGS."""
+    if encoding:
+        return [encoding]
+    for bom, name in BOMS:
+        if raw.startswith(bom):
+            return [name]
+    return list(ENCODINGS)
+
+
+def _wide(name: str) -> bool:
+    """UTF-16/32 text has NUL bytes in it; any other text with NULs is binary."""
+    try:
+        return codecs.lookup(name).name.startswith(("utf-16", "utf-32"))
+    except LookupError:
+        return False
+
+
 def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
     raw = path.read_bytes()
-    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    candidates = _candidates(raw, encoding)
+    if b"\x00" in raw[:4096] and not any(map(_wide, candidates)):
         raise DatasetError(f"{shown(path.name)} looks binary, not text: check the file or its format")
-    for enc in ([encoding] if encoding else ENCODINGS):
+    for enc in candidates:
         try:
             return raw.decode(enc), enc
         except UnicodeDecodeError:
             continue
         except LookupError:
             raise DatasetError(f"unknown encoding {quoted(encoding)}: use e.g. utf-8 or cp1252") from None
-    raise DatasetError(f"{shown(path.name)} is not valid {shown(encoding)} text: set dataset_config.encoding")
+    raise DatasetError(f"{shown(path.name)} is not valid {shown(' or '.join(candidates))} text: "
+                       "set dataset_config.encoding")
 
 
 def _sniff_delimiter(text: str, fmt: str) -> str:
     if fmt == "tsv":
         return "\t"
-    sample = text[:65536]
+    sample = text[:SNIFF_CHARS]
+    if "\n" in sample.rstrip("\n"):
+        sample = sample[:sample.rstrip("\n").rindex("\n")]  # whole lines only
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
 
 
-def _parse(text: str, delimiter: str, quoting: Literal[0, 1, 2, 3]) -> list[tuple[int, list[str]]]:
-    import io
-
+def _parse(text: str, delimiter: str, quoting: Literal[0, 1, 2, 3], name: str) -> list[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
     out = []
     start = 1
-    for record in reader:
-        out.append((start, record))
-        start = reader.line_num + 1
+    limit = csv.field_size_limit(MAX_FIELD)
+    try:
+        for record in reader:
+            out.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise DatasetError(f"{shown(name)} line {start} cannot be read as CSV ({shown(str(exc), 120)}); "
+                           "fix that line") from None
+    finally:
+        csv.field_size_limit(limit)
     return out
+
+
+def _drop_blank(text: str, records: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
+    """Records without a visible value, unless a quote on their line says the empty value is meant ('""' in a
+    one-column file is an empty text, a row; an empty or spaces-only line is not)."""
+    lines: list[str] | None = None
+    kept = []
+    for line, record in records:
+        if not any(v.strip() for v in record):
+            if not record:
+                continue
+            lines = lines if lines is not None else io.StringIO(text, newline="").readlines()
+            if line > len(lines) or '"' not in lines[line - 1]:
+                continue
+        kept.append((line, record))
+    return kept
 
 
 def _merged_line(records: list[tuple[int, list[str]]], delimiter: str) -> int | None:
@@ -146,13 +212,13 @@ def _merged_line(records: list[tuple[int, list[str]]], delimiter: str) -> int | 
 def _read_delimited(path: Path, fmt: str, encoding: str | None, delimiter: str | None, has_header: bool) -> Table:
     text, used = _decode(path, encoding)
     delimiter = delimiter or _sniff_delimiter(text, fmt)
-    records = _parse(text, delimiter, csv.QUOTE_MINIMAL)
+    records = _parse(text, delimiter, csv.QUOTE_MINIMAL, path.name)
     quoting = "minimal"
     merged = _merged_line(records, delimiter)
     if merged is not None:
         # An unbalanced quote merged lines. Without quote handling every line is one row: use that if
         # all lines then have the same number of fields; otherwise fail, naming the line.
-        plain = _parse(text, delimiter, csv.QUOTE_NONE)
+        plain = _parse(text, delimiter, csv.QUOTE_NONE, path.name)
         widths = {len(r) for _, r in plain if r}
         if len(widths) != 1:
             raise DatasetError(
@@ -160,7 +226,7 @@ def _read_delimited(path: Path, fmt: str, encoding: str | None, delimiter: str |
                 "fix the quoting in the file (or save it as TSV/JSONL)"
             )
         records, quoting = plain, "none"
-    records = [(line, r) for line, r in records if any(v.strip() for v in r)]
+    records = _drop_blank(text, records)
     if not records:
         raise DatasetError(f"{shown(path.name)} is empty")
     if has_header:

@@ -142,6 +142,7 @@ def model_card(metrics: dict[str, Any], session: dict[str, Any]) -> str:
 
 
 def write_model_card(model_dir: Path, metrics: dict[str, Any], session: dict[str, Any]) -> Path:
-    path = model_dir / FILE_NAME
-    path.write_text(model_card(metrics, session), encoding="utf-8")
-    return path
+    from llm_tool.outputs import Rules, write_text
+
+    path = model_dir / FILE_NAME  # the tool's own file in its own folder, never through a link put there
+    return write_text(path, model_card(metrics, session), Rules(force=True, owned=model_dir))

@@ -6,9 +6,12 @@ import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_tool.results import plots
+
+if TYPE_CHECKING:
+    from llm_tool.outputs import Rules
 from llm_tool.results.text import as_dict, htm, number
 
 SPLITS = ("validation", "test", "evaluation")
@@ -28,23 +31,31 @@ class Report:
 
 
 def write_report(out_dir: Path, metrics: dict[str, Any], session: dict[str, Any] | None = None,
-                 predictions: Any = None, title: str = "Training report") -> Report:
-    """Write ``report.html`` and its PNGs in ``out_dir``. ``metrics`` is a metrics.json (or an evaluation result
-    shaped like one); ``predictions`` the model's SavedPredictions for the PR curves."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+                 predictions: Any = None, title: str = "Training report", rules: Rules | None = None) -> Report:
+    """Write ``report.html`` and its PNGs in ``out_dir`` through llm_tool.outputs (``rules``: --force, the folder the
+    tool owns). ``metrics`` is a metrics.json (or an evaluation result shaped like one); ``predictions`` the model's
+    SavedPredictions for the PR curves. Figures are drawn in a private folder first: nothing is written if any
+    name is refused."""
+    import tempfile
+
+    from llm_tool import outputs
+
     report = Report(out_dir / "report.html")
-    body: list[str] = [f"<h1>{htm(title)}</h1>", _overview(metrics, session or {})]
-    figures = _figures(out_dir, metrics, predictions, report)
-    body.append(_summary_table(metrics))
-    for heading, path in figures:
-        body.append(f"<h2>{htm(heading)}</h2>{_img(path)}")
-    for split in SPLITS:
-        body.append(_per_class_table(metrics, split))
-    body.append(_settings(session or {}))
-    stamp = datetime.now().isoformat(timespec="seconds")
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{htm(title)}</title><style>{STYLE}</style>"
-            f"</head><body>{''.join(body)}<p><small>written by llm-tool on {stamp}</small></p></body></html>")
-    report.html.write_text(page, encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="llm-tool-report-") as scratch:
+        body: list[str] = [f"<h1>{htm(title)}</h1>", _overview(metrics, session or {})]
+        figures = _figures(Path(scratch), metrics, predictions, report)
+        body.append(_summary_table(metrics))
+        for heading, path in figures:
+            body.append(f"<h2>{htm(heading)}</h2>{_img(path)}")
+        for split in SPLITS:
+            body.append(_per_class_table(metrics, split))
+        body.append(_settings(session or {}))
+        stamp = datetime.now().isoformat(timespec="seconds")
+        page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{htm(title)}</title><style>{STYLE}</style>"
+                f"</head><body>{''.join(body)}<p><small>written by llm-tool on {stamp}</small></p></body></html>")
+        files = {path.name: path.read_bytes() for path in report.images}
+        outputs.write_files(out_dir, {**files, "report.html": page.encode("utf-8")}, rules or outputs.Rules())
+    report.images = [out_dir / path.name for path in report.images]
     return report
 
 
@@ -157,13 +168,17 @@ def read_metrics(model_dir: Path) -> dict[str, Any]:
     return model_folder.read_metrics(model_dir)
 
 
-def build_model_report(store: Any, ref: Any, out_dir: Path | None = None) -> Report:
-    """The report of a trained model (``ref``: a training.evaluate.ModelRef) into ``out_dir`` or <model>/report."""
+def build_model_report(store: Any, ref: Any, out_dir: Path | None = None, *, force: bool = False) -> Report:
+    """The report of a trained model (``ref``: a training.evaluate.ModelRef) into ``out_dir`` or <model>/report (the
+    tool's own folder: replaced freely); an existing report elsewhere is replaced only with ``force``."""
+    from llm_tool.outputs import Rules
     from llm_tool.results.predictions import load_predictions
 
     metrics = read_metrics(ref.model_dir)
     session = store.read(ref.session_path).to_dict() if ref.session_path is not None else {}
     info = session.get("training_session") or {}
     name = info.get("session_name") or metrics.get("session_id") or ref.model_dir.name
-    return write_report(out_dir or ref.model_dir / "report", metrics, session, load_predictions(ref.model_dir),
-                        title=f"Training report: {name}")
+    own = ref.model_dir / "report"
+    rules = Rules.of(force=force or out_dir is None, inputs=[ref.session_path], owned=own)
+    return write_report(out_dir or own, metrics, session, load_predictions(ref.model_dir),
+                        title=f"Training report: {name}", rules=rules)

@@ -109,13 +109,19 @@ def write_chart(configs: list[ConfigRow], path: Path, title: str) -> Path | None
     return path
 
 
-def write_report(state: SweepState, configs: list[ConfigRow], out_dir: Path) -> list[Path]:
-    """`<out_dir>/<name>.md` and `<out_dir>/<name>_scores.png` (no PNG when nothing has finished yet)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def write_report(state: SweepState, configs: list[ConfigRow], out_dir: Path, *, force: bool = False) -> list[Path]:
+    """`<out_dir>/<name>.md` and `<out_dir>/<name>_scores.png` (no PNG when nothing has finished yet), through
+    llm_tool.outputs: never through a link or into logs/ or models/; existing files replaced only with ``force``."""
+    import tempfile
+
+    from llm_tool import outputs
+
     name = state.name or "sweep"
     top = best_config(configs)
     split = (top.split if top else None) or "test"
-    chart = write_chart(configs, out_dir / f"{name}_scores.png", f"{name}: {split} macro-F1")
-    md = out_dir / f"{name}.md"
-    md.write_text(markdown(state, configs, chart.name if chart else None), encoding="utf-8")
-    return [md] + ([chart] if chart else [])
+    with tempfile.TemporaryDirectory(prefix="llm-tool-sweep-report-") as scratch:
+        chart = write_chart(configs, Path(scratch) / f"{name}_scores.png", f"{name}: {split} macro-F1")
+        files = {f"{name}.md": markdown(state, configs, chart.name if chart else None).encode("utf-8")}
+        if chart is not None:
+            files[chart.name] = chart.read_bytes()
+        return outputs.write_files(out_dir, files, outputs.Rules(force=force))

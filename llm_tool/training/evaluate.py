@@ -193,13 +193,15 @@ def _names(row: Any, names: list[str], multi: bool) -> list[str]:
 
 def save_evaluation(store: SessionStore, ref: ModelRef, result: dict[str, Any]) -> Path:
     """``<model>/evaluations/<data-stem>_<timestamp>.json``, and a summary in the session's 'evaluations' list."""
-    from llm_tool.atomic import write_json_atomic
+    import json
+
+    from llm_tool import outputs
 
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(result["data_file"]).stem)[:60].strip("._") or "data"
     folder = ref.model_dir / "evaluations"
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{stem}_{datetime.now().strftime('%Y%m%d_%H%M%S_%f')}.json"
-    write_json_atomic(path, result)
+    text = json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n"
+    outputs.write_text(path, text, outputs.Rules(owned=folder))  # never through a link planted in the model folder
     if ref.session_path is not None:
         summary = {"evaluated_at": result["evaluated_at"], "data_file": result["data_file"],
                    "fingerprint_sha256": result["fingerprint_sha256"],

@@ -20,6 +20,7 @@ from llm_tool.model_folder import (
 )
 
 if TYPE_CHECKING:
+    from llm_tool.outputs import Rules
     from llm_tool.training.inference_runners import OnnxRunner, TorchRunner
 
 
@@ -127,24 +128,33 @@ def read_texts(input_path: Path, output_path: Path, text_column: str = "text") -
     return table, ["" if row.get(text_column) is None else str(row.get(text_column)) for row in table.rows]
 
 
-def write_predictions(table: Any, predictions: list[Prediction], labels: list[str], output_path: Path) -> None:
+def write_predictions(table: Any, predictions: list[Prediction], labels: list[str], output_path: Path,
+                      rules: Rules | None = None, *, safe_csv: bool = False) -> None:
     """Every row of ``table`` with its prediction, in the same order, as CSV/TSV (a probability column per label)
-    or JSONL."""
-    output_path.parent.mkdir(parents=True, exist_ok=True)
+    or JSONL, through llm_tool.outputs (``rules``: --force and the inputs). ``safe_csv``: cells a spreadsheet would
+    run as formulas get a ``'`` in front."""
+    from llm_tool.outputs import Rules, open_text, spreadsheet_safe
+
+    rules = rules or Rules()
     if output_path.suffix.lower() in (".jsonl", ".ndjson"):
-        with output_path.open("w", encoding="utf-8") as handle:
+        with open_text(output_path, rules) as handle:
             for row, pred in zip(table.rows, predictions, strict=True):
                 record = {**row, "predicted_label": _joined(pred), "probabilities": pred.probabilities}
                 handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         return
     columns = list(table.columns) + ["predicted_label"] + [f"prob_{name}" for name in labels]
-    with output_path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, delimiter="\t" if output_path.suffix.lower() == ".tsv"
-                                else ",")
-        writer.writeheader()
+    with open_text(output_path, rules, newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t" if output_path.suffix.lower() == ".tsv" else ",")
+        cell = spreadsheet_safe if safe_csv else _same
+        writer.writerow([cell(name) for name in columns])
         for row, pred in zip(table.rows, predictions, strict=True):
-            writer.writerow({**row, "predicted_label": _joined(pred),
-                             **{f"prob_{k}": v for k, v in pred.probabilities.items()}})
+            values = {**row, "predicted_label": _joined(pred),
+                      **{f"prob_{k}": v for k, v in pred.probabilities.items()}}
+            writer.writerow([cell(values.get(name)) for name in columns])
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _joined(pred: Prediction) -> Any:
