@@ -80,6 +80,7 @@ def test_new_session_then_relaunch_through_the_menus(tmux_server: Any, isolated_
     screen.expect("Step 6/8 · Summary", timeout=90)
     screen.expect("? Step 7/8 · Save training parameters to JSON? [Y/n]")
     screen.type("y")
+    screen.press("Enter")
     screen.expect("? Step 8/8 · Where to run")
     screen.choose(screen.number_of("Here, in the foreground"))
     screen.expect("completed: model saved in", timeout=TRAINING_TIMEOUT)

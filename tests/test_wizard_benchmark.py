@@ -40,7 +40,7 @@ def test_benchmark_from_the_wizard_runs_a_sweep_and_records_the_best(
     home = data.parent
     other = shutil.copytree(tiny_model, tmp_path / "tiny_b")
     ctx = run_studio(*to_models(), TYPE_OTHERS, replace(f"{tiny_model}, {other}"),
-                     Keys.ENTER,  # step 8: start it in tmux
+                     pick(1),  # step 8: start it in tmux (the pointer starts on Back)
                      *STUDIO_TO_EXIT)
     assert ctx.prompter.asked == [*TO_MODE, "epochs", "batch_size", "models", "model_names", "run_benchmark",
                                   "studio_menu", "main_menu"]

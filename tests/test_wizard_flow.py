@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 from llm_tool.sessions import SessionStore
+from llm_tool.wizard.flow import Context
+from llm_tool.wizard.questions import GoBack
 from tests.helpers import read_json, session_files, wait_until, write_csv
 from tests.tmux_helpers import needs_tmux
 from tests.wizard_helpers import (
     NEW_SESSION_QUESTIONS,
     Keys,
+    feed_wizard,
     pick,
     replace,
     run_studio,
@@ -123,13 +126,30 @@ def test_without_saving_the_model_is_kept_but_no_session(data: Path, tiny_model:
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     home = data.parent
     # where: 1 foreground, 2 tmux (disabled), 3 save only (disabled), 4 ← Back
-    ctx = run_studio(*to_where(tiny_model, save=False), Keys.ENTER, *STUDIO_TO_EXIT)
+    ctx = run_studio(*to_where(tiny_model, save=False), pick(1), *STUDIO_TO_EXIT)
     assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + ["studio_menu", "main_menu"]
     assert session_files(home) == []
     assert not list((home / "logs" / "training_sessions").glob("*.log"))
     (model_dir,) = (home / "models").iterdir()
     assert read_json(model_dir / "metrics.json")["labels"] == ["negative", "positive"]
     assert "cannot be resumed" in capsys.readouterr().err
+
+
+def test_a_stray_enter_after_yes_starts_nothing(data: Path, tiny_model: Path) -> None:
+    # "y" then Enter answers step 7; one Enter too many lands on step 8, whose pointer is on "Save only".
+    ctx = run_studio(*to_where(tiny_model)[:-1], "y\r\r", *STUDIO_TO_EXIT)
+    assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + ["studio_menu", "main_menu"]
+    (path,) = session_files(data.parent)
+    assert read_json(path)["execution_status"]["status"] == "pending"  # saved, not run
+    assert not (data.parent / "models").exists() or not any((data.parent / "models").iterdir())
+
+
+def test_resume_where_points_at_back(data: Path, tiny_model: Path) -> None:
+    from llm_tool.wizard.questions import where_question
+
+    question = where_question(saved=True, estimate_seconds=None, tmux_available=True, allow_save_only=False)
+    with feed_wizard(Keys.ENTER), pytest.raises(GoBack):  # no place to run is a default
+        Context().ask(question)
 
 
 def test_save_only_then_the_printed_command_runs_it(data: Path, tiny_model: Path,
@@ -179,7 +199,7 @@ def test_resume_an_interrupted_session_then_test_its_model(data: Path, tiny_mode
     capsys.readouterr()
     # studio → resume/relaunch → session 1 → "Resume from the last checkpoint" → foreground;
     # then main menu → test a model → session 1 → type texts → two texts → empty line (back) → exit.
-    ctx = run_studio(pick(1), pick(1), pick(1), Keys.ENTER, Keys.ENTER, *STUDIO_TO_EXIT[:1],
+    ctx = run_studio(pick(1), pick(1), pick(1), Keys.ENTER, pick(1), *STUDIO_TO_EXIT[:1],
                      pick(4), pick(1), pick(1), "a great phone", Keys.ENTER, "awful", Keys.ENTER, Keys.ENTER, *EXIT)
     assert ctx.prompter.asked == ["main_menu", "studio_menu", "session", "action", "where", "studio_menu",
                                   "main_menu", "session", "model_action", "text", "text", "text", "main_menu"]

@@ -59,8 +59,11 @@ def test_text_is_validated_and_reasked_until_valid() -> None:
 def test_confirm_yes_no_default_and_back() -> None:
     question = Question("save", "confirm", "Save?", default=True)
     assert ask(question, Keys.ENTER) is True
-    assert ask(question, "n") is False
-    assert ask(question, "y") is True
+    assert ask(question, "n", Keys.ENTER) is False
+    assert ask(question, "y", Keys.ENTER) is True
+    assert ask(question, "n", Keys.BACKSPACE, Keys.ENTER) is True  # the n taken back: the default
+    with pytest.raises(GoBack):  # y alone does not answer: it waits for Enter (here the input ends)
+        ask(question, "y")
     for key in (Keys.LEFT, Keys.CTRL_C):
         with pytest.raises(GoBack):
             ask(question, key)

@@ -106,17 +106,19 @@ def test_data_path_and_model_name_validation(tmp_path: Path) -> None:
     assert q.validate_model_name("  ") is not None
 
 
-def test_where_question_recommends_tmux_for_long_runs() -> None:
+def test_where_question_recommends_tmux_for_long_runs_but_starts_nothing_by_default() -> None:
     short = q.where_question(saved=True, estimate_seconds=60, tmux_available=True)
-    assert short.default == "foreground"
+    assert short.default == "save" and "recommended" not in short.choices[1].title  # an extra Enter only saves
     long = q.where_question(saved=True, estimate_seconds=2 * 3600, tmux_available=True)
-    assert long.default == "tmux" and "recommended" in long.choices[1].title
+    assert long.default == "save" and "recommended" in long.choices[1].title
     unsaved = q.where_question(saved=False, estimate_seconds=2 * 3600, tmux_available=True)
-    assert unsaved.default == "foreground"
+    assert unsaved.default == q.AT_BACK  # nothing but a run to pick: the pointer starts on Back
     assert {c.value: c.disabled for c in unsaved.choices} == {
         "foreground": None, "tmux": "needs the saved JSON", "save": "needs the saved JSON"}
     no_tmux = q.where_question(saved=True, estimate_seconds=2 * 3600, tmux_available=False)
-    assert no_tmux.default == "foreground" and no_tmux.choices[1].disabled == "tmux is not installed"
+    assert no_tmux.default == "save" and no_tmux.choices[1].disabled == "tmux is not installed"
+    resume = q.where_question(saved=True, estimate_seconds=None, tmux_available=True, allow_save_only=False)
+    assert resume.default == q.AT_BACK
 
 
 def test_resume_offered_only_when_there_is_something_to_resume() -> None:

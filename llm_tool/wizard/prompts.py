@@ -13,12 +13,13 @@ from questionary.prompts.common import InquirerControl
 
 from llm_tool.errors import InteractiveSessionError
 from llm_tool.ui.interaction import NON_INTERACTIVE_ENV, is_interactive
-from llm_tool.wizard.questions import DATA_SUFFIXES, Choice, GoBack, Question
+from llm_tool.wizard.questions import AT_BACK, DATA_SUFFIXES, Choice, GoBack, Question
 
 SELECT_HELP = "(↑↓ or the number, then Enter · ← or Ctrl+C: back)"
 SELECT_HELP_NO_BACK = "(↑↓ or the number, then Enter)"
 CHECKBOX_HELP = "(Space: tick · ↑↓ or the number · Enter: done · ← or Ctrl+C: back)"
 TEXT_HELP = "(Enter: accept · Ctrl+C: back)"
+CONFIRM_HELP = "(y or n, then Enter · ← or Ctrl+C: back) "
 NUMBER_PAUSE = 1.0  # seconds after which typed digits start a new number
 _BACK_VALUE = object()
 
@@ -61,6 +62,8 @@ class Prompter:
                    for i, c in enumerate(items, start=1)]
         default = next((i for i, c in enumerate(items, start=1)
                         if not c.disabled and c.value is not _BACK_VALUE and c.value == q.default), None)
+        if q.default == AT_BACK and q.back:
+            default = len(items)
         if default is None:
             default = next((i for i, c in enumerate(items, start=1) if not c.disabled), None)
         help_text = SELECT_HELP if q.back else SELECT_HELP_NO_BACK
@@ -100,8 +103,10 @@ class Prompter:
         return [items[int(i) - 1].value for i in answer]
 
     def _confirm(self, q: Question) -> Any:
-        instruction = ("[Y/n] " if q.default else "[y/N] ") + "(← or Ctrl+C: back) "
-        question = questionary.confirm(_message(q), default=bool(q.default), instruction=instruction)
+        """y or n, then Enter: a y that answered alone would leave its Enter to pick the next menu's default."""
+        instruction = ("[Y/n] " if q.default else "[y/N] ") + CONFIRM_HELP
+        question = questionary.confirm(_message(q), default=bool(q.default), instruction=instruction,
+                                       auto_enter=False)
         extra = KeyBindings()
 
         @extra.add("left", eager=True)

@@ -21,6 +21,7 @@ BACK = "← Back"
 TYPE_PATH = "__type_path__"
 TYPE_MODEL = "__type_model__"
 DONE = "__done__"
+AT_BACK = "__at_back__"  # a select's default: point at its Back choice (where a stray Enter must start nothing)
 TMUX_INSTALL = INSTALL_HINT  # one wording of the install hint, the dispatch layer's
 LONG_RUN_SECONDS = 30 * 60  # above this estimate tmux is the recommended place to run
 DATA_SUFFIXES = tuple(sorted(s for s in EXTENSIONS if s != ".txt"))
@@ -309,7 +310,7 @@ def benchmark_run_question(sweep: str, candidates: int, *, tmux_available: bool)
         Choice(f"Start it in tmux now: sweep {sweep}, one training per model ({candidates})", "tmux",
                "keeps running if you close the terminal; window 0 of its tmux session lists the candidates",
                None if tmux_available else "tmux is not installed"),
-    ], "tmux")
+    ], AT_BACK)  # a stray Enter must not start it: the number or ↑ picks it
 
 
 # ----- steps 7 and 8: save and where to run ------------------------------------------------------
@@ -336,7 +337,8 @@ def where_question(*, saved: bool, estimate_seconds: float | None, tmux_availabl
     if slurm_available:  # last, so the other places keep their numbers on every machine
         choices.append(Choice("On the Slurm cluster (sbatch)", "slurm", "queued; checkpoints and requeues itself "
                               "(the config's slurm_config settings)", None if saved else "needs the saved JSON"))
-    default = "tmux" if long_run and tmux_disabled is None else "foreground"
+    # An Enter meant for the previous question must not start a run: the pointer starts on "Save only" (or Back).
+    default = "save" if allow_save_only and saved else AT_BACK
     return select(name, message, choices, default)
 
 
