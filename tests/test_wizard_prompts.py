@@ -78,6 +78,16 @@ def test_path_prompt_validates_and_converts(isolated_home: Path) -> None:
         (isolated_home / "mydata.csv").resolve()
 
 
+def test_path_prompt_starts_empty_typing_replaces_the_previous_path(isolated_home: Path) -> None:
+    from llm_tool.wizard.questions import data_path_question
+
+    write_csv(isolated_home / "old.csv", [{"text": "a", "label": "b"}])
+    write_csv(isolated_home / "new.csv", [{"text": "a", "label": "b"}])
+    question = data_path_question(str(isolated_home / "old.csv"))  # what was typed the last time
+    assert ask(question, "new.csv", Keys.ENTER) == (isolated_home / "new.csv").resolve()  # not old.csvnew.csv
+    assert ask(question, Keys.ENTER) == (isolated_home / "old.csv").resolve()  # empty: keeps the previous one
+
+
 def test_input_running_out_is_back_not_a_hang() -> None:
     with pytest.raises(GoBack):
         ask(MENU)

@@ -8,11 +8,13 @@ from typing import Any
 
 import questionary
 from prompt_toolkit.application import Application
+from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.key_binding import KeyBindings, KeyBindingsBase, merge_key_bindings
 from questionary.prompts.common import InquirerControl
 
 from llm_tool.errors import InteractiveSessionError
 from llm_tool.ui.interaction import NON_INTERACTIVE_ENV, is_interactive
+from llm_tool.untrusted import clean
 from llm_tool.wizard.questions import AT_BACK, DATA_SUFFIXES, Choice, GoBack, Question
 
 SELECT_HELP = "(↑↓ or the number, then Enter · ← or Ctrl+C: back)"
@@ -122,13 +124,25 @@ class Prompter:
 
         instruction = f"{q.help} {TEXT_HELP}".strip()
         if q.kind == "path":
-            question = questionary.path(_message(q), default=str(q.default or ""), validate=validate,
-                                        file_filter=_data_or_folder, complete_while_typing=False)
-            print(f"  {instruction}")
-        else:
-            question = questionary.text(_message(q), default=str(q.default or ""), validate=validate,
-                                        instruction=instruction)
+            return self._path(q, instruction)
+        question = questionary.text(_message(q), default=str(q.default or ""), validate=validate,
+                                    instruction=instruction)
         return str(question.unsafe_ask())
+
+    def _path(self, q: Question, instruction: str) -> str:
+        """Starts empty, whatever was typed before: typing never appends to an old path. The previous path
+        shows greyed as a placeholder and an empty Enter keeps it."""
+        previous = str(q.default or "")
+
+        def validate(text: str) -> bool | str:
+            return q.check(text if text.strip() else previous) or True
+
+        placeholder = FormattedText([("fg:ansibrightblack", clean(previous))]) if previous else None
+        question = questionary.path(_message(q), default="", validate=validate, placeholder=placeholder,
+                                    file_filter=_data_or_folder, complete_while_typing=False)
+        print(f"  {instruction}" + (f" (empty: keep {clean(previous)})" if previous else ""))
+        text = str(question.unsafe_ask())
+        return text if text.strip() else previous
 
 
 def _message(q: Question) -> str:
