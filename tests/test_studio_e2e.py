@@ -126,6 +126,22 @@ def test_new_session_then_relaunch_through_the_menus(tmux_server: Any, isolated_
     assert (home / "models" / child["training_session"]["session_id"] / "metrics.json").exists()
 
 
+@needs_tmux
+def test_ctrl_c_at_the_main_menu_asks_before_leaving(tmux_server: Any, isolated_home: Path) -> None:
+    screen = studio_pane(tmux_server, isolated_home)
+    screen.expect("? Main menu")
+    screen.press("C-c")
+    screen.expect("? Leave the Training Studio? [y/N]")
+    screen.type("n")
+    screen.press("Enter")
+    screen.expect("? Main menu")  # stayed
+    screen.press("C-c")
+    screen.expect("? Leave the Training Studio?")
+    screen.press("C-c")
+    screen.expect("bye")
+    screen.expect("STUDIO_EXIT=0")
+
+
 def test_without_a_terminal_it_points_to_train(isolated_home: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "LLM_TOOL_NON_INTERACTIVE"}
     result = subprocess.run([sys.executable, "-m", "llm_tool", "studio"], stdin=subprocess.DEVNULL,

@@ -55,8 +55,18 @@ def test_back_at_every_step_returns_to_the_previous_one(data: Path, tiny_model: 
     ctx = run_studio(*to_where(tiny_model), *[Keys.LEFT] * 10)
     assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + [
         "save", "model", "mode", "split", "task", "label_column", "text_column", "data_file", "studio_menu",
-        "main_menu"]
+        "main_menu", "leave"]
     assert session_files(data.parent) == []  # nothing was created on the way back
+
+
+def test_ctrl_c_at_the_main_menu_asks_before_leaving(isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Ctrl+C, then Enter: stay; Ctrl+C, then y Enter: leave; Ctrl+C twice: leave.
+    ctx = run_studio(Keys.CTRL_C, Keys.ENTER, Keys.CTRL_C, "n\r", Keys.CTRL_C, "y\r")
+    assert ctx.prompter.asked == ["main_menu", "leave", "main_menu", "leave", "main_menu", "leave"]
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("bye")
+    ctx = run_studio(Keys.CTRL_C, Keys.CTRL_C, pick(6))
+    assert ctx.prompter.asked == ["main_menu", "leave"]  # the second Ctrl+C left: the 6 was never read
 
 
 def test_back_choice_by_number(data: Path) -> None:
@@ -69,7 +79,7 @@ def test_ctrl_c_at_every_step_goes_back_one_level(data: Path, tiny_model: Path) 
     ctx = run_studio(*to_where(tiny_model), *[Keys.CTRL_C] * 11)
     assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + [
         "save", "model", "mode", "split", "task", "label_column", "text_column", "data_file", "studio_menu",
-        "main_menu"]
+        "main_menu", "leave"]
 
 
 def test_ctrl_c_inside_sub_questions(data: Path, tiny_model: Path) -> None:

@@ -106,7 +106,7 @@ class Prompter:
 
     def _confirm(self, q: Question) -> Any:
         """y or n, then Enter: a y that answered alone would leave its Enter to pick the next menu's default."""
-        instruction = ("[Y/n] " if q.default else "[y/N] ") + CONFIRM_HELP
+        instruction = ("[Y/n] " if q.default else "[y/N] ") + (q.help or CONFIRM_HELP)
         question = questionary.confirm(_message(q), default=bool(q.default), instruction=instruction,
                                        auto_enter=False)
         extra = KeyBindings()

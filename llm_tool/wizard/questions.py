@@ -69,6 +69,8 @@ MAIN_MENU = Question("main_menu", "select", "Main menu", back=None, choices=(
     Choice("Environment check", "doctor", "tmux, Python, torch, device, disk, memory, offline models"),
     Choice("Exit", "exit"),
 ))
+LEAVE_STUDIO = Question("leave", "confirm", "Leave the Training Studio?", default=False,
+                        help="(y then Enter, or Ctrl+C again: leave · Enter: stay) ")
 STUDIO_MENU = Question("studio_menu", "select", "Training Studio", back="Back to Main Menu", choices=(
     Choice("Resume/Relaunch Training", "resume", "continue an interrupted run, or run past settings again"),
     Choice("New Training Session", "new", "step by step: data, columns, analysis, settings, model, run"),
