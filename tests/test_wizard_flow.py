@@ -221,6 +221,37 @@ def test_resume_an_interrupted_session_then_test_its_model(data: Path, tiny_mode
     assert out.count("Prediction") == 2 and "labels: negative, positive" in out
 
 
+def test_picking_a_session_shows_its_results_not_a_dump(data: Path, tiny_model: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = _trained_session(data.parent, data, tiny_model)
+    sid = SessionStore().read(path).session_id
+    capsys.readouterr()
+    # history → session 1 → the results; actions: 1-3 relaunch…, 4 every recorded parameter, 5 back
+    ctx = run_studio(pick(2), pick(1), Keys.LEFT, Keys.LEFT, *EXIT)
+    assert ctx.prompter.asked == ["main_menu", "session", "action", "session", "main_menu"]
+    out = capsys.readouterr().out
+    assert f"Session {sid}" in out and "test macro-F1" in out and "Per class (test)" in out
+    assert "Confusion matrix (test)" in out and f"llm-tool sessions show {sid} --all" in out
+    assert "model_config.learning_rate" not in out and "execution_status.pid" not in out  # no raw dump
+    run_studio(pick(2), pick(1), pick(4), Keys.LEFT, Keys.LEFT, *EXIT)  # the raw fields, when asked for
+    assert "model_config.learning_rate" in capsys.readouterr().out
+
+
+def test_a_run_stopped_by_its_time_budget_continues_from_the_studio(data: Path, tiny_model: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    path = _trained_session(data.parent, data, tiny_model, epochs=2, time_budget="1s")
+    status = read_json(path)["execution_status"]
+    assert status["completion_reason"] == "time budget reached" and status["current_step"] < status["total_steps"]
+    # history → session 1 → 1 "Continue training" → a new budget (a wrong one is refused first) → foreground
+    ctx = run_studio(pick(2), pick(1), pick(1), "soon\r", Keys.CTRL_U, "2h\r", pick(1), *EXIT)
+    assert ctx.prompter.asked == ["main_menu", "session", "action", "time_budget", "where", "main_menu"]
+    meta = read_json(path)
+    status = meta["execution_status"]
+    assert status["status"] == "completed" and status["completion_reason"] is None
+    assert status["current_step"] == status["total_steps"] and meta["model_config"]["time_budget"] == "2h"
+    assert "continuing after the time budget from checkpoint-" in capsys.readouterr().out
+
+
 def test_relaunch_with_changed_settings_and_another_file(data: Path, isolated_home: Path) -> None:
     from llm_tool.sessions.create import create_session
 

@@ -125,12 +125,14 @@ def test_resume_offered_only_when_there_is_something_to_resume() -> None:
     def values(status: str, checkpoint: bool) -> list[str]:
         return [c.value for c in q.session_actions(status, checkpoint)]
 
-    relaunches = ["relaunch", "relaunch_data", "relaunch_settings"]
+    relaunches = ["relaunch", "relaunch_data", "relaunch_settings", "details"]
     assert values("interrupted", True) == ["resume", *relaunches]
     assert values("failed", True) == ["resume", *relaunches]
     assert values("interrupted", False) == relaunches
     assert values("completed", True) == relaunches
     assert values("pending", False) == ["start", *relaunches]
+    assert [c.value for c in q.session_actions("completed", True, budget_spent=True)] == ["continue", *relaunches]
+    assert [c.value for c in q.session_actions("completed", False, budget_spent=True)] == relaunches
 
 
 def test_override_options_round_trip() -> None:

@@ -358,23 +358,28 @@ def session_pick_question(rows: list[dict[str, Any]], message: str = "Pick a ses
     return select("session", message, choices, next((c.value for c in choices if not c.disabled), None))
 
 
-def session_actions(status: str, has_checkpoint: bool) -> list[Choice]:
-    """Resume only when something is there to resume; a pending session can be started as it is."""
+def session_actions(status: str, has_checkpoint: bool, budget_spent: bool = False) -> list[Choice]:
+    """Resume only when something is there to resume; a pending session can be started as it is; a run its
+    time budget stopped can train on from its checkpoint (`sessions resume ID --time-budget 1h`)."""
     actions = []
     if status in ("interrupted", "failed") and has_checkpoint:
         actions.append(Choice("Resume from the last checkpoint", "resume"))
+    if status == "completed" and budget_spent and has_checkpoint:
+        actions.append(Choice("Continue training (stopped by its time budget)", "continue",
+                              "trains on from its last checkpoint, with a new time budget if you like"))
     if status == "pending":
         actions.append(Choice("Start it now (as saved)", "start"))
     actions += [
         Choice("Relaunch with the same settings", "relaunch", "a new session; this one is kept as its parent"),
         Choice("Relaunch with another data file", "relaunch_data"),
         Choice("Relaunch with changed settings", "relaunch_settings"),
+        Choice("Show every recorded parameter", "details", "the session file, field by field"),
     ]
     return actions
 
 
-def action_question(session_id: str, status: str, has_checkpoint: bool) -> Question:
-    actions = session_actions(status, has_checkpoint)
+def action_question(session_id: str, status: str, has_checkpoint: bool, budget_spent: bool = False) -> Question:
+    actions = session_actions(status, has_checkpoint, budget_spent)
     return select("action", f"Session {session_id} ({status}): what next?", actions, actions[0].value)
 
 
