@@ -273,6 +273,7 @@ def test_relaunch_with_changed_settings_and_another_file(data: Path, isolated_ho
     assert len(files) == 3
     changed, moved = (store.read(p) for p in files[1:])
     assert changed.training_session.parent_session == sid and changed.model_config["epochs"] == 5
+    assert changed.training_session.workflow == "Training Studio - Relaunch"
     assert moved.training_session.parent_session == store.read(files[1]).session_id
     assert moved.dataset_config["primary_file"] == str(other)
     assert moved.model_config["epochs"] == 5

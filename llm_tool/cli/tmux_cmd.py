@@ -105,7 +105,7 @@ def cmd_start(args: argparse.Namespace) -> int:
                                                                   default=True):
         info("nothing started")
         return 1
-    path, _ = create_session(store, raw, base_dir=config_dir)
+    path, _ = create_session(store, raw, base_dir=config_dir, workflow="llm-tool tmux start")
     try:
         code = start_with_fallback(store, path, options)
     except BaseException:

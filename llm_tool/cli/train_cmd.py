@@ -65,7 +65,7 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     from llm_tool.sessions.create import create_session
 
-    path, _ = create_session(store, raw, base_dir=base_dir, session_name=args.session_name)
+    path, _ = create_session(store, raw, base_dir=base_dir, session_name=args.session_name, workflow="llm-tool train")
     if args.backend == "tmux":
         return start_with_fallback(store, path, LaunchOptions(start_dir=base_dir, nproc=args.nproc))
     if args.backend == "slurm":

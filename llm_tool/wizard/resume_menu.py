@@ -140,7 +140,8 @@ def relaunch_session(ctx: Context, path: Path, action: str) -> None:
 
     def session_path() -> Path:
         if not created:
-            new_path, warnings = relaunch(ctx.store, path, dataset=dataset, sets=sets)
+            new_path, warnings = relaunch(ctx.store, path, dataset=dataset, sets=sets,
+                                          workflow="Training Studio - Relaunch")
             for message in warnings:
                 warning(message)
             info(f"relaunching {meta.session_id} as {ctx.store.read(new_path).session_id}")
