@@ -252,6 +252,29 @@ def test_a_run_stopped_by_its_time_budget_continues_from_the_studio(data: Path, 
     assert "continuing after the time budget from checkpoint-" in capsys.readouterr().out
 
 
+def test_evaluate_columns_are_picked_from_the_file(tmp_path: Path) -> None:
+    from llm_tool.data.formats import read_table
+    from llm_tool.wizard.results_menu import ask_columns
+
+    table = read_table(write_csv(tmp_path / "eval.csv", [
+        {"id": "1", "body": "a long enough text here", "topic": "x", "a": "1", "b": "0"},
+        {"id": "2", "body": "another longer text here", "topic": "y", "a": "0", "b": "1"}]))
+
+    def answer(trained: dict[str, object], *keys: str) -> object:
+        ctx = Context()
+        with feed_wizard(*keys):
+            return ask_columns(ctx, table, trained)
+    as_trained = {"text_column": "body", "label_column": "topic"}
+    assert answer(as_trained, Keys.ENTER, Keys.ENTER) == ("body", "topic", None)  # preselected
+    # text: 1 id, 2 body, 3 topic, 4 a, 5 b; label (without body): 1 id, 2 topic, 3 a, 4 b
+    assert answer(as_trained, pick(3), pick(1)) == ("topic", "id", None)
+    assert answer({"text_column": "text", "label_column": "label"}, Keys.ENTER, Keys.ENTER) == ("body", "topic", None)
+    flags = {"text_column": "body", "label_columns": ["a", "b"]}  # 1: the 0/1 columns it was trained on
+    assert answer(flags, Keys.ENTER, Keys.ENTER) == ("body", None, ["a", "b"])
+    with feed_wizard(Keys.ENTER, Keys.LEFT), pytest.raises(GoBack):
+        ask_columns(Context(), table, as_trained)
+
+
 def test_relaunch_with_changed_settings_and_another_file(data: Path, isolated_home: Path) -> None:
     from llm_tool.sessions.create import create_session
 
