@@ -108,7 +108,7 @@ def test_the_studio_offers_presets_with_their_budgets(isolated_home: Path, sampl
     write_csv(isolated_home / "data.csv", sample_rows(sample_csv, 60))
     # modes: 1 quick, 2 custom, 3 benchmark, 4-6 the presets quick/standard/thorough; a preset asks no setting
     ctx = run_studio(*to_data_file(), *[Keys.ENTER] * 4, Keys.ENTER, pick(5), Keys.UP + Keys.UP + Keys.ENTER,
-                     str(tiny_model) + Keys.ENTER, "y", pick(3), pick(3), pick(6))
+                     str(tiny_model) + Keys.ENTER, "y\r", pick(3), pick(3), pick(6))
     assert "epochs" not in ctx.prompter.asked and ctx.prompter.asked.count("mode") == 1
     out = " ".join(capsys.readouterr().out.split())
     assert "time budget │ 2h00m (then it stops gracefully" in out

@@ -116,7 +116,7 @@ def test_studio_on_french_data(isolated_home: Path, capsys: pytest.CaptureFixtur
     # file, text, label, task, split; quick, 1 epoch, batch 8; model: Enter on the pointer (camembert-base,
     # not on this machine: said so, asked again), then 5 = the bundled English model; save; save only
     ctx = run_studio(*to_data_file(), *[Keys.ENTER] * 4, Keys.ENTER, Keys.ENTER, replace("1"), replace("8"),
-                     Keys.ENTER, pick(5), "y", pick(3), pick(3), pick(6))
+                     Keys.ENTER, pick(5), "y\r", pick(3), pick(3), pick(6))
     assert ctx.prompter.asked.count("model") == 2 and ctx.prompter.asked[-3] == "where"
     captured = capsys.readouterr()
     err = " ".join(captured.err.split())

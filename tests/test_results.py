@@ -240,3 +240,19 @@ def test_the_studio_evaluates_a_model_on_a_labelled_file(home_of, capsys, monkey
     out = capsys.readouterr().out
     assert "Evaluation on test.jsonl" in out and "evaluation saved" in out
     assert read_json(session_files(home_of["home"])[-1])["evaluations"][-1]["data_file"] == "test.jsonl"
+
+
+def test_the_studio_lists_the_files_columns_for_evaluate(home_of, capsys, monkeypatch):
+    from tests.wizard_helpers import Keys, pick, replace, run_studio
+
+    monkeypatch.delenv("LLM_TOOL_NON_INTERACTIVE")
+    records = [{"id": r["i"], "review": r["text"], "sentiment": r["label"], "lang": r["language"]}
+               for r in rows(20, offset=3)]
+    renamed = write_jsonl(home_of["folder"] / "renamed.jsonl", records)
+    # no 'text' or 'label' column here: the menus list id, review, sentiment, lang with review and sentiment
+    # preselected (Enter keeps them); a typed column name is no longer needed
+    ctx = run_studio(pick(4), pick(1), pick(2), replace(str(renamed)), Keys.ENTER, Keys.ENTER, pick(6))
+    assert ctx.prompter.asked == ["main_menu", "session", "model_action", "data_path", "text_column", "label_column",
+                                  "main_menu"]
+    assert "Evaluation on renamed.jsonl" in capsys.readouterr().out
+    assert read_json(session_files(home_of["home"])[-1])["evaluations"][-1]["data_file"] == "renamed.jsonl"

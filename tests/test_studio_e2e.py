@@ -80,6 +80,7 @@ def test_new_session_then_relaunch_through_the_menus(tmux_server: Any, isolated_
     screen.expect("Step 6/8 · Summary", timeout=90)
     screen.expect("? Step 7/8 · Save training parameters to JSON? [Y/n]")
     screen.type("y")
+    screen.press("Enter")
     screen.expect("? Step 8/8 · Where to run")
     screen.choose(screen.number_of("Here, in the foreground"))
     screen.expect("completed: model saved in", timeout=TRAINING_TIMEOUT)
@@ -123,6 +124,22 @@ def test_new_session_then_relaunch_through_the_menus(tmux_server: Any, isolated_
     assert child["execution_status"]["status"] == "completed"
     assert child["model_config"]["selected_model"] == str(tiny_model)
     assert (home / "models" / child["training_session"]["session_id"] / "metrics.json").exists()
+
+
+@needs_tmux
+def test_ctrl_c_at_the_main_menu_asks_before_leaving(tmux_server: Any, isolated_home: Path) -> None:
+    screen = studio_pane(tmux_server, isolated_home)
+    screen.expect("? Main menu")
+    screen.press("C-c")
+    screen.expect("? Leave the Training Studio? [y/N]")
+    screen.type("n")
+    screen.press("Enter")
+    screen.expect("? Main menu")  # stayed
+    screen.press("C-c")
+    screen.expect("? Leave the Training Studio?")
+    screen.press("C-c")
+    screen.expect("bye")
+    screen.expect("STUDIO_EXIT=0")
 
 
 def test_without_a_terminal_it_points_to_train(isolated_home: Path) -> None:

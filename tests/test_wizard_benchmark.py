@@ -40,7 +40,7 @@ def test_benchmark_from_the_wizard_runs_a_sweep_and_records_the_best(
     home = data.parent
     other = shutil.copytree(tiny_model, tmp_path / "tiny_b")
     ctx = run_studio(*to_models(), TYPE_OTHERS, replace(f"{tiny_model}, {other}"),
-                     Keys.ENTER,  # step 8: start it in tmux
+                     pick(1),  # step 8: start it in tmux (the pointer starts on Back)
                      *STUDIO_TO_EXIT)
     assert ctx.prompter.asked == [*TO_MODE, "epochs", "batch_size", "models", "model_names", "run_benchmark",
                                   "studio_menu", "main_menu"]
@@ -136,11 +136,12 @@ def test_without_tmux_slurm_is_the_place_offered(monkeypatch: pytest.MonkeyPatch
     from llm_tool.sweeps import seam
     from llm_tool.wizard import benchmark_mode
     from llm_tool.wizard.draft import Draft
+    from llm_tool.wizard.questions import AT_BACK
 
     draft = Draft(models=["a", "b"], sweep_name="x")
     question = benchmark_mode.run_question(draft, {"tmux": "no tmux", "slurm": None})
     assert [(c.value, c.disabled) for c in question.choices] == [("tmux", "tmux is not installed"), ("slurm", None)]
-    assert question.default == "slurm"
+    assert question.default == AT_BACK  # a stray Enter starts nothing: the number picks the place
     question = benchmark_mode.run_question(draft, {"tmux": None, "slurm": "no sbatch"})
-    assert [c.value for c in question.choices] == ["tmux"] and question.default == "tmux"
+    assert [c.value for c in question.choices] == ["tmux"] and question.default == AT_BACK
     assert set(seam.available_places()) == set(seam.PLACES)

@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 from llm_tool.sessions import SessionStore
+from llm_tool.wizard.flow import Context
+from llm_tool.wizard.questions import GoBack
 from tests.helpers import read_json, session_files, wait_until, write_csv
 from tests.tmux_helpers import needs_tmux
 from tests.wizard_helpers import (
     NEW_SESSION_QUESTIONS,
     Keys,
+    feed_wizard,
     pick,
     replace,
     run_studio,
@@ -52,8 +55,18 @@ def test_back_at_every_step_returns_to_the_previous_one(data: Path, tiny_model: 
     ctx = run_studio(*to_where(tiny_model), *[Keys.LEFT] * 10)
     assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + [
         "save", "model", "mode", "split", "task", "label_column", "text_column", "data_file", "studio_menu",
-        "main_menu"]
+        "main_menu", "leave"]
     assert session_files(data.parent) == []  # nothing was created on the way back
+
+
+def test_ctrl_c_at_the_main_menu_asks_before_leaving(isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Ctrl+C, then Enter: stay; Ctrl+C, then y Enter: leave; Ctrl+C twice: leave.
+    ctx = run_studio(Keys.CTRL_C, Keys.ENTER, Keys.CTRL_C, "n\r", Keys.CTRL_C, "y\r")
+    assert ctx.prompter.asked == ["main_menu", "leave", "main_menu", "leave", "main_menu", "leave"]
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("bye")
+    ctx = run_studio(Keys.CTRL_C, Keys.CTRL_C, pick(6))
+    assert ctx.prompter.asked == ["main_menu", "leave"]  # the second Ctrl+C left: the 6 was never read
 
 
 def test_back_choice_by_number(data: Path) -> None:
@@ -66,7 +79,7 @@ def test_ctrl_c_at_every_step_goes_back_one_level(data: Path, tiny_model: Path) 
     ctx = run_studio(*to_where(tiny_model), *[Keys.CTRL_C] * 11)
     assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + [
         "save", "model", "mode", "split", "task", "label_column", "text_column", "data_file", "studio_menu",
-        "main_menu"]
+        "main_menu", "leave"]
 
 
 def test_ctrl_c_inside_sub_questions(data: Path, tiny_model: Path) -> None:
@@ -123,13 +136,30 @@ def test_without_saving_the_model_is_kept_but_no_session(data: Path, tiny_model:
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     home = data.parent
     # where: 1 foreground, 2 tmux (disabled), 3 save only (disabled), 4 ← Back
-    ctx = run_studio(*to_where(tiny_model, save=False), Keys.ENTER, *STUDIO_TO_EXIT)
+    ctx = run_studio(*to_where(tiny_model, save=False), pick(1), *STUDIO_TO_EXIT)
     assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + ["studio_menu", "main_menu"]
     assert session_files(home) == []
     assert not list((home / "logs" / "training_sessions").glob("*.log"))
     (model_dir,) = (home / "models").iterdir()
     assert read_json(model_dir / "metrics.json")["labels"] == ["negative", "positive"]
     assert "cannot be resumed" in capsys.readouterr().err
+
+
+def test_a_stray_enter_after_yes_starts_nothing(data: Path, tiny_model: Path) -> None:
+    # "y" then Enter answers step 7; one Enter too many lands on step 8, whose pointer is on "Save only".
+    ctx = run_studio(*to_where(tiny_model)[:-1], "y\r\r", *STUDIO_TO_EXIT)
+    assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + ["studio_menu", "main_menu"]
+    (path,) = session_files(data.parent)
+    assert read_json(path)["execution_status"]["status"] == "pending"  # saved, not run
+    assert not (data.parent / "models").exists() or not any((data.parent / "models").iterdir())
+
+
+def test_resume_where_points_at_back(data: Path, tiny_model: Path) -> None:
+    from llm_tool.wizard.questions import where_question
+
+    question = where_question(saved=True, estimate_seconds=None, tmux_available=True, allow_save_only=False)
+    with feed_wizard(Keys.ENTER), pytest.raises(GoBack):  # no place to run is a default
+        Context().ask(question)
 
 
 def test_save_only_then_the_printed_command_runs_it(data: Path, tiny_model: Path,
@@ -179,7 +209,7 @@ def test_resume_an_interrupted_session_then_test_its_model(data: Path, tiny_mode
     capsys.readouterr()
     # studio → resume/relaunch → session 1 → "Resume from the last checkpoint" → foreground;
     # then main menu → test a model → session 1 → type texts → two texts → empty line (back) → exit.
-    ctx = run_studio(pick(1), pick(1), pick(1), Keys.ENTER, Keys.ENTER, *STUDIO_TO_EXIT[:1],
+    ctx = run_studio(pick(1), pick(1), pick(1), Keys.ENTER, pick(1), *STUDIO_TO_EXIT[:1],
                      pick(4), pick(1), pick(1), "a great phone", Keys.ENTER, "awful", Keys.ENTER, Keys.ENTER, *EXIT)
     assert ctx.prompter.asked == ["main_menu", "studio_menu", "session", "action", "where", "studio_menu",
                                   "main_menu", "session", "model_action", "text", "text", "text", "main_menu"]
@@ -189,6 +219,60 @@ def test_resume_an_interrupted_session_then_test_its_model(data: Path, tiny_mode
     out = capsys.readouterr().out
     assert "resuming from checkpoint-" in out
     assert out.count("Prediction") == 2 and "labels: negative, positive" in out
+
+
+def test_picking_a_session_shows_its_results_not_a_dump(data: Path, tiny_model: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = _trained_session(data.parent, data, tiny_model)
+    sid = SessionStore().read(path).session_id
+    capsys.readouterr()
+    # history → session 1 → the results; actions: 1-3 relaunch…, 4 every recorded parameter, 5 back
+    ctx = run_studio(pick(2), pick(1), Keys.LEFT, Keys.LEFT, *EXIT)
+    assert ctx.prompter.asked == ["main_menu", "session", "action", "session", "main_menu"]
+    out = capsys.readouterr().out
+    assert f"Session {sid}" in out and "test macro-F1" in out and "Per class (test)" in out
+    assert "Confusion matrix (test)" in out and f"llm-tool sessions show {sid} --all" in out
+    assert "model_config.learning_rate" not in out and "execution_status.pid" not in out  # no raw dump
+    run_studio(pick(2), pick(1), pick(4), Keys.LEFT, Keys.LEFT, *EXIT)  # the raw fields, when asked for
+    assert "model_config.learning_rate" in capsys.readouterr().out
+
+
+def test_a_run_stopped_by_its_time_budget_continues_from_the_studio(data: Path, tiny_model: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    path = _trained_session(data.parent, data, tiny_model, epochs=2, time_budget="1s")
+    status = read_json(path)["execution_status"]
+    assert status["completion_reason"] == "time budget reached" and status["current_step"] < status["total_steps"]
+    # history → session 1 → 1 "Continue training" → a new budget (a wrong one is refused first) → foreground
+    ctx = run_studio(pick(2), pick(1), pick(1), "soon\r", Keys.CTRL_U, "2h\r", pick(1), *EXIT)
+    assert ctx.prompter.asked == ["main_menu", "session", "action", "time_budget", "where", "main_menu"]
+    meta = read_json(path)
+    status = meta["execution_status"]
+    assert status["status"] == "completed" and status["completion_reason"] is None
+    assert status["current_step"] == status["total_steps"] and meta["model_config"]["time_budget"] == "2h"
+    assert "continuing after the time budget from checkpoint-" in capsys.readouterr().out
+
+
+def test_evaluate_columns_are_picked_from_the_file(tmp_path: Path) -> None:
+    from llm_tool.data.formats import read_table
+    from llm_tool.wizard.results_menu import ask_columns
+
+    table = read_table(write_csv(tmp_path / "eval.csv", [
+        {"id": "1", "body": "a long enough text here", "topic": "x", "a": "1", "b": "0"},
+        {"id": "2", "body": "another longer text here", "topic": "y", "a": "0", "b": "1"}]))
+
+    def answer(trained: dict[str, object], *keys: str) -> object:
+        ctx = Context()
+        with feed_wizard(*keys):
+            return ask_columns(ctx, table, trained)
+    as_trained = {"text_column": "body", "label_column": "topic"}
+    assert answer(as_trained, Keys.ENTER, Keys.ENTER) == ("body", "topic", None)  # preselected
+    # text: 1 id, 2 body, 3 topic, 4 a, 5 b; label (without body): 1 id, 2 topic, 3 a, 4 b
+    assert answer(as_trained, pick(3), pick(1)) == ("topic", "id", None)
+    assert answer({"text_column": "text", "label_column": "label"}, Keys.ENTER, Keys.ENTER) == ("body", "topic", None)
+    flags = {"text_column": "body", "label_columns": ["a", "b"]}  # 1: the 0/1 columns it was trained on
+    assert answer(flags, Keys.ENTER, Keys.ENTER) == ("body", None, ["a", "b"])
+    with feed_wizard(Keys.ENTER, Keys.LEFT), pytest.raises(GoBack):
+        ask_columns(Context(), table, as_trained)
 
 
 def test_relaunch_with_changed_settings_and_another_file(data: Path, isolated_home: Path) -> None:
@@ -212,6 +296,7 @@ def test_relaunch_with_changed_settings_and_another_file(data: Path, isolated_ho
     assert len(files) == 3
     changed, moved = (store.read(p) for p in files[1:])
     assert changed.training_session.parent_session == sid and changed.model_config["epochs"] == 5
+    assert changed.training_session.workflow == "Training Studio - Relaunch"
     assert moved.training_session.parent_session == store.read(files[1]).session_id
     assert moved.dataset_config["primary_file"] == str(other)
     assert moved.model_config["epochs"] == 5

@@ -59,8 +59,11 @@ def test_text_is_validated_and_reasked_until_valid() -> None:
 def test_confirm_yes_no_default_and_back() -> None:
     question = Question("save", "confirm", "Save?", default=True)
     assert ask(question, Keys.ENTER) is True
-    assert ask(question, "n") is False
-    assert ask(question, "y") is True
+    assert ask(question, "n", Keys.ENTER) is False
+    assert ask(question, "y", Keys.ENTER) is True
+    assert ask(question, "n", Keys.BACKSPACE, Keys.ENTER) is True  # the n taken back: the default
+    with pytest.raises(GoBack):  # y alone does not answer: it waits for Enter (here the input ends)
+        ask(question, "y")
     for key in (Keys.LEFT, Keys.CTRL_C):
         with pytest.raises(GoBack):
             ask(question, key)
@@ -73,6 +76,16 @@ def test_path_prompt_validates_and_converts(isolated_home: Path) -> None:
     question = data_path_question()
     assert ask(question, "missing.csv", Keys.ENTER, Keys.CTRL_U, "mydata.csv", Keys.ENTER) == \
         (isolated_home / "mydata.csv").resolve()
+
+
+def test_path_prompt_starts_empty_typing_replaces_the_previous_path(isolated_home: Path) -> None:
+    from llm_tool.wizard.questions import data_path_question
+
+    write_csv(isolated_home / "old.csv", [{"text": "a", "label": "b"}])
+    write_csv(isolated_home / "new.csv", [{"text": "a", "label": "b"}])
+    question = data_path_question(str(isolated_home / "old.csv"))  # what was typed the last time
+    assert ask(question, "new.csv", Keys.ENTER) == (isolated_home / "new.csv").resolve()  # not old.csvnew.csv
+    assert ask(question, Keys.ENTER) == (isolated_home / "old.csv").resolve()  # empty: keeps the previous one
 
 
 def test_input_running_out_is_back_not_a_hang() -> None:

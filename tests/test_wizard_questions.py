@@ -69,8 +69,10 @@ def test_benchmark_mode_asks_the_quick_settings_and_needs_tmux() -> None:
     assert [c.value for c in modes.choices] == ["quick", "custom", "benchmark", "preset:quick", "preset:standard",
                                               "preset:thorough"] and not modes.choices[2].disabled
     without = q.mode_question("benchmark", tmux_available=False)
-    assert without.choices[2].disabled == "needs tmux, which is not installed"
+    assert without.choices[2].disabled == "needs tmux (or a Slurm cluster), neither is here"
     assert "apt-get install tmux" in without.help
+    slurm_only = q.mode_question("benchmark", tmux_available=False, slurm_available=True)
+    assert not slurm_only.choices[2].disabled and not slurm_only.help  # the benchmark runs as a Slurm job array
 
 
 def test_benchmark_models_questions(tmp_path: Path) -> None:
@@ -106,29 +108,33 @@ def test_data_path_and_model_name_validation(tmp_path: Path) -> None:
     assert q.validate_model_name("  ") is not None
 
 
-def test_where_question_recommends_tmux_for_long_runs() -> None:
+def test_where_question_recommends_tmux_for_long_runs_but_starts_nothing_by_default() -> None:
     short = q.where_question(saved=True, estimate_seconds=60, tmux_available=True)
-    assert short.default == "foreground"
+    assert short.default == "save" and "recommended" not in short.choices[1].title  # an extra Enter only saves
     long = q.where_question(saved=True, estimate_seconds=2 * 3600, tmux_available=True)
-    assert long.default == "tmux" and "recommended" in long.choices[1].title
+    assert long.default == "save" and "recommended" in long.choices[1].title
     unsaved = q.where_question(saved=False, estimate_seconds=2 * 3600, tmux_available=True)
-    assert unsaved.default == "foreground"
+    assert unsaved.default == q.AT_BACK  # nothing but a run to pick: the pointer starts on Back
     assert {c.value: c.disabled for c in unsaved.choices} == {
         "foreground": None, "tmux": "needs the saved JSON", "save": "needs the saved JSON"}
     no_tmux = q.where_question(saved=True, estimate_seconds=2 * 3600, tmux_available=False)
-    assert no_tmux.default == "foreground" and no_tmux.choices[1].disabled == "tmux is not installed"
+    assert no_tmux.default == "save" and no_tmux.choices[1].disabled == "tmux is not installed"
+    resume = q.where_question(saved=True, estimate_seconds=None, tmux_available=True, allow_save_only=False)
+    assert resume.default == q.AT_BACK
 
 
 def test_resume_offered_only_when_there_is_something_to_resume() -> None:
     def values(status: str, checkpoint: bool) -> list[str]:
         return [c.value for c in q.session_actions(status, checkpoint)]
 
-    relaunches = ["relaunch", "relaunch_data", "relaunch_settings"]
+    relaunches = ["relaunch", "relaunch_data", "relaunch_settings", "details"]
     assert values("interrupted", True) == ["resume", *relaunches]
     assert values("failed", True) == ["resume", *relaunches]
     assert values("interrupted", False) == relaunches
     assert values("completed", True) == relaunches
     assert values("pending", False) == ["start", *relaunches]
+    assert [c.value for c in q.session_actions("completed", True, budget_spent=True)] == ["continue", *relaunches]
+    assert [c.value for c in q.session_actions("completed", False, budget_spent=True)] == relaunches
 
 
 def test_override_options_round_trip() -> None:

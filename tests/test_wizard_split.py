@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("interactive")
 
 def _keys_after_split(model: Path) -> list[str]:
     """Quick mode, 1 epoch, batch 8, a typed model folder, save, then save only (nothing trains)."""
-    return [Keys.ENTER, replace("1"), replace("8"), Keys.UP + Keys.UP + Keys.ENTER, str(model) + Keys.ENTER, "y",
+    return [Keys.ENTER, replace("1"), replace("8"), Keys.UP + Keys.UP + Keys.ENTER, str(model) + Keys.ENTER, "y\r",
             pick(3)]
 
 

@@ -71,7 +71,7 @@ def to_where(model: Path, *, save: bool = True) -> list[str]:
             Keys.ENTER, Keys.ENTER,  # split: the default (random, as the sample has none); mode: quick
             replace("1"), replace("8"),  # epochs, batch_size
             Keys.UP + Keys.UP + Keys.ENTER,  # model: "Type a model name or folder…" (just above Back)
-            str(model) + Keys.ENTER, "y" if save else "n"]
+            str(model) + Keys.ENTER, ("y" if save else "n") + Keys.ENTER]  # yes/no answers need Enter
 
 
 NEW_SESSION_QUESTIONS = ["main_menu", "studio_menu", "data_file", "text_column", "label_column", "task", "split",

@@ -187,7 +187,7 @@ def cmd_relaunch(args: argparse.Namespace) -> int:
     def attempt(confirmed: bool) -> None:
         result.append(relaunch(store, source, dataset=args.dataset, sets=[*args.sets, *budget_sets(args)],
                                session_name=args.session_name,
-                               confirmed=confirmed))
+                               confirmed=confirmed, workflow="llm-tool sessions relaunch"))
     if not _confirmed_data(attempt, args.yes):
         return ExitCode.FAILED
     path, warnings = result[-1]

@@ -108,7 +108,8 @@ def cmd_start(args: argparse.Namespace) -> int:
                                                                   default=True):
         info("nothing started")
         return ExitCode.FAILED
-    path, _ = create_session(store, raw, base_dir=config_dir, session_name=args.session_name)
+    path, _ = create_session(store, raw, base_dir=config_dir, session_name=args.session_name,
+                             workflow="llm-tool tmux start")
     try:
         code = start_with_fallback(store, path, options)
     except BaseException:

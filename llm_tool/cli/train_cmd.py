@@ -69,7 +69,7 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     from llm_tool.sessions.create import create_pending
 
-    created = create_pending(store, raw, base_dir=base_dir, session_name=args.session_name)
+    created = create_pending(store, raw, base_dir=base_dir, session_name=args.session_name, workflow="llm-tool train")
     path, meta = created.path, created.meta  # passed down: the session file is written once and never read here
     if args.backend == "tmux":
         return start_with_fallback(store, path, LaunchOptions(start_dir=base_dir, nproc=args.nproc), meta=meta)

@@ -105,10 +105,13 @@ def _keep_numerics(model: dict[str, Any], meta: SessionMetadata) -> None:
 
 
 def relaunch(store: SessionStore, path: Path, *, dataset: Path | None = None, sets: list[str] | None = None,
-             session_name: str | None = None, confirmed: bool = False) -> tuple[Path, list[str]]:
+             session_name: str | None = None, confirmed: bool = False,
+             workflow: str | None = None) -> tuple[Path, list[str]]:
+    """A new session with ``path``'s settings; ``workflow`` names where it was started (the CLI, the studio)."""
     parent = store.read(path).session_id
     raw, warnings = relaunch_config(store, path, dataset=dataset, sets=sets, confirmed=confirmed)
-    new_path, _ = create_session(store, raw, base_dir=store.home, session_name=session_name, parent=parent)
+    new_path, _ = create_session(store, raw, base_dir=store.home, session_name=session_name, parent=parent,
+                                 workflow=workflow)
     return new_path, warnings
 
 

@@ -105,7 +105,8 @@ def create_job_sessions(plan: SweepPlan, spec: SweepSpec, store: SessionStore) -
         for job in plan.jobs:
             key = plan.job_key(job)
             path, _ = create_session(store, job.raw, base_dir=spec.base_dir, sweep_id=plan.name,
-                                     session_name=f"{plan.name}-{job.title}"[:100])
+                                     session_name=f"{plan.name}-{job.title}"[:100],
+                                     workflow="benchmark candidate" if spec.kind == "benchmark" else "sweep")
             created.append(path)
             _record_job(store, path, key, job.title)
             model = get_dotted(job.raw, "model_config.selected_model")

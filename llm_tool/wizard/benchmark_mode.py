@@ -107,8 +107,7 @@ def run_question(d: Draft, places: dict[Place, str | None]) -> Question:
     slurm = Choice(f"Submit it to the Slurm cluster: one job array, one training per model ({len(d.models)})",
                    "slurm", "queued with sbatch, at most --max-parallel at once; each job checkpoints and requeues "
                    "itself (sbatch settings: the config's slurm_config section)")
-    return dataclasses.replace(question, choices=(*question.choices, slurm),
-                               default=question.default if places["tmux"] is None else "slurm")
+    return dataclasses.replace(question, choices=(*question.choices, slurm))  # default: Back, never a start
 
 
 def start_benchmark(ctx: Context, d: Draft, place: Place = "tmux") -> StartOutcome:

@@ -7,7 +7,7 @@ from llm_tool.wizard import views
 from llm_tool.wizard.flow import Context, guarded
 from llm_tool.wizard.inference_menu import inference_menu
 from llm_tool.wizard.new_session import new_session
-from llm_tool.wizard.questions import MAIN_MENU, STUDIO_MENU, GoBack
+from llm_tool.wizard.questions import LEAVE_STUDIO, MAIN_MENU, STUDIO_MENU, GoBack
 from llm_tool.wizard.resume_menu import history_menu
 
 MONITOR_INTERVAL = 5.0  # seconds between dashboard refreshes
@@ -25,13 +25,23 @@ def run_studio(ctx: Context | None = None) -> int:
     while True:
         try:
             choice = ctx.ask(MAIN_MENU)
-        except GoBack:
-            break
+        except GoBack:  # one Ctrl+C too many (or the input closed): ask before leaving
+            if wants_to_leave(ctx):
+                break
+            continue
         if choice == "exit":
             break
         guarded(ctx, ACTIONS[choice])
     info("bye")
     return 0
+
+
+def wants_to_leave(ctx: Context) -> bool:
+    """Ctrl+C at the main menu asks first: y (then Enter) or Ctrl+C again leaves, Enter or n stays."""
+    try:
+        return bool(ctx.ask(LEAVE_STUDIO))
+    except GoBack:
+        return True
 
 
 def training_studio(ctx: Context) -> None:

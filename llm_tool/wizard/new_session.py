@@ -26,6 +26,7 @@ from llm_tool.wizard.draft import Draft
 from llm_tool.wizard.flow import Context, run_steps
 from llm_tool.wizard.questions import (
     DATA_SUFFIXES,
+    PRESET_MODE,
     TYPE_MODEL,
     TYPE_PATH,
     GoBack,
@@ -176,7 +177,7 @@ def ask_settings(ctx: Context, mode: str, answers: dict[str, Any]) -> dict[str, 
 
 def step_mode(ctx: Context, d: Draft) -> None:
     while True:
-        mode = ctx.ask(mode_question(d.mode, tmux_available=tmux_available()))
+        mode = ctx.ask(mode_question(d.mode, tmux_available=tmux_available(), slurm_available=sbatch_available()))
         try:
             d.settings = ask_settings(ctx, mode, d.settings if mode == d.mode else {})
         except GoBack:
@@ -264,7 +265,8 @@ def step_where(ctx: Context, d: Draft) -> None:
 
     def session_path() -> Path:
         if d.session_path is None:
-            d.session_path, _ = create_session(ctx.store, d.raw_config(), base_dir=ctx.store.home)
+            d.session_path, _ = create_session(ctx.store, d.raw_config(), base_dir=ctx.store.home,
+                                               workflow=studio_workflow(d.mode))
         return d.session_path
 
     question = where_question(saved=d.save, estimate_seconds=getattr(d.plan, "seconds_estimate", None),
@@ -272,6 +274,13 @@ def step_where(ctx: Context, d: Draft) -> None:
     where = run_where(ctx, question, session_path)
     if where == "foreground" and not d.save:
         forget(ctx, session_path())
+
+
+def studio_workflow(mode: str) -> str:
+    """The session's origin as recorded in training_session.workflow: the studio and its mode."""
+    if mode.startswith(PRESET_MODE):
+        return f"Training Studio - Preset {mode[len(PRESET_MODE):]}"
+    return f"Training Studio - {mode.capitalize()}"
 
 
 STEPS = (step_data_file, step_text_column, step_label_column, step_task, step_analysis, step_mode, step_model,

@@ -8,17 +8,20 @@ from typing import Any
 
 import questionary
 from prompt_toolkit.application import Application
+from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.key_binding import KeyBindings, KeyBindingsBase, merge_key_bindings
 from questionary.prompts.common import InquirerControl
 
 from llm_tool.errors import InteractiveSessionError
 from llm_tool.ui.interaction import NON_INTERACTIVE_ENV, is_interactive
-from llm_tool.wizard.questions import DATA_SUFFIXES, Choice, GoBack, Question
+from llm_tool.untrusted import clean
+from llm_tool.wizard.questions import AT_BACK, DATA_SUFFIXES, Choice, GoBack, Question
 
 SELECT_HELP = "(↑↓ or the number, then Enter · ← or Ctrl+C: back)"
 SELECT_HELP_NO_BACK = "(↑↓ or the number, then Enter)"
 CHECKBOX_HELP = "(Space: tick · ↑↓ or the number · Enter: done · ← or Ctrl+C: back)"
 TEXT_HELP = "(Enter: accept · Ctrl+C: back)"
+CONFIRM_HELP = "(y or n, then Enter · ← or Ctrl+C: back) "
 NUMBER_PAUSE = 1.0  # seconds after which typed digits start a new number
 _BACK_VALUE = object()
 
@@ -61,6 +64,8 @@ class Prompter:
                    for i, c in enumerate(items, start=1)]
         default = next((i for i, c in enumerate(items, start=1)
                         if not c.disabled and c.value is not _BACK_VALUE and c.value == q.default), None)
+        if q.default == AT_BACK and q.back:
+            default = len(items)
         if default is None:
             default = next((i for i, c in enumerate(items, start=1) if not c.disabled), None)
         help_text = SELECT_HELP if q.back else SELECT_HELP_NO_BACK
@@ -100,8 +105,10 @@ class Prompter:
         return [items[int(i) - 1].value for i in answer]
 
     def _confirm(self, q: Question) -> Any:
-        instruction = ("[Y/n] " if q.default else "[y/N] ") + "(← or Ctrl+C: back) "
-        question = questionary.confirm(_message(q), default=bool(q.default), instruction=instruction)
+        """y or n, then Enter: a y that answered alone would leave its Enter to pick the next menu's default."""
+        instruction = ("[Y/n] " if q.default else "[y/N] ") + (q.help or CONFIRM_HELP)
+        question = questionary.confirm(_message(q), default=bool(q.default), instruction=instruction,
+                                       auto_enter=False)
         extra = KeyBindings()
 
         @extra.add("left", eager=True)
@@ -117,13 +124,25 @@ class Prompter:
 
         instruction = f"{q.help} {TEXT_HELP}".strip()
         if q.kind == "path":
-            question = questionary.path(_message(q), default=str(q.default or ""), validate=validate,
-                                        file_filter=_data_or_folder, complete_while_typing=False)
-            print(f"  {instruction}")
-        else:
-            question = questionary.text(_message(q), default=str(q.default or ""), validate=validate,
-                                        instruction=instruction)
+            return self._path(q, instruction)
+        question = questionary.text(_message(q), default=str(q.default or ""), validate=validate,
+                                    instruction=instruction)
         return str(question.unsafe_ask())
+
+    def _path(self, q: Question, instruction: str) -> str:
+        """Starts empty, whatever was typed before: typing never appends to an old path. The previous path
+        shows greyed as a placeholder and an empty Enter keeps it."""
+        previous = str(q.default or "")
+
+        def validate(text: str) -> bool | str:
+            return q.check(text if text.strip() else previous) or True
+
+        placeholder = FormattedText([("fg:ansibrightblack", clean(previous))]) if previous else None
+        question = questionary.path(_message(q), default="", validate=validate, placeholder=placeholder,
+                                    file_filter=_data_or_folder, complete_while_typing=False)
+        print(f"  {instruction}" + (f" (empty: keep {clean(previous)})" if previous else ""))
+        text = str(question.unsafe_ask())
+        return text if text.strip() else previous
 
 
 def _message(q: Question) -> str:

@@ -21,6 +21,7 @@ BACK = "← Back"
 TYPE_PATH = "__type_path__"
 TYPE_MODEL = "__type_model__"
 DONE = "__done__"
+AT_BACK = "__at_back__"  # a select's default: point at its Back choice (where a stray Enter must start nothing)
 TMUX_INSTALL = INSTALL_HINT  # one wording of the install hint, the dispatch layer's
 LONG_RUN_SECONDS = 30 * 60  # above this estimate tmux is the recommended place to run
 DATA_SUFFIXES = tuple(sorted(s for s in EXTENSIONS if s != ".txt"))
@@ -68,6 +69,8 @@ MAIN_MENU = Question("main_menu", "select", "Main menu", back=None, choices=(
     Choice("Environment check", "doctor", "tmux, Python, torch, device, disk, memory, offline models"),
     Choice("Exit", "exit"),
 ))
+LEAVE_STUDIO = Question("leave", "confirm", "Leave the Training Studio?", default=False,
+                        help="(y then Enter, or Ctrl+C again: leave · Enter: stay) ")
 STUDIO_MENU = Question("studio_menu", "select", "Training Studio", back="Back to Main Menu", choices=(
     Choice("Resume/Relaunch Training", "resume", "continue an interrupted run, or run past settings again"),
     Choice("New Training Session", "new", "step by step: data, columns, analysis, settings, model, run"),
@@ -141,7 +144,8 @@ def task_question(detected: str, reason: str, default: str | None = None) -> Que
 PRESET_MODE = "preset:"  # + a preset's name: automatic settings within its time budget, nothing asked
 
 
-def mode_question(default: str = "quick", *, tmux_available: bool = True) -> Question:
+def mode_question(default: str = "quick", *, tmux_available: bool = True, slurm_available: bool = False) -> Question:
+    sweeps_run = tmux_available or slurm_available  # a benchmark is a sweep: tmux here, or a Slurm job array
     from llm_tool.config.presets import PRESETS, format_budget
 
     presets = [Choice(f"Preset {p.name} (time budget {format_budget(p.budget_seconds)}): {p.description}",
@@ -151,10 +155,10 @@ def mode_question(default: str = "quick", *, tmux_available: bool = True) -> Que
         Choice("Quick: recommended defaults, asks epochs and batch size", "quick"),
         Choice("Custom: every hyperparameter, each validated", "custom"),
         Choice("Benchmark: compare several models on the same data and split", "benchmark",
-               "one training per model, run as a sweep in tmux; a leaderboard ranks them by test macro-F1",
-               None if tmux_available else "needs tmux, which is not installed"),
+               "one training per model, run as a sweep (tmux or Slurm); a leaderboard ranks them by test macro-F1",
+               None if sweeps_run else "needs tmux (or a Slurm cluster), neither is here"),
         *presets,
-    ], default, help="" if tmux_available else f"benchmark needs tmux: {TMUX_INSTALL}")
+    ], default, help="" if sweeps_run else f"benchmark needs tmux: {TMUX_INSTALL}")
 
 
 QUICK_FIELDS = ("epochs", "batch_size")  # also asked in benchmark mode: the same settings for every candidate
@@ -309,7 +313,7 @@ def benchmark_run_question(sweep: str, candidates: int, *, tmux_available: bool)
         Choice(f"Start it in tmux now: sweep {sweep}, one training per model ({candidates})", "tmux",
                "keeps running if you close the terminal; window 0 of its tmux session lists the candidates",
                None if tmux_available else "tmux is not installed"),
-    ], "tmux")
+    ], AT_BACK)  # a stray Enter must not start it: the number or ↑ picks it
 
 
 # ----- steps 7 and 8: save and where to run ------------------------------------------------------
@@ -336,7 +340,8 @@ def where_question(*, saved: bool, estimate_seconds: float | None, tmux_availabl
     if slurm_available:  # last, so the other places keep their numbers on every machine
         choices.append(Choice("On the Slurm cluster (sbatch)", "slurm", "queued; checkpoints and requeues itself "
                               "(the config's slurm_config settings)", None if saved else "needs the saved JSON"))
-    default = "tmux" if long_run and tmux_disabled is None else "foreground"
+    # An Enter meant for the previous question must not start a run: the pointer starts on "Save only" (or Back).
+    default = "save" if allow_save_only and saved else AT_BACK
     return select(name, message, choices, default)
 
 
@@ -354,23 +359,28 @@ def session_pick_question(rows: list[dict[str, Any]], message: str = "Pick a ses
     return select("session", message, choices, next((c.value for c in choices if not c.disabled), None))
 
 
-def session_actions(status: str, has_checkpoint: bool) -> list[Choice]:
-    """Resume only when something is there to resume; a pending session can be started as it is."""
+def session_actions(status: str, has_checkpoint: bool, budget_spent: bool = False) -> list[Choice]:
+    """Resume only when something is there to resume; a pending session can be started as it is; a run its
+    time budget stopped can train on from its checkpoint (`sessions resume ID --time-budget 1h`)."""
     actions = []
     if status in ("interrupted", "failed") and has_checkpoint:
         actions.append(Choice("Resume from the last checkpoint", "resume"))
+    if status == "completed" and budget_spent and has_checkpoint:
+        actions.append(Choice("Continue training (stopped by its time budget)", "continue",
+                              "trains on from its last checkpoint, with a new time budget if you like"))
     if status == "pending":
         actions.append(Choice("Start it now (as saved)", "start"))
     actions += [
         Choice("Relaunch with the same settings", "relaunch", "a new session; this one is kept as its parent"),
         Choice("Relaunch with another data file", "relaunch_data"),
         Choice("Relaunch with changed settings", "relaunch_settings"),
+        Choice("Show every recorded parameter", "details", "the session file, field by field"),
     ]
     return actions
 
 
-def action_question(session_id: str, status: str, has_checkpoint: bool) -> Question:
-    actions = session_actions(status, has_checkpoint)
+def action_question(session_id: str, status: str, has_checkpoint: bool, budget_spent: bool = False) -> Question:
+    actions = session_actions(status, has_checkpoint, budget_spent)
     return select("action", f"Session {session_id} ({status}): what next?", actions, actions[0].value)
 
 

@@ -21,6 +21,7 @@ from llm_tool.wizard.questions import (
     where_question,
 )
 from llm_tool.wizard.run_where import run_where, sbatch_available, tmux_available
+from llm_tool.wizard.session_questions import time_budget_question
 
 RECENT = 20
 
@@ -53,18 +54,28 @@ def checkpoint_of(ctx: Context, meta: Any) -> Path | None:
 
 
 def session_menu(ctx: Context, path: Path) -> None:
+    """The session's results (as `sessions show`), then what to do with it."""
+    from llm_tool.config.presets import BUDGET_REASON
     from llm_tool.sessions.lifecycle import effective_status
     from llm_tool.sessions.summaries import flatten
+    from llm_tool.ui.session_view import show_session
     from llm_tool.ui.tables import details_table
 
     meta = ctx.store.read(path)
     status = effective_status(ctx.store, meta)
-    ctx.show(details_table(flatten(meta, ctx.store), f"Session {meta.session_id}"))
+    budget_spent = meta.execution_status.extra.get("completion_reason") == BUDGET_REASON
+    show_session(ctx.store, meta, everything=False)
     while True:
-        action = ctx.ask(action_question(meta.session_id, status, checkpoint_of(ctx, meta) is not None))
+        action = ctx.ask(action_question(meta.session_id, status, checkpoint_of(ctx, meta) is not None,
+                                         budget_spent))
+        if action == "details":
+            ctx.show(details_table(flatten(meta, ctx.store), f"Session {meta.session_id}: every recorded field"))
+            continue
         try:
             if action in ("resume", "start"):
                 run_existing(ctx, path, resume=action == "resume")
+            elif action == "continue":
+                continue_training(ctx, path)
             else:
                 relaunch_session(ctx, path, action)
         except GoBack:
@@ -80,6 +91,36 @@ def run_existing(ctx: Context, path: Path, *, resume: bool) -> None:
                               allow_save_only=False, message="Resume: where to run" if resume else "Where to run",
                               slurm_available=sbatch_available())
     run_where(ctx, question, lambda: path, resume=resume)
+
+
+def continue_training(ctx: Context, path: Path) -> None:
+    """A run its time budget stopped trains on from its checkpoint, with the budget asked (as
+    `llm-tool sessions resume ID --time-budget 1h`); the new budget is written only when it starts."""
+    from llm_tool.sessions.operations import check_resumable
+    from llm_tool.untrusted import clean
+
+    meta = check_resumable(ctx.store, path)
+    budget = ctx.ask(time_budget_question(clean(_budget_text(meta.model_config))[:40]))
+    question = where_question(saved=True, estimate_seconds=None, tmux_available=tmux_available(),
+                              allow_save_only=False, message="Continue training: where to run",
+                              slurm_available=sbatch_available())
+
+    def session_path() -> Path:
+        if budget:
+            ctx.store.update(path, lambda m: m.model_config.update({"time_budget": budget}))
+        return path
+
+    run_where(ctx, question, session_path, resume=True)
+
+
+def _budget_text(model_config: dict[str, Any]) -> str:
+    """The budget the run had: recorded when it started (``time_budget_seconds``), else as configured."""
+    from llm_tool.config.presets import format_budget
+
+    seconds = model_config.get("time_budget_seconds")
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
+        return format_budget(seconds)
+    return str(model_config.get("time_budget") or "the same budget")
 
 
 def relaunch_session(ctx: Context, path: Path, action: str) -> None:
@@ -99,7 +140,8 @@ def relaunch_session(ctx: Context, path: Path, action: str) -> None:
 
     def session_path() -> Path:
         if not created:
-            new_path, warnings = relaunch(ctx.store, path, dataset=dataset, sets=sets)
+            new_path, warnings = relaunch(ctx.store, path, dataset=dataset, sets=sets,
+                                          workflow="Training Studio - Relaunch")
             for message in warnings:
                 warning(message)
             info(f"relaunching {meta.session_id} as {ctx.store.read(new_path).session_id}")
