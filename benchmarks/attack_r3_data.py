@@ -15,7 +15,7 @@ from attack_round3 import CASES
 from attack_run import ROOT, Case, Ctx
 
 sys.path.insert(0, str(ROOT))
-from tests.data_fuzz import corpus  # noqa: E402
+from tests.data_fuzz import corpus
 
 SECTION = "5-data"
 # corpus file -> exit codes allowed: 2 (a data error), or 0/2 for files that are readable (a dry run may still

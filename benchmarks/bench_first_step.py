@@ -34,11 +34,11 @@ def child(config: Path) -> None:
     from llm_tool.cli import main
     from llm_tool.training import callbacks, engine
 
-    def stage(self, message: str) -> None:  # noqa: ANN001
+    def stage(self, message: str) -> None:
         name = " ".join(message.split(" ")[:2]) if message.startswith("loading") else message[:36]
         marks.append((name, time.time() - born))
 
-    def first_step(self, args, state, control, **kwargs):  # noqa: ANN001, ANN003, ARG001
+    def first_step(self, args, state, control, **kwargs):
         marks.append(("first step done", time.time() - born))
         print("RESULT " + json.dumps(marks), flush=True)
         os._exit(0)

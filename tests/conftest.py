@@ -121,6 +121,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # Files whose tests take longest (measured with --durations on a quiet 2-core machine): handed out first so that
 # no long test starts last while the other worker sits idle.
 LONGEST_FIRST = (
+    "test_slurm.py",  # one group (~150 s on one worker): started first, the other worker takes everything else
     "test_torchrun.py",
     "test_benchmark.py",
     "test_tmux_training.py",
@@ -129,6 +130,7 @@ LONGEST_FIRST = (
     "test_attacks_runtime.py",
     "test_resume.py",
     "test_studio_e2e.py",
+    "test_session_lifecycle.py",
 )
 
 

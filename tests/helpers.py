@@ -98,7 +98,7 @@ class CliResult:
 
 @contextlib.contextmanager
 def _environment(env: dict[str, str], cwd: Path | None) -> Iterator[None]:
-    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    saved_env, saved_cwd = dict(os.environ), Path.cwd()
     os.environ.update(env)
     if cwd is not None:
         os.chdir(cwd)

@@ -155,7 +155,7 @@ def _stepds_of(folder: Path) -> list[int]:
     for proc in Path("/proc").glob("[0-9]*"):
         with contextlib.suppress(OSError):
             if (proc / "comm").read_text().strip() == "slurmstepd" and \
-                    Path(os.readlink(proc / "cwd")).is_relative_to(folder):
+                    (proc / "cwd").readlink().is_relative_to(folder):
                 found.append(int(proc.name))
     return found
 

@@ -10,7 +10,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "llm_tool"
 # that a lower layer needs moves down to where its users stand). Each core package and module is listed here once.
 CORE_LAYERS = (
     ("errors",),
-    ("paths", "untrusted", "atomic", "outputs", "model_folder"),  # the floor: single modules every package may use
+    # the floor: single modules every package may use
+    ("paths", "untrusted", "atomic", "outputs", "model_folder", "python_argv"),
     ("config",),
     ("data",),
     ("sessions",),  # the session store; liveness (Slurm queue reading included)
@@ -258,9 +259,8 @@ def test_presentation_packages_share_only_ui_and_the_seam():
             continue
         for target in targets:
             other = _package(target)
-            if other in PRESENTATION and other not in (source, "ui"):
-                if target not in entry_points:
-                    offenders.append(f"{name} imports {target}")
+            if other in PRESENTATION and other not in (source, "ui") and target not in entry_points:
+                offenders.append(f"{name} imports {target}")
     assert offenders == []
 
 
@@ -321,15 +321,14 @@ def _literal_exit_codes(path: Path) -> list[int]:
     """Lines that return an exit code as a bare number, name EXIT_* after numbers, or write 130 at all."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Constant) and type(node.value) is int and node.value == 130:
+        interrupted = isinstance(node, ast.Constant) and type(node.value) is int and node.value == 130
+        bare_return = isinstance(node, ast.Return) and isinstance(node.value, ast.Constant) and \
+            type(node.value.value) is int and node.value.value in (1, 2)
+        named = isinstance(node, ast.Assign) and any(isinstance(t, (ast.Name, ast.Tuple)) and "EXIT_" in ast.unparse(t)
+                                                     for t in node.targets)
+        if interrupted or bare_return or (named and any(isinstance(c, ast.Constant) and type(c.value) is int
+                                                        for c in ast.walk(node.value))):
             found.append(node.lineno)
-        elif isinstance(node, ast.Return) and isinstance(node.value, ast.Constant) and \
-                type(node.value.value) is int and node.value.value in (1, 2):
-            found.append(node.lineno)
-        elif isinstance(node, ast.Assign) and any(isinstance(t, (ast.Name, ast.Tuple)) and "EXIT_" in ast.unparse(t)
-                                                  for t in node.targets):
-            if any(isinstance(c, ast.Constant) and type(c.value) is int for c in ast.walk(node.value)):
-                found.append(node.lineno)
     return found
 
 

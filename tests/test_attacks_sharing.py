@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 from pathlib import Path
 
@@ -65,7 +64,7 @@ def test_exporting_a_running_session_warns(capsys, isolated_home):
     lock = HeldLock(SessionStore().run_lock_path("train_20250101_000001"))
     assert lock.acquire()
     try:
-        rc, out, err = cli(capsys, "sessions", "export", "1", "-o", str(isolated_home / "x.json"))
+        rc, _out, err = cli(capsys, "sessions", "export", "1", "-o", str(isolated_home / "x.json"))
     finally:
         lock.release()
     assert rc == 0 and "warning:" in err and "still running" in err
@@ -75,7 +74,7 @@ def test_import_without_the_data_says_how_to_point_to_it(capsys, isolated_home, 
     shared = tmp_path / "shared.json"
     _machine_session(tmp_path, tmp_path / "gone.csv")
     shared.write_text((tmp_path / "logs/training_sessions/training_metadata_20250101_000001.json").read_text())
-    rc, out, err = cli(capsys, "sessions", "import", str(shared))
+    rc, _out, err = cli(capsys, "sessions", "import", str(shared))
     assert rc == 0, err
     assert "not in this home" in err and "--dataset PATH" in err and "sessions relaunch" in err
 
@@ -155,7 +154,7 @@ def test_reference_v2_relaunch_trains(capsys, isolated_home, tmp_path, tiny_mode
     rc, _, err = cli(capsys, "sessions", "import", str(shared))
     assert rc == 0 and "outside this home" in err
     before = {p for p in tree(tmp_path) if not p.startswith(str(isolated_home))}
-    rc, out, err = cli(capsys, "sessions", "relaunch", "1", "--yes", "--set",
+    rc, _out, err = cli(capsys, "sessions", "relaunch", "1", "--yes", "--set",
                        f"model_config.selected_model={tiny_model}", "--set", "model_config.epochs=1",
                        "--set", "model_config.num_threads=1")
     assert rc == 0, err
@@ -163,4 +162,4 @@ def test_reference_v2_relaunch_trains(capsys, isolated_home, tmp_path, tiny_mode
     assert sorted(statuses) == ["completed", "pending"]
     after = {p for p in tree(tmp_path) if not p.startswith(str(isolated_home))}
     assert after == before  # nothing written outside the home
-    assert os.path.isdir(isolated_home / "models")
+    assert (isolated_home / "models").is_dir()

@@ -27,7 +27,7 @@ def _bad_files(home):
     (folder / "training_metadata_20250101_000005.json").symlink_to(home / "nowhere.json")
     write_session(home, "20250101_000006", None, raw=b"\xff\xfe{}".decode("latin-1"))
     write_session(home, "20250101_000007", None, raw='{"execution_status": ' + "9" * 10_000 + "}")
-    os.mkdir(folder / "training_metadata_20250101_000008.json")
+    (folder / "training_metadata_20250101_000008.json").mkdir()
     write_session(home, "20250101_000009", GOOD)
 
 
@@ -78,7 +78,7 @@ def test_dangling_symlink_can_be_shown_and_deleted(capsys, isolated_home):
     link = folder / "training_metadata_20250101_000005.json"
     link.symlink_to(target)
     one_error(cli(capsys, "sessions", "show", "1"), "link to a missing file")
-    rc, out, err = cli(capsys, "sessions", "delete", "train_20250101_000005", "--yes")
+    rc, _out, err = cli(capsys, "sessions", "delete", "train_20250101_000005", "--yes")
     assert rc == 0, err
     assert not os.path.lexists(link)
 
@@ -108,7 +108,7 @@ def test_hand_written_running_session_is_not_running(capsys, isolated_home, stat
     store = SessionStore()
     meta = store.read(session_files(isolated_home)[0])
     assert effective_status(store, meta) == "interrupted"
-    rc, out, _ = cli(capsys, "sessions", "list", "--json")
+    _rc, out, _ = cli(capsys, "sessions", "list", "--json")
     assert json.loads(out)[0]["status"] == "interrupted"
 
 

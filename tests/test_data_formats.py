@@ -48,7 +48,7 @@ def test_each_format_reads_every_row(tmp_path, fmt):
 def test_excel_sheet_by_name(tmp_path):
     path = _write(tmp_path, "excel")
     assert len(read_table(path, sheet="reviews").rows) == 20
-    with pytest.raises(DatasetError, match="reviews|Worksheet"):
+    with pytest.raises(DatasetError, match=r"reviews|Worksheet"):
         read_table(path, sheet="missing")
 
 

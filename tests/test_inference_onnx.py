@@ -56,7 +56,7 @@ def test_the_bundled_model_tokenizes_the_same_without_transformers(sample_csv):
 
     folder = bundled_model_path()
     assert folder is not None
-    texts = [row["text"] for row in csv.DictReader(sample_csv.open(encoding="utf-8"))][:500] + ["Ünïcödé  ÉTÉ 😀"]
+    texts = [*[row["text"] for row in csv.DictReader(sample_csv.open(encoding="utf-8"))][:500], "Ünïcödé  ÉTÉ 😀"]
     fast = Tokenizer.from_file(str(folder / "tokenizer.json"))
     fast.no_padding()
     fast.enable_truncation(24)

@@ -85,7 +85,7 @@ def test_models_add_refuses_a_special_file(tiny_model, tmp_path, name, kind):
     assert not (Path(os.environ["LLM_TOOL_HOME"]) / "pretrained" / "registry.json").exists()
 
 
-@pytest.mark.parametrize("kind", SPECIAL + ["bad-values", "languages-not-list", "not-json"])
+@pytest.mark.parametrize("kind", [*SPECIAL, "bad-values", "languages-not-list", "not-json"])
 def test_models_refuses_a_special_or_hostile_registry(kind):
     registry = Path(os.environ["LLM_TOOL_HOME"]) / "pretrained" / "registry.json"
     registry.parent.mkdir(parents=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -43,7 +44,8 @@ def test_flags_and_attention():
 
 def test_cpu_flags_are_read_from_cpuinfo():
     try:
-        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
+        with Path("/proc/cpuinfo").open() as cpuinfo:
+            flags = next(line for line in cpuinfo if line.startswith("flags")).split()
     except (OSError, StopIteration):
         pytest.skip("no /proc/cpuinfo flags here")
     assert cpu_supports_bf16() == ("avx512_bf16" in flags or "amx_bf16" in flags)

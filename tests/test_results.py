@@ -135,7 +135,7 @@ def test_evaluate_equals_sklearn_and_is_recorded(home_of, capsys):
     report = result["evaluation"]
     assert report["macro_f1"] == pytest.approx(f1_score(truth, predicted, average="macro", zero_division=0))
     assert report["accuracy"] == pytest.approx(accuracy_score(truth, predicted))
-    p, r, f, s = precision_recall_fscore_support(truth, predicted, labels=["politics", "sport"], zero_division=0)
+    _p, _r, f, _s = precision_recall_fscore_support(truth, predicted, labels=["politics", "sport"], zero_division=0)
     assert [report["per_class"][n]["f1"] for n in ("politics", "sport")] == pytest.approx(list(f))
     # the same model on the same rows as training's test split: the same numbers
     metrics = json.loads((home_of["model_dir"] / "metrics.json").read_text())

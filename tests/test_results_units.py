@@ -47,7 +47,7 @@ def test_mcnemar_and_mean_sd():
 
 
 def test_fast_macro_f1_equals_sklearn():
-    y, good, _, poor = _models()
+    y, _good, _, poor = _models()
     assert macro_f1(y, poor) == pytest.approx(f1_score(y, poor, average="macro"))
     rng = np.random.default_rng(0)
     truth, predicted = rng.integers(0, 2, (60, 4)), rng.integers(0, 2, (60, 4))

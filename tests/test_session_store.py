@@ -48,7 +48,7 @@ def test_atomic_write_uses_fsynced_temp_file_in_same_folder_then_replace(tmp_pat
     real_fsync, real_replace = os.fsync, os.replace
 
     def spy_fsync(fd: int) -> None:  # stdlib spies that call through, to see the order of operations
-        calls.append(("fsync", os.readlink(f"/proc/self/fd/{fd}") if os.path.exists("/proc/self/fd") else fd))
+        calls.append(("fsync", str(Path(f"/proc/self/fd/{fd}").readlink()) if Path("/proc/self/fd").exists() else fd))
         real_fsync(fd)
 
     def spy_replace(src: str, dst: object) -> None:

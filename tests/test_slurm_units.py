@@ -178,7 +178,7 @@ def test_only_lines_sealed_on_this_machine_are_used_without_yes(tmp_path, isolat
         path.write_text(json.dumps(data))
 
     edit(lambda section: section["extra_sbatch"].append("--hold"))  # hand-edited: the seal no longer matches
-    with pytest.raises(ConfigError, match="not written by llm-tool for you on this machine.*--yes"):
+    with pytest.raises(ConfigError, match=r"not written by llm-tool for you on this machine.*--yes"):
         session_options(store.read(path), SlurmOptions())
     assert session_options(store.read(path), SlurmOptions(accept_unsealed=True)).extra_sbatch == ("--qos=short",
                                                                                                     "--hold")

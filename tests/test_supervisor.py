@@ -131,3 +131,27 @@ def test_output_env_and_folder_of_the_job(isolated_home: Path, sample_csv: Path,
     seen = json.loads(next(line for line in text.splitlines() if line.startswith("{")))
     assert seen == {"cwd": str(folder), "token": "tok", "file": "yes", "supervised": "1", "home": str(isolated_home)}
     assert text in proc.stdout  # the same bytes went to the pane
+
+
+def test_the_folder_a_job_runs_in_is_never_on_its_python_path(tmp_path: Path) -> None:
+    """A shared data folder holding `llm_tool/` or `torch.py` must not replace the installed code in any process
+    the tool starts (tmux supervisor, its training, torchrun and its ranks, sweep panes, Slurm jobs, ONNX copy)."""
+    if sys.version_info < (3, 11):
+        return  # -P exists from Python 3.11: older interpreters keep the folder on the path
+    from llm_tool.dispatch.supervisor import JobSpec, training_command
+    from llm_tool.dispatch.torchrun import group_command
+    from llm_tool.python_argv import module_argv
+    from llm_tool.sweeps.tmux_ops import control_argv, scheduler_argv
+
+    planted = tmp_path / "llm_tool"
+    planted.mkdir()
+    (planted / "__init__.py").write_text("")
+    (planted / "__main__.py").write_text(f"open({str(tmp_path / 'PWNED')!r}, 'w').close()\n")
+    ran = subprocess.run(module_argv("llm_tool", "--version"), cwd=tmp_path, capture_output=True, text=True,
+                         timeout=60)
+    assert ran.returncode == 0 and "llm-tool" in ran.stdout and not (tmp_path / "PWNED").exists()
+    session = tmp_path / "s.json"
+    for argv in (JobSpec(session_file=session).to_argv(), training_command(session, False),
+                 group_command(session, 2, False), control_argv("x", tmp_path, "s"),
+                 scheduler_argv("x", tmp_path, "s")):
+        assert argv[:3] == [sys.executable, "-P", "-m"], argv

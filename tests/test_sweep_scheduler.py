@@ -18,6 +18,10 @@ from tests.sweep_helpers import fake_finished_session, fake_state, job, state_of
 
 pytestmark = pytest.mark.skipif(__import__("shutil").which("tmux") is None, reason="tmux is not installed")
 
+from llm_tool.python_argv import module_argv  # noqa: E402
+
+SUPERVISOR = module_argv("llm_tool.dispatch.supervisor")
+
 
 @pytest.fixture
 def queued_sweep(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> SweepStore:
@@ -58,7 +62,7 @@ def test_tick_starts_two_jobs_each_on_its_own_gpu(queued_sweep: SweepStore, monk
     assert [s["environment"]["CUDA_VISIBLE_DEVICES"] for s in started] == ["0", "1"]
     for entry, call in zip(state["jobs"], started, strict=False):
         argv = call["argv"]
-        assert argv[1:3] == ["-m", "llm_tool.dispatch.supervisor"] and entry["session_file"] in argv
+        assert argv[:len(SUPERVISOR)] == SUPERVISOR and entry["session_file"] in argv
         env_file = Path(argv[argv.index("--env-file") + 1])
         assert json.loads(env_file.read_text())["CUDA_VISIBLE_DEVICES"] == entry["gpu"]  # read by the supervisor
         assert call["title"] == entry["title"] and call["job_key"] == entry["key"]

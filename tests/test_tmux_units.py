@@ -18,6 +18,9 @@ from llm_tool.dispatch.retry_policy import backoff_delay, classify, normalise
 from llm_tool.dispatch.supervisor import JobSpec, parse_args
 from llm_tool.dispatch.tmux_server import attach_argv, attach_hint, escape_arg, escape_format
 from llm_tool.errors import TmuxError
+from llm_tool.python_argv import module_argv
+
+SUPERVISOR = module_argv("llm_tool.dispatch.supervisor")
 
 
 def test_names_are_clean_prefixed_and_unique() -> None:
@@ -88,8 +91,8 @@ def test_supervisor_command_line_round_trips(tmp_path: Path) -> None:
                    resume=True, max_retries=3, timeout_hours=0.5, grace_seconds=7, backoff_seconds=1.5,
                    cwd=tmp_path / "c'd", log_file=tmp_path / "l.log")
     argv = spec.to_argv()
-    assert argv[:3] == [sys.executable, "-m", "llm_tool.dispatch.supervisor"]
-    parsed = parse_args(argv[3:])
+    assert argv[:len(SUPERVISOR)] == SUPERVISOR  # python -P -m ...: the folder is not on sys.path
+    parsed = parse_args(argv[len(SUPERVISOR):])
     assert parsed == spec
 
 

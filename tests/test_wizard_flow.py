@@ -53,9 +53,9 @@ def test_empty_history_and_inference_say_what_to_do(isolated_home: Path, capsys:
 def test_back_at_every_step_returns_to_the_previous_one(data: Path, tiny_model: Path) -> None:
     # Forward to "where to run", then ← (Back) at every question back to the main menu; the input then ends.
     ctx = run_studio(*to_where(tiny_model), *[Keys.LEFT] * 10)
-    assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + [
-        "save", "model", "mode", "split", "task", "label_column", "text_column", "data_file", "studio_menu",
-        "main_menu", "leave"]
+    assert ctx.prompter.asked == [
+        *NEW_SESSION_QUESTIONS, "save", "model", "mode", "split", "task", "label_column", "text_column", "data_file",
+        "studio_menu", "main_menu", "leave"]
     assert session_files(data.parent) == []  # nothing was created on the way back
 
 
@@ -77,9 +77,9 @@ def test_back_choice_by_number(data: Path) -> None:
 
 def test_ctrl_c_at_every_step_goes_back_one_level(data: Path, tiny_model: Path) -> None:
     ctx = run_studio(*to_where(tiny_model), *[Keys.CTRL_C] * 11)
-    assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + [
-        "save", "model", "mode", "split", "task", "label_column", "text_column", "data_file", "studio_menu",
-        "main_menu", "leave"]
+    assert ctx.prompter.asked == [
+        *NEW_SESSION_QUESTIONS, "save", "model", "mode", "split", "task", "label_column", "text_column", "data_file",
+        "studio_menu", "main_menu", "leave"]
 
 
 def test_ctrl_c_inside_sub_questions(data: Path, tiny_model: Path) -> None:
@@ -137,7 +137,7 @@ def test_without_saving_the_model_is_kept_but_no_session(data: Path, tiny_model:
     home = data.parent
     # where: 1 foreground, 2 tmux (disabled), 3 save only (disabled), 4 ← Back
     ctx = run_studio(*to_where(tiny_model, save=False), pick(1), *STUDIO_TO_EXIT)
-    assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + ["studio_menu", "main_menu"]
+    assert ctx.prompter.asked == [*NEW_SESSION_QUESTIONS, "studio_menu", "main_menu"]
     assert session_files(home) == []
     assert not list((home / "logs" / "training_sessions").glob("*.log"))
     (model_dir,) = (home / "models").iterdir()
@@ -148,7 +148,7 @@ def test_without_saving_the_model_is_kept_but_no_session(data: Path, tiny_model:
 def test_a_stray_enter_after_yes_starts_nothing(data: Path, tiny_model: Path) -> None:
     # "y" then Enter answers step 7; one Enter too many lands on step 8, whose pointer is on "Save only".
     ctx = run_studio(*to_where(tiny_model)[:-1], "y\r\r", *STUDIO_TO_EXIT)
-    assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + ["studio_menu", "main_menu"]
+    assert ctx.prompter.asked == [*NEW_SESSION_QUESTIONS, "studio_menu", "main_menu"]
     (path,) = session_files(data.parent)
     assert read_json(path)["execution_status"]["status"] == "pending"  # saved, not run
     assert not (data.parent / "models").exists() or not any((data.parent / "models").iterdir())
@@ -333,7 +333,7 @@ def test_multi_label_is_detected_and_saved(isolated_home: Path, sample_csv: Path
     rows = [{"text": r["text"], "labels": sets[i % len(sets)]} for i, r in enumerate(sample_rows(sample_csv, 40))]
     write_csv(isolated_home / "multi.csv", rows)
     ctx = run_studio(*to_where(tiny_model), pick(3), *STUDIO_TO_EXIT)
-    assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + ["studio_menu", "main_menu"]
+    assert ctx.prompter.asked == [*NEW_SESSION_QUESTIONS, "studio_menu", "main_menu"]
     out = capsys.readouterr().out
     assert "Label distribution of 'labels'" in out and "(multi-label)" in out
     assert "classes    3 (multi-label)" in out

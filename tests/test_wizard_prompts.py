@@ -104,7 +104,7 @@ def test_the_prompter_records_what_it_asked() -> None:
 
 def test_non_interactive_refuses_to_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLM_TOOL_NON_INTERACTIVE", "1")
-    with pytest.raises(InteractiveSessionError, match="llm-tool train CONFIG.json"):
+    with pytest.raises(InteractiveSessionError, match=r"llm-tool train CONFIG\.json"):
         Prompter().ask(MENU)
 
 

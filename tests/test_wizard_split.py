@@ -37,7 +37,7 @@ def test_split_column_is_detected_offered_first_and_recorded(isolated_home: Path
     # file, text, label, task: defaults; split: Enter keeps the pre-selected official split
     ctx = run_studio(*to_data_file(), *[Keys.ENTER] * 4, Keys.ENTER, *_keys_after_split(tiny_model),
                      *STUDIO_TO_EXIT)
-    assert ctx.prompter.asked == NEW_SESSION_QUESTIONS + ["studio_menu", "main_menu"]
+    assert ctx.prompter.asked == [*NEW_SESSION_QUESTIONS, "studio_menu", "main_menu"]
     out = capsys.readouterr().out
     assert "rows (train / validation / test)" in out and "40 / 10 / 10" in out
     assert "split column" in out  # the summary names the method

@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         error("interrupted")
         return ExitCode.INTERRUPTED
-    except Exception as exc:  # noqa: BLE001 - the one funnel: a line, not a traceback (unless --debug)
+    except Exception as exc:
         if debug:
             raise
         from llm_tool.ui.console import error

@@ -51,7 +51,7 @@ def check_ranges(section: Any, name: str) -> None:
             raise ConfigError(f"{where} must be {bounds}, got {shown(str(value), 60)}")
 
 
-def _f(default: Any, help: str, **extra: Any) -> Any:  # noqa: A002 - mirrors dataclasses.field
+def _f(default: Any, help: str, **extra: Any) -> Any:
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata={"help": help, **extra})
     return field(default=default, metadata={"help": help, **extra})

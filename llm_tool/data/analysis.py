@@ -17,7 +17,7 @@ def token_length_stats(lengths: list[int]) -> dict[str, float]:
     n = len(ordered)
 
     def pct(q: float) -> int:
-        return ordered[min(n - 1, max(0, int(round(q * (n - 1)))))]
+        return ordered[min(n - 1, max(0, round(q * (n - 1))))]
 
     return {
         "token_mean": round(sum(ordered) / n, 2),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from llm_tool.config.slurm import SlurmOptions
+from llm_tool.python_argv import module_argv
 
 SLURM_ENV = "LLM_TOOL_SLURM"  # set by the script: `llm-tool train --session` runs as a Slurm job (requeues itself)
 SIGNAL_LINE = "--signal=B:USR1@90"  # USR1 to the batch shell (our exec'd Python) 90 s before the time limit
@@ -27,10 +27,7 @@ class ScriptJob:
 def job_command(session_file: Path, *, resume: bool = False, python: str | None = None,
                 wrap: Wrapper | None = None) -> list[str]:
     """The command a job runs: the same `llm-tool train --session FILE` entry as tmux, optionally wrapped."""
-    # -P (Python 3.11+): the job's folder (the config's) is not put first on sys.path, so an `llm_tool` folder
-    # lying there is never imported instead of the installed tool
-    safe_path = ["-P"] if python is None and sys.version_info >= (3, 11) else []
-    argv = [python or sys.executable, *safe_path, "-m", "llm_tool", "train", "--session", str(session_file)]
+    argv = module_argv("llm_tool", "train", "--session", str(session_file), python=python)  # -P: see python_argv
     if resume:
         argv.append("--resume")
     return wrap(argv) if wrap is not None else argv

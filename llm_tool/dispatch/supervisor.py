@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import shlex
 import signal
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from llm_tool.dispatch.child_process import ChildRun, Tee
 from llm_tool.dispatch.environment import child_environment, read_env_file
 from llm_tool.dispatch.retry_policy import EXIT_INTERRUPTED, Ending, backoff_delay, classify
 from llm_tool.dispatch.supervisor_record import SessionRecorder
+from llm_tool.python_argv import module_argv
 from llm_tool.sessions.store import SessionStore
 from llm_tool.training import checkpoints as ckpt
 
@@ -50,8 +50,8 @@ class JobSpec:
 
     def to_argv(self, python: str | None = None) -> list[str]:
         """The supervisor's own command line (a list: every value stays one argument, whatever it holds)."""
-        argv = [python or sys.executable, "-m", MODULE, "--max-retries", str(self.max_retries),
-                "--grace", f"{self.grace_seconds:g}", "--backoff", f"{self.backoff_seconds:g}"]
+        argv = module_argv(MODULE, "--max-retries", str(self.max_retries), "--grace", f"{self.grace_seconds:g}",
+                           "--backoff", f"{self.backoff_seconds:g}", python=python)
         for flag, value in (("--session", self.session_file), ("--home", self.home), ("--cwd", self.cwd),
                             ("--log", self.log_file), ("--env-file", self.env_file)):
             if value is not None:
@@ -69,8 +69,8 @@ class JobSpec:
 
 def training_command(session_file: Path, resume: bool, python: str | None = None,
                      nproc: int | None = None) -> list[str]:
-    return [python or sys.executable, "-m", "llm_tool", "train", "--session", str(session_file),
-            *(["--resume"] if resume else []), *(["--nproc", str(nproc)] if nproc else [])]
+    return module_argv("llm_tool", "train", "--session", str(session_file), *(["--resume"] if resume else []),
+                       *(["--nproc", str(nproc)] if nproc else []), python=python)
 
 
 class Supervisor:

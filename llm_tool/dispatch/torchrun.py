@@ -9,15 +9,16 @@ model and the results.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from types import FrameType
 
 from llm_tool.errors import SessionError
+from llm_tool.python_argv import SAFE_PATH_ENV, module_argv
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 
@@ -27,8 +28,8 @@ PR_SET_PDEATHSIG = 1
 
 
 def group_command(session_file: Path, nproc: int, resume: bool, python: str | None = None) -> list[str]:
-    return [python or sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
-            "--max-restarts", "0", "-m", WORKER, str(session_file), *(["--resume"] if resume else [])]
+    return module_argv("torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc), "--max-restarts", "0",
+                       "-m", WORKER, str(session_file), *(["--resume"] if resume else []), python=python)
 
 
 def check_world_size(meta: SessionMetadata, nproc: int, resume: bool) -> None:
@@ -52,10 +53,8 @@ def default_nproc(meta: SessionMetadata, resume: bool) -> int:
 
 def die_with_parent() -> None:
     """SIGKILL this process when its parent dies (Linux; elsewhere a no-op)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def run_group(store: SessionStore, path: Path, nproc: int, resume: bool) -> int:
@@ -65,9 +64,9 @@ def run_group(store: SessionStore, path: Path, nproc: int, resume: bool) -> int:
     log = store.log_path(meta.session_id)  # torchrun's own reports (tracebacks of failed ranks) go to the log
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as errors:
-        proc = subprocess.Popen(group_command(path, nproc, resume), start_new_session=True,  # noqa: PLW1509
+        proc = subprocess.Popen(group_command(path, nproc, resume), start_new_session=True,
                                 preexec_fn=die_with_parent, stderr=errors,
-                                env={**os.environ, "LLM_TOOL_HOME": str(store.home)})
+                                env={**os.environ, "LLM_TOOL_HOME": str(store.home), **SAFE_PATH_ENV})
         code = _wait_forwarding_stops(proc)
     _settle(store, path, code)
     return code
@@ -103,10 +102,8 @@ def _signal_ranks(torchrun_pid: int, sig: signal.Signals) -> None:
     except psutil.Error:
         return
     for rank in ranks:
-        try:
+        with contextlib.suppress(psutil.Error):
             rank.send_signal(sig)
-        except psutil.Error:
-            pass
 
 
 def _settle(store: SessionStore, path: Path, code: int) -> None:

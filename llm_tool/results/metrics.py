@@ -51,7 +51,7 @@ def full_report(logits: np.ndarray, labels: np.ndarray, label_names: list[str], 
     preds = predictions(logits, multi_label, thresholds)
     y = labels.astype(int)
     report: dict[str, Any] = summary_metrics(logits, labels, multi_label, thresholds)
-    report["num_samples"] = int(len(y))
+    report["num_samples"] = len(y)
     index = list(range(len(label_names)))
     if multi_label:
         precision, recall, f1, support = precision_recall_fscore_support(y, preds, average=None, zero_division=0)

@@ -54,7 +54,7 @@ def _per_class(metrics: dict[str, Any], split: str) -> list[str]:
         return []
     rows = [[md(name), number(v.get("precision")), number(v.get("recall")), number(v.get("f1")),
              str(v.get("support", "-"))] for name, v in report["per_class"].items() if isinstance(v, dict)]
-    return [f"### Per class ({split})", ""] + _table(["label", "precision", "recall", "F1", "support"], rows)
+    return [f"### Per class ({split})", "", *_table(["label", "precision", "recall", "F1", "support"], rows)]
 
 
 def _per_language(metrics: dict[str, Any]) -> list[str]:
@@ -64,7 +64,7 @@ def _per_language(metrics: dict[str, Any]) -> list[str]:
              str(r.get("num_samples", "-"))] for r in language_rows(metrics)]
     if not rows:
         return []
-    return ["### Per language", ""] + _table(["split", "language", "macro-F1", "accuracy", "rows"], rows)
+    return ["### Per language", "", *_table(["split", "language", "macro-F1", "accuracy", "rows"], rows)]
 
 
 def _thresholds(metrics: dict[str, Any]) -> list[str]:
@@ -72,8 +72,8 @@ def _thresholds(metrics: dict[str, Any]) -> list[str]:
     if not isinstance(section, dict) or not isinstance(section.get("values"), dict):
         return []
     rows = [[md(name), number(value, ".3f")] for name, value in section["values"].items()]
-    return (["### Decision thresholds", "", "Per-label thresholds tuned for F1 on the validation set; `llm-tool infer` "
-             "and `llm-tool evaluate` apply them (0.5 elsewhere).", ""] + _table(["label", "threshold"], rows))
+    return ["### Decision thresholds", "", "Per-label thresholds tuned for F1 on the validation set; `llm-tool infer` "
+            "and `llm-tool evaluate` apply them (0.5 elsewhere).", "", *_table(["label", "threshold"], rows)]
 
 
 def _data(session: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
@@ -98,7 +98,7 @@ def _settings(session: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
     env = _section(session, "environment")
     versions = ", ".join(f"{key} {md(env[key])}" for key in ("python", "torch", "transformers", "datasets")
                          if env.get(key))
-    lines = ["## Training settings", ""] + _table(["setting", "value"], rows)
+    lines = ["## Training settings", "", *_table(["setting", "value"], rows)]
     lines += [f"- best checkpoint step: {metrics.get('best_checkpoint_step', '-')}, "
               f"epochs trained: {number(metrics.get('epochs_trained'), '.2f')}",
               f"- versions: {versions or '-'}; device: {md(env.get('device') or '-')}", ""]
@@ -111,16 +111,15 @@ def model_card(metrics: dict[str, Any], session: dict[str, Any]) -> str:
     sid = clean(metrics.get("session_id") or info.get("session_id") or "-", 80)
     base = md(metrics.get("model") or "-")
     task = "multi-label" if metrics.get("multi_label") else "single-label"
-    lines = front_matter(metrics, session) + [
-        "", f"# {md(info.get('session_name') or sid)}", "",
-        "## Model description", "",
-        f"A {task} text classifier fine-tuned from {base} with llm-tool "
-        f"{md(info.get('tool_version') or '')} (training session `{sid}`). "
-        f"It assigns {'one or more of' if metrics.get('multi_label') else 'one of'} "
-        f"{len(metrics.get('labels') or [])} labels to a text.", ""]
+    lines = [*front_matter(metrics, session), "", f"# {md(info.get('session_name') or sid)}", "",
+             "## Model description", "",
+             f"A {task} text classifier fine-tuned from {base} with llm-tool "
+             f"{md(info.get('tool_version') or '')} (training session `{sid}`). "
+             f"It assigns {'one or more of' if metrics.get('multi_label') else 'one of'} "
+             f"{len(metrics.get('labels') or [])} labels to a text.", ""]
     lines += _data(session, metrics) + _settings(session, metrics)
     lines += ["## Results", "", "Macro-F1 is the mean of the per-class F1 scores; the test set was never used to "
-              "choose the checkpoint.", ""] + _summary(metrics)
+              "choose the checkpoint.", "", *_summary(metrics)]
     for split in ("validation", "test"):
         lines += _per_class(metrics, split)
     lines += _per_language(metrics) + _thresholds(metrics)

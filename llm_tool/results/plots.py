@@ -84,7 +84,8 @@ def plot_curves(metrics: dict[str, Any], path: Path) -> dict[str, tuple[list[flo
             if name in series:
                 loss.plot(*series[name], style, label=name.replace("_", " "))
         loss.set(xlabel="step", ylabel="loss", title="Loss")
-        loss.legend()
+        if loss.get_legend_handles_labels()[0]:  # validation metrics without any loss: no empty legend
+            loss.legend()
         loss.grid(alpha=0.3)
         if "validation_macro_f1" in series:
             f1.plot(*series["validation_macro_f1"], "o-", color="tab:green")

@@ -223,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--socket", help="tmux socket (default: LLM_TOOL_TMUX_SOCKET or llm-tool)")
     parser.add_argument("--poll", type=float, default=0.5, help="seconds between ticks")
     args = parser.parse_args(argv)
-    home = (args.home or Path(os.environ.get("LLM_TOOL_HOME") or os.getcwd())).resolve()
+    home = (args.home or Path(os.environ.get("LLM_TOOL_HOME") or Path.cwd())).resolve()
     try:
         return Scheduler(args.name, home=home, socket=args.socket, poll=args.poll).run()
     except LlmToolError as exc:

@@ -212,10 +212,7 @@ def parse_sweep(data: Any, *, base_dir: Path, source: str = "sweep file", sets: 
         entries = [_flatten(entry, f"{source}: job {n}") for n, entry in enumerate(raw_jobs, start=1)]
     base, entries = with_seeds(base, entries, seeds if seeds is not None else data.get("seeds"), source)
     group_by = data.get("group_by", DEFAULT_GROUP_BY)
-    if group_by in ("", "none", None):
-        group_by = None
-    else:
-        group_by = _check_key(group_by, f"{source} group_by")
+    group_by = None if group_by in ("", "none", None) else _check_key(group_by, f"{source} group_by")
     name = data.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ConfigError(f"{source}: 'name' must be a non-empty text")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from llm_tool.dispatch.tmux_server import (  # role: control|scheduler|job
     escape_format,
 )
 from llm_tool.errors import TmuxError
+from llm_tool.python_argv import module_argv
 from llm_tool.sweeps.layout import CONTROL_WINDOW
 
 JOB_OPTION = "@llm_tool_job"  # the job key of a job pane
@@ -35,11 +35,11 @@ class SweepPanes:
 
 
 def control_argv(name: str, home: Path, socket: str) -> list[str]:
-    return [sys.executable, "-m", "llm_tool.sweeps_ui.control", "--home", str(home), "--socket", socket, name]
+    return module_argv("llm_tool.sweeps_ui.control", "--home", str(home), "--socket", socket, name)
 
 
 def scheduler_argv(name: str, home: Path, socket: str) -> list[str]:
-    return [sys.executable, "-m", "llm_tool.sweeps.scheduler", "--home", str(home), "--socket", socket, name]
+    return module_argv("llm_tool.sweeps.scheduler", "--home", str(home), "--socket", socket, name)
 
 
 def decorate_pane(server: TmuxServer, pane_id: str, *, title: str, role: str, job_key: str | None = None) -> None:

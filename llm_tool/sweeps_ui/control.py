@@ -6,6 +6,7 @@ draws with curses, refreshes every second, and carries out actions on pane and w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -130,10 +131,8 @@ def _draw(screen: Any, lines: list[str]) -> None:
     height, width = screen.getmaxyx()
     for y, line in enumerate(lines[:height]):
         attr = curses.A_REVERSE if line.startswith("> ") else curses.A_NORMAL
-        try:
+        with contextlib.suppress(curses.error):
             screen.addnstr(y, 0, line, max(0, width - 1), attr)
-        except curses.error:
-            pass
     screen.refresh()
 
 
@@ -141,10 +140,8 @@ def run_curses(app: ControlApp, interval: float = 1.0) -> int:
     import curses
 
     def loop(screen: Any) -> int:
-        try:
+        with contextlib.suppress(curses.error):
             curses.curs_set(0)
-        except curses.error:
-            pass
         screen.keypad(True)
         screen.timeout(int(interval * 1000))
         app.refresh()
@@ -171,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--socket", help="tmux socket (default: LLM_TOOL_TMUX_SOCKET or llm-tool)")
     parser.add_argument("--once", action="store_true", help="print the list once and exit")
     args = parser.parse_args(argv)
-    home = (args.home or Path(os.environ.get("LLM_TOOL_HOME") or os.getcwd())).resolve()
+    home = (args.home or Path(os.environ.get("LLM_TOOL_HOME") or Path.cwd())).resolve()
     try:
         app = ControlApp(args.name, home=home, socket=args.socket)
         if args.once or not has_terminal():

@@ -390,8 +390,6 @@ def _mark_failed(run: Run, exc: BaseException, log_to_file: bool, *, tidy: bool 
     def apply(meta: SessionMetadata) -> None:
         transitions.mark_failed(meta, message, exit_code=code).last_checkpoint = found
         run.end_segment(meta)
-    try:
+    with contextlib.suppress(Exception):  # never hide the original error behind a bookkeeping one
         run.update(apply)
-    except Exception:  # noqa: BLE001 - never hide the original error behind a bookkeeping one
-        pass
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypedDict
 
 # Measured by benchmarks/bench_training.py (fp32 vs bf16 autocast, same data, steps and seed): bf16 is the CPU
@@ -15,7 +16,7 @@ CPU_BF16_BY_DEFAULT = True
 def cpu_supports_bf16() -> bool:
     """The CPU does bfloat16 matrix maths natively (avx512_bf16 or AMX), read from /proc/cpuinfo (Linux)."""
     try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+        with Path("/proc/cpuinfo").open(encoding="ascii", errors="replace") as handle:
             for line in handle:
                 if line.startswith("flags"):
                     flags = line.split(":", 1)[-1].split()

@@ -212,6 +212,6 @@ def save_evaluation(store: SessionStore, ref: ModelRef, result: dict[str, Any]) 
         def apply(meta: Any) -> None:
             recorded = meta.extra.get("evaluations")
             recorded = recorded if isinstance(recorded, list) else []
-            meta.extra["evaluations"] = (recorded + [summary])[-MAX_RECORDED:]
+            meta.extra["evaluations"] = ([*recorded, summary])[-MAX_RECORDED:]
         store.update(ref.session_path, apply)
     return path

@@ -32,7 +32,7 @@ def token_lengths(tokenizer: PreTrainedTokenizerBase, texts: list[str]) -> list[
 def default_max_length(lengths: list[int], model_limit: int) -> int:
     """The data's p95 token length rounded up to a multiple of 8, capped by what the model accepts."""
     ordered = sorted(lengths)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))] if ordered else model_limit
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else model_limit
     return max(8, min(model_limit, ((p95 + 7) // 8) * 8))
 
 

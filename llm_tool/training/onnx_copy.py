@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from llm_tool.errors import ModelError
 from llm_tool.model_folder import CONFIG_FILE, ONNX_FILE, WEIGHTS_FILE
+from llm_tool.python_argv import module_argv
 from llm_tool.untrusted import shown
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,6 @@ def export_in_background(model_dir: Path) -> bool:
     unless it exists, failed before, or another process is making it (``<key>.building`` names a live one).
     True when a process was started. Never raises: without a copy, inference simply stays on torch."""
     import subprocess
-    import sys
 
     from llm_tool.training.onnx_cache import make_private
 
@@ -120,7 +121,7 @@ def export_in_background(model_dir: Path) -> bool:
         return False
     with os.fdopen(handle, "w") as out:
         try:
-            child = subprocess.Popen([sys.executable, "-m", "llm_tool.training.onnx_copy", str(model_dir)],
+            child = subprocess.Popen(module_argv("llm_tool.training.onnx_copy", str(model_dir)),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         except OSError:
@@ -279,10 +280,8 @@ def _version(name: str) -> str:
 def main(argv: list[str]) -> int:
     """The background builder: ``python -m llm_tool.training.onnx_copy MODEL_DIR``, at low priority."""
     model_dir = Path(argv[0])
-    try:
+    with contextlib.suppress(OSError):
         os.nice(10)
-    except OSError:
-        pass
     try:
         cached_copy(model_dir)
     except ModelError:  # the reason is remembered in <key>.failed, or the cache is refused: torch it is

@@ -25,7 +25,7 @@ class EpochSeededLengthSampler(Sampler[int]):
         return len(self.lengths)
 
     def __iter__(self) -> Iterator[int]:
-        epoch = int(math.floor(self.current_epoch() + 1e-9))
+        epoch = math.floor(self.current_epoch() + 1e-9)
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
         return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=generator))
 

@@ -16,8 +16,9 @@ def shared_parts(values: list[str]) -> tuple[int, int]:
     the same (nothing to tell apart) or fewer than two."""
     if len(set(values)) < 2:
         return 0, 0
-    prefix = len(os.path.commonprefix(values))
-    suffix = len(os.path.commonprefix([v[::-1] for v in values]))
+    # character by character on purpose (these are names, not paths): word boundaries are found below
+    prefix = len(os.path.commonprefix(values))  # noqa: RUF071
+    suffix = len(os.path.commonprefix([v[::-1] for v in values]))  # noqa: RUF071
     suffix = min(suffix, min(len(v) for v in values) - prefix)
     sample = values[0]
     while prefix and sample[prefix - 1] not in PREFIX_BREAKS:

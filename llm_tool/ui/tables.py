@@ -68,10 +68,7 @@ def details_table(flat: dict[str, Any], title: str) -> Table:
     table.add_column("Parameter", style="bold")
     table.add_column("Value", overflow="fold")
     for key, value in flat.items():
-        if key.endswith(".status") and isinstance(value, str):
-            text = status_text(_safe(value))
-        else:
-            text = _safe(value, ".6g")
+        text = status_text(_safe(value)) if key.endswith(".status") and isinstance(value, str) else _safe(value, ".6g")
         table.add_row(safe(key), text)
     return table
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import time
+from pathlib import Path
 from typing import Any
 
 import questionary
@@ -150,7 +150,7 @@ def _message(q: Question) -> str:
 
 
 def _data_or_folder(path: str) -> bool:
-    return os.path.isdir(path) or path.lower().endswith(DATA_SUFFIXES)
+    return Path(path).is_dir() or path.lower().endswith(DATA_SUFFIXES)
 
 
 def _merged(app: Application[Any], extra: KeyBindings) -> KeyBindingsBase:

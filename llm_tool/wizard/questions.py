@@ -78,7 +78,7 @@ STUDIO_MENU = Question("studio_menu", "select", "Training Studio", back="Back to
 
 
 def select(name: str, message: str, choices: Iterable[Choice], default: Any = None, *,
-           back: str | None = BACK, help: str = "") -> Question:  # noqa: A002 - the Question field
+           back: str | None = BACK, help: str = "") -> Question:
     return Question(name, "select", message, default=default, choices=tuple(choices), back=back, help=help)
 
 
@@ -103,11 +103,8 @@ def data_file_question(files: list[Path], home: Path, default: Path | None = Non
         size = path.stat().st_size if path.exists() else 0
         choices.append(Choice(f"{label}  ({_size(size)})", path, str(path)))
     choices.append(Choice("Type a path…", TYPE_PATH, "any data file, with Tab completion"))
-    chosen: Path | str
-    if default is None:
-        chosen = files[0] if files else TYPE_PATH
-    else:
-        chosen = default if default in files else TYPE_PATH  # a typed path: "Type a path…", pre-filled with it
+    # a typed path (not among the files): "Type a path…", pre-filled with it
+    chosen: Path | str = default if default in files else files[0] if files and default is None else TYPE_PATH
     return select("data_file", "Step 1/8 · Data file", choices, chosen,
                   help=f"data files found under {home}" if files else "no data file found under the home")
 
