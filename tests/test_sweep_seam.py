@@ -18,6 +18,7 @@ from llm_tool.sessions import SessionStore
 from llm_tool.sweeps import seam
 from llm_tool.sweeps.state import SweepJob
 from llm_tool.sweeps.summaries import counts, tally_text
+from tests.helpers import session_files
 from tests.sweep_helpers import fake_finished_session, fake_state, set_queue, stand_in_slurm, write_sweep
 from tests.tmux_helpers import make_config
 
@@ -157,3 +158,25 @@ def test_slurm_settings_for_a_tmux_sweep_are_refused(isolated_home: Path, tiny_m
     assert main(["sweep", "start", str(sweep), "--partition", "gpu"]) == 2
     assert "--partition is a Slurm setting: add --backend slurm" in capsys.readouterr().err
     assert not (isolated_home / "logs" / "sweeps").exists()
+
+
+def test_resuming_a_slurm_sweep_whose_sessions_were_edited_needs_yes(fake_slurm: Path, isolated_home: Path,
+                                                                     tiny_model: Path, sample_csv: Path,
+                                                                     tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    config = make_config(tmp_path / "cfg", "c.json", tiny_model, sample_csv, epochs=1)
+    sweep = write_sweep(tmp_path / "lr.json", str(config), grid={"model_config.learning_rate": [1e-3, 2e-3]})
+    assert main(["sweep", "start", str(sweep), "--backend", "slurm"]) == 0
+    assert main(["sweep", "kill", "lr", "--grace", "0"]) == 0
+    for path in session_files(isolated_home):  # a hand edit: sbatch lines llm-tool did not write for this user
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["slurm_config"] = {"extra_sbatch": ["--hold"]}
+        path.write_text(json.dumps(data), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["sweep", "resume", "lr"]) == 2
+    assert "were not written by llm-tool for you on this machine" in capsys.readouterr().err
+    assert seam.refresh("lr").counts.get("queued") is None  # nothing was submitted
+    assert main(["sweep", "resume", "lr", "--yes"]) == 0  # the user checked the lines
+    assert seam.refresh("lr").counts.get("queued") == 2
+    (resumed,) = (isolated_home / "logs" / "slurm").glob("sweep-lr-resumed-*.sbatch")
+    assert "#SBATCH --hold" in resumed.read_text(encoding="utf-8").splitlines()

@@ -69,6 +69,8 @@ def register(commands: Commands) -> None:
     p.add_argument("name")
     p.add_argument("--max-parallel", type=int, metavar="N", help="change how many run at once")
     p.add_argument("--wait", action="store_true", help="wait for the end and print the leaderboard")
+    p.add_argument("--yes", action="store_true",
+                   help="on Slurm: use the jobs' extra sbatch lines even if the sessions were edited or copied")
     p.set_defaults(func=cmd_resume)
 
     p = sub.add_parser("report", help="write a Markdown report and a PNG chart of the scores")
@@ -274,10 +276,12 @@ def cmd_kill(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from llm_tool.config.slurm import SlurmOptions
     from llm_tool.sweeps import seam
     from llm_tool.ui.console import info, success
 
-    done = seam.resume(args.name, max_parallel=args.max_parallel)
+    slurm = SlurmOptions(accept_unsealed=True) if args.yes else None  # --yes: lines the user checked
+    done = seam.resume(args.name, max_parallel=args.max_parallel, slurm=slurm)
     if not done.jobs:
         info(f"sweep {args.name} has no interrupted or cancelled jobs: nothing to resume")
         return 0
