@@ -119,7 +119,6 @@ OTHER_OBJECTS = {"job", "row"}  # a sweep's or tmux job's own status, a leaderbo
 ALLOWED = {
     ("sessions/transitions.py", "*"),
     ("cli/sessions_cmd.py", "status"),  # the --json output shows the reconciled status: a copy, never the file
-    ("dispatch/slurm_job.py", "interrupt_reason"),  # Slurm's requeue note on an interrupted session (slurm area)
 }
 
 

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 from llm_tool.dispatch.slurm import slurm_info, update_slurm
 from llm_tool.dispatch.slurm_script import SLURM_ENV
+from llm_tool.sessions import transitions
 from llm_tool.sessions.lifecycle import now_iso
-from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 from llm_tool.training import checkpoints as ckpt
 from llm_tool.training.signals import PREEMPTED
@@ -78,7 +78,7 @@ def requeue(store: SessionStore, path: Path) -> bool:
 
     def mark(why: str, state: str) -> None:
         def apply(meta: SessionMetadata) -> None:
-            meta.execution_status.interrupt_reason = why
+            transitions.note_interruption(meta, why)
         store.update(path, apply)
         update_slurm(store, path, state=state, requeued_at=now_iso())
 

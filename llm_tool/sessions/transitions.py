@@ -67,6 +67,14 @@ def mark_completed(meta: SessionMetadata, *, exit_code: int | None = None) -> Ex
     return status
 
 
+def note_interruption(meta: SessionMetadata, reason: str) -> ExecutionStatus:
+    """Why an interrupted session stopped, said again after the fact (Slurm: "requeued as job N", or why the
+    requeue failed); the status itself is the interruption's."""
+    status = meta.execution_status
+    status.interrupt_reason = reason[:MAX_MESSAGE]
+    return status
+
+
 def reopen(meta: SessionMetadata) -> ExecutionStatus:
     """A benchmark parent that ended gets new candidates: pending again until they finish."""
     status = meta.execution_status
