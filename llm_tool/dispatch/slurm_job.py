@@ -14,6 +14,7 @@ from llm_tool.dispatch.slurm import slurm_info, update_slurm
 from llm_tool.dispatch.slurm_script import SLURM_ENV
 from llm_tool.sessions import transitions
 from llm_tool.sessions.lifecycle import now_iso
+from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 from llm_tool.training import checkpoints as ckpt
 from llm_tool.training.signals import PREEMPTED
