@@ -12,7 +12,6 @@ import functools
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from attack_run import SAMPLE, Ctx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from tests.special_files import plant  # noqa: E402
 
 
 def _runner():  # type: ignore[no-untyped-def]
@@ -86,32 +86,6 @@ def copy_model(ctx: Ctx, source: Path, name: str = "model") -> Path:
     folder = ctx.root / name
     shutil.copytree(source, folder, ignore=shutil.ignore_patterns("report", "*.npz"))
     return folder
-
-
-HEADERS = {"shape-not-int": {"w": {"dtype": "F32", "shape": ["7", 2], "data_offsets": [0, 56]}},
-           "shape-deep": {"w": {"dtype": "F32", "shape": [1] * 40, "data_offsets": [0, 4]}}}
-
-
-def plant(path: Path, kind: str) -> Path:
-    """A FIFO, a link to /dev/zero, a folder, a 3 GB sparse file or a hostile safetensors header at ``path``."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "dev-zero":
-        path.symlink_to("/dev/zero")
-    elif kind == "folder":
-        path.mkdir()
-    elif kind == "sparse":
-        with path.open("wb") as handle:
-            handle.truncate(3 * 2**30)
-    else:
-        header = json.dumps(HEADERS[kind]).encode()
-        path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 64)
-    return path
 
 
 def _infer_case(name: str, kind: str) -> None:

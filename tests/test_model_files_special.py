@@ -8,44 +8,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import struct
 from pathlib import Path
 
 import pytest
 
 from llm_tool import model_folder
 from tests.helpers import run_cli, write_config
+from tests.special_files import HEADERS, SPECIAL, plant
 
 TIMEOUT = 60  # seconds; the old code hung forever on a FIFO and grew /dev/zero reads to gigabytes
 
 
-def plant(path: Path, kind: str) -> None:
-    """Put a special or hostile file at ``path`` (replacing what is there)."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
-    if kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "dev-zero":
-        path.symlink_to("/dev/zero")
-    elif kind == "folder":
-        path.mkdir()
-    elif kind == "sparse":
-        with path.open("wb") as handle:
-            handle.truncate(3 * 2**30)
-    elif kind in HEADERS:
-        header = json.dumps(HEADERS[kind]).encode()
-        path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 64)
-    else:
-        raise AssertionError(kind)
-
-
-HEADERS = {"shape-not-int": {"w": {"dtype": "F32", "shape": ["7", 2], "data_offsets": [0, 56]}},
-           "shape-deep": {"w": {"dtype": "F32", "shape": [1] * 40, "data_offsets": [0, 4]}},
-           "shape-nested": {"w": {"dtype": "F32", "shape": [[[[[[1]]]]]], "data_offsets": [0, 4]}},
-           "offsets-outside": {"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 10**12]}}}
-SPECIAL = ["fifo", "dev-zero", "folder", "sparse"]
 
 
 def one_line_exit_2(result, *words: str) -> None:

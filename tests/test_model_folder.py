@@ -3,7 +3,6 @@ them bounded and regular-file-only, and a damaged file is one clear error, never
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -12,31 +11,14 @@ import pytest
 from llm_tool import model_folder
 from llm_tool.errors import ModelError, SessionError, UserError
 from tests.helpers import fake_session
-
-
-def _special(folder: Path, name: str, kind: str) -> Path:
-    """``folder/name`` as a FIFO, a link to /dev/zero, a folder, a 3 GB sparse file or corrupt JSON."""
-    path = folder / name
-    if kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "dev-zero":
-        path.symlink_to("/dev/zero")
-    elif kind == "folder":
-        path.mkdir()
-    elif kind == "sparse":
-        with path.open("wb") as handle:
-            handle.truncate(3 * 2**30)
-    else:
-        path.write_text('{"test": {"macro_f1": 0.9', encoding="utf-8")
-    return path
-
+from tests.special_files import plant
 
 KINDS = ["fifo", "dev-zero", "folder", "sparse", "corrupt"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_read_metrics_refuses_special_and_damaged_files_in_one_line(tmp_path, kind):
-    _special(tmp_path, model_folder.METRICS_FILE, kind)
+    plant(tmp_path / model_folder.METRICS_FILE, kind)
     with pytest.raises(ModelError) as caught:
         model_folder.read_metrics(tmp_path)
     assert "\n" not in str(caught.value) and "metrics" in str(caught.value)
@@ -45,7 +27,7 @@ def test_read_metrics_refuses_special_and_damaged_files_in_one_line(tmp_path, ki
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_read_label_mapping_refuses_special_and_damaged_files(tmp_path, kind):
-    _special(tmp_path, model_folder.LABEL_MAPPING_FILE, kind)
+    plant(tmp_path / model_folder.LABEL_MAPPING_FILE, kind)
     with pytest.raises(UserError) as caught:
         model_folder.read_label_mapping(tmp_path)
     assert "\n" not in str(caught.value)
@@ -79,7 +61,7 @@ def test_a_damaged_metrics_file_after_a_torchrun_group_is_one_line(isolated_home
     from llm_tool.dispatch.seam import _group_outcome
 
     store, path, model_dir = _completed_group(isolated_home)
-    _special(model_dir, model_folder.METRICS_FILE, kind)
+    plant(model_dir / model_folder.METRICS_FILE, kind)
     with pytest.raises(SessionError) as caught:
         _group_outcome(store, path, 0)  # type: ignore[arg-type]
     message = str(caught.value)
@@ -103,7 +85,7 @@ def test_a_damaged_metrics_file_is_no_saved_final_model(tmp_path, kind):
 
     for name in model_folder.FINAL_FILES:
         (tmp_path / name).write_text("{}", encoding="utf-8")
-    _special(tmp_path, model_folder.METRICS_FILE, kind)
+    plant(tmp_path / model_folder.METRICS_FILE, kind)
     assert saved_final_model(tmp_path, "train_20260102_030405") is None
 
 
@@ -111,7 +93,7 @@ def test_a_damaged_metrics_file_is_no_saved_final_model(tmp_path, kind):
 def test_a_special_or_damaged_predictions_file_is_one_clear_error(tmp_path, kind):
     from llm_tool.results.predictions import load_predictions
 
-    _special(tmp_path, model_folder.PREDICTIONS_FILE, kind)
+    plant(tmp_path / model_folder.PREDICTIONS_FILE, kind)
     with pytest.raises(ModelError) as caught:
         load_predictions(tmp_path)
     assert "\n" not in str(caught.value) and "predictions" in str(caught.value)
