@@ -49,7 +49,8 @@ def test_kill_matches_exact_names_and_all_spares_foreign_sessions(tmux_socket: s
     second = launch(isolated_home, Path("unused"), sample_csv, ["sleep", "300"], name="other")
     for foreign in ("scratch", "llmtool"):
         assert tmux(tmux_socket, "new-session", "-d", "-s", foreign, "sleep", "300").returncode == 0
-    job_when(first.name, lambda j: j.status == "running")
+    for started in (first, second):  # both supervisors up (a SIGTERM before Python set its handlers just ends it)
+        job_when(started.name, lambda j: j.status == "running")
 
     proc = run_main("tmux", "kill", "llmtool-sleepy")  # a prefix of a real name: never matched
     assert proc.returncode == 2 and "exactly" in proc.stderr
