@@ -181,7 +181,7 @@ def test_a_two_rank_job_is_preempted_requeued_and_finishes(on_cluster: Cluster, 
                                                            sample_csv, tiny_model, capsys):
     """torchrun inside the job: USR1 reaches the ranks, they checkpoint at one step, the job requeues itself and
     the second run resumes both ranks from that checkpoint (exactness itself: tests/test_torchrun.py)."""
-    config = _config(tmp_path, sample_csv, tiny_model, "ranks", rows=300, epochs=6, save_steps=5,
+    config = _config(tmp_path, sample_csv, tiny_model, "ranks", rows=300, epochs=4, save_steps=5,
                      learning_rate=3e-3, early_stopping=False)
     assert main(["train", str(config), "--backend", "slurm", "--cpus", "2", "--nproc", "2"]) == 0
     capsys.readouterr()
