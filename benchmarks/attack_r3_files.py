@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from attack_run import SAMPLE, Ctx
@@ -88,31 +89,30 @@ def copy_model(ctx: Ctx, source: Path, name: str = "model") -> Path:
     return folder
 
 
-def _infer_case(name: str, kind: str) -> None:
+def _planted_case(label: str, name: str, kind: str, source: Callable[[], Path],
+                  argv: Callable[[Ctx, Path], list[str]]) -> None:
+    """A case that copies a model folder (trained, or the tiny pretrained one), plants ``kind`` as its ``name``
+    and runs ``argv(ctx, folder)``."""
     def build(ctx: Ctx) -> list[str]:
-        folder = copy_model(ctx, trained())
+        folder = copy_model(ctx, source(), "model" if source is trained else "pretrained-model")
         plant(folder / name, kind)
-        return ["infer", "--model-dir", str(folder), "--text", "awful, terrible"]
-    build.__name__ = f"case_infer_{name}_{kind}"
+        return argv(ctx, folder)
+    build.__name__ = f"case_{label}_{name}_{kind}"
     r3_case("3-files")(build)
+
+
+def _infer_case(name: str, kind: str) -> None:
+    _planted_case("infer", name, kind, trained,
+                  lambda ctx, folder: ["infer", "--model-dir", str(folder), "--text", "awful, terrible"])
 
 
 def _add_case(name: str, kind: str) -> None:
-    def build(ctx: Ctx) -> list[str]:
-        folder = copy_model(ctx, tiny(), "pretrained-model")
-        plant(folder / name, kind)
-        return ["models", "add", str(folder), "--name", "mine"]
-    build.__name__ = f"case_models_add_{name}_{kind}"
-    r3_case("3-files")(build)
+    _planted_case("models_add", name, kind, tiny, lambda ctx, folder: ["models", "add", str(folder), "--name", "mine"])
 
 
 def _dry_run_case(name: str, kind: str) -> None:
-    def build(ctx: Ctx) -> list[str]:
-        folder = copy_model(ctx, tiny(), "pretrained-model")
-        plant(folder / name, kind)
-        return ["train", str(ctx.config(model={"selected_model": str(folder)})), "--dry-run"]
-    build.__name__ = f"case_train_dry_run_{name}_{kind}"
-    r3_case("3-files")(build)
+    _planted_case("train_dry_run", name, kind, tiny,
+                  lambda ctx, folder: ["train", str(ctx.config(model={"selected_model": str(folder)})), "--dry-run"])
 
 
 def _registry_case(kind: str, command: tuple[str, ...]) -> None:
