@@ -1,4 +1,4 @@
-"""Training sessions: the metadata JSON schema, its atomic locked store, and the status lifecycle (Slurm queue too)."""
+"""Training sessions: the metadata JSON schema, its locked store, status transitions and liveness (Slurm queue too)."""
 
 from llm_tool.sessions.schema import SCHEMA_VERSION, ExecutionStatus, SessionMetadata
 from llm_tool.sessions.store import SessionRef, SessionStore

@@ -1,1 +1,1 @@
-"""Sweeps and benchmarks: many trainings of one base config in one tmux session, queued, ranked and reported."""
+"""Sweeps and benchmarks: many trainings of one base config in tmux or one Slurm job array, queued, ranked, reported."""
