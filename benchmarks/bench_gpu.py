@@ -32,7 +32,7 @@ def _texts(repeat: int) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
-def _model(name: str, device: str):
+def _model(name: str, device: str):  # returns (model, tokenizer)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig
 
     from llm_tool.catalog.resolve import packaged_model_dir

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.helpers import read_json, wait_until
 from tests.tmux_helpers import new_session
 
@@ -137,7 +139,7 @@ def test_the_folder_a_job_runs_in_is_never_on_its_python_path(tmp_path: Path) ->
     """A shared data folder holding `llm_tool/` or `torch.py` must not replace the installed code in any process
     the tool starts (tmux supervisor, its training, torchrun and its ranks, sweep panes, Slurm jobs, ONNX copy)."""
     if sys.version_info < (3, 11):
-        return  # -P exists from Python 3.11: older interpreters keep the folder on the path
+        pytest.skip("-P exists from Python 3.11: older interpreters keep the folder on the path")
     from llm_tool.dispatch.supervisor import JobSpec, training_command
     from llm_tool.dispatch.torchrun import group_command
     from llm_tool.python_argv import module_argv

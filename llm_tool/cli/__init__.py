@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         error("interrupted")
         return ExitCode.INTERRUPTED
-    except Exception as exc:
+    except Exception as exc:  # the one funnel: a line, not a traceback (unless --debug)
         if debug:
             raise
         from llm_tool.ui.console import error

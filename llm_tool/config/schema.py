@@ -51,7 +51,7 @@ def check_ranges(section: Any, name: str) -> None:
             raise ConfigError(f"{where} must be {bounds}, got {shown(str(value), 60)}")
 
 
-def _f(default: Any, help: str, **extra: Any) -> Any:
+def _f(default: Any, help: str, **extra: Any) -> Any:  # `help` shadows the builtin: it names the metadata key
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata={"help": help, **extra})
     return field(default=default, metadata={"help": help, **extra})

@@ -64,6 +64,7 @@ def run_group(store: SessionStore, path: Path, nproc: int, resume: bool) -> int:
     log = store.log_path(meta.session_id)  # torchrun's own reports (tracebacks of failed ranks) go to the log
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as errors:
+        # preexec_fn (not thread-safe in general) only calls prctl: the ranks die with this launcher
         proc = subprocess.Popen(group_command(path, nproc, resume), start_new_session=True,
                                 preexec_fn=die_with_parent, stderr=errors,
                                 env={**os.environ, "LLM_TOOL_HOME": str(store.home), **SAFE_PATH_ENV})

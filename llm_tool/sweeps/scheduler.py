@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from llm_tool import paths
 from llm_tool.dispatch.environment import pane_environment, read_env_file, starter_environment, write_env_file
 from llm_tool.dispatch.names import sanitize
 from llm_tool.dispatch.panes import JobPane
@@ -223,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--socket", help="tmux socket (default: LLM_TOOL_TMUX_SOCKET or llm-tool)")
     parser.add_argument("--poll", type=float, default=0.5, help="seconds between ticks")
     args = parser.parse_args(argv)
-    home = (args.home or Path(os.environ.get("LLM_TOOL_HOME") or Path.cwd())).resolve()
+    home = args.home.resolve() if args.home else paths.home()
     try:
         return Scheduler(args.name, home=home, socket=args.socket, poll=args.poll).run()
     except LlmToolError as exc:

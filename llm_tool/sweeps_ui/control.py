@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from llm_tool import paths
 from llm_tool.dispatch.tmux_server import TmuxServer
 from llm_tool.errors import LlmToolError
 from llm_tool.sessions.store import SessionStore
@@ -168,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--socket", help="tmux socket (default: LLM_TOOL_TMUX_SOCKET or llm-tool)")
     parser.add_argument("--once", action="store_true", help="print the list once and exit")
     args = parser.parse_args(argv)
-    home = (args.home or Path(os.environ.get("LLM_TOOL_HOME") or Path.cwd())).resolve()
+    home = args.home.resolve() if args.home else paths.home()
     try:
         app = ControlApp(args.name, home=home, socket=args.socket)
         if args.once or not has_terminal():

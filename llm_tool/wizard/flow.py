@@ -68,7 +68,7 @@ def guarded(ctx: Context, action: Callable[[Context], Any]) -> None:
         raise
     except LlmToolError as exc:
         error(str(exc))
-    except Exception as exc:
+    except Exception as exc:  # the studio must survive a bug in one action
         if ctx.debug:
             raise
         error(f"unexpected {type(exc).__name__}: {exc} (run `llm-tool --debug studio` for the traceback)")

@@ -78,7 +78,7 @@ STUDIO_MENU = Question("studio_menu", "select", "Training Studio", back="Back to
 
 
 def select(name: str, message: str, choices: Iterable[Choice], default: Any = None, *,
-           back: str | None = BACK, help: str = "") -> Question:
+           back: str | None = BACK, help: str = "") -> Question:  # help: the Question field
     return Question(name, "select", message, default=default, choices=tuple(choices), back=back, help=help)
 
 
