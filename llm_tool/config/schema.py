@@ -16,6 +16,7 @@ from llm_tool.untrusted import quoted, read_json_file, shown
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MAX_BATCH = 4096
+TRACKERS = ("tensorboard", "trackio", "mlflow")
 FORMATS = ("auto", "csv", "tsv", "jsonl", "json", "parquet", "excel")
 # Keys the tool records into a section after analysis (or that the reference tool wrote):
 # accepted when a session file is used as a config, never used as settings.
@@ -64,7 +65,8 @@ class DatasetConfig:
     label_column: str | None = _f("label", "column holding the label (a list or joined string for multi-label)")
     strategy: Literal["single-label", "multi-label"] = _f("single-label", "one label per text, or several")
     format: str = _f("auto", "file format; auto detects it from the extension")
-    label_columns: list[str] | None = _f(None, "multi-label as several 0/1 columns")
+    label_columns: list[str] | None = _f(None, "multi-label: several 0/1 columns; single-label: several label "
+                                                "columns, each one task (see annotation_column)")
     label_separator: str | None = _f(None, "separator of joined multi-labels; auto tries | ; ,")
     split_column: str | None = _f(None, "column with train/validation/test per row")
     validation_file: str | None = _f(None, "separate validation file")
@@ -78,6 +80,19 @@ class DatasetConfig:
     encoding: str | None = _f(None, "text encoding (default: detected)")
     delimiter: str | None = _f(None, "CSV delimiter (default: detected)")
     has_header: bool = _f(True, "false for CSV/TSV files without a header row (columns become column_1, ...)")
+    annotation_column: str | None = _f(None, "column of JSON objects (LLM_Tool's llm-json): each key is a task, "
+                                             "one model each")
+    tasks: list[str] | None = _f(None, "the tasks to train (default: every key of annotation_column, or every "
+                                       "label column)")
+    task: str | None = _f(None, "the one task this session trains (set on the child sessions of a tasks run)")
+    null_as_class: bool = _f(False, "treat the string \"null\" as an ordinary label value instead of "
+                                    "\"not annotated\"")
+    language_column: str | None = _f(None, "column with each text's language code (default: detected)")
+    language: str | None = _f(None, "the one language this session trains (per-language child sessions)")
+    split_group_column: str | None = _f(None, "column of group ids (document, speaker, user): all rows of a "
+                                              "group land in one split")
+    split_time_column: str | None = _f(None, "column of dates: train on the oldest rows, validate and test on "
+                                             "the newest")
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS and self.format != "llm-json":
@@ -85,7 +100,8 @@ class DatasetConfig:
         check_ranges(self, "dataset_config")
         if isinstance(self.sheet, int) and not 0 <= self.sheet < 10_000:
             raise ConfigError(f"dataset_config.sheet must be a sheet name or an index from 0, got {self.sheet}")
-        if self.strategy == "single-label" and not self.label_column:
+        if self.strategy == "single-label" and not (self.label_column or self.annotation_column
+                                                    or self.label_columns):
             raise ConfigError("dataset_config.label_column is required for single-label")
         if self.strategy == "multi-label" and not (self.label_column or self.label_columns):
             raise ConfigError("multi-label needs dataset_config.label_column or dataset_config.label_columns")
@@ -125,6 +141,16 @@ class ModelConfig:
     preset: Literal["quick", "standard", "thorough"] | None = _f(
         None, "session type: quick (~10 min), standard (default, up to 2 h), thorough (up to 8 h)")
     time_budget: str | None = _f(None, "stop gracefully after this long, e.g. 30m, 2h (default: the preset's)")
+    long_text: Literal["auto", "truncate", "head_tail", "chunks"] = _f(
+        "auto", "texts longer than max_length: truncate (keep the head), head_tail (keep the first and last "
+                "tokens), chunks (overlapping windows, probabilities averaged per text); auto picks and records why")
+    chunk_stride: int | None = _f(None, "chunks: tokens shared by consecutive windows (default: max_length // 4)",
+                                  min=0, max=1_000_000)
+    max_chunks_per_text: int = _f(8, "chunks: at most this many windows per text in training", min=1, max=10_000)
+    language_strategy: Literal["multilingual", "per_language"] = _f(
+        "multilingual", "one model for all languages, or one per language with enough examples")
+    report_to: list[str] = _f([], "experiment trackers to log to: tensorboard, trackio, mlflow "
+                                  "(pip install 'llm-tool[tracking]')")
     auto: list[str] | None = _f(None, "settings chosen automatically from model and data size (filled in when "
                                       "the session is created: those the config leaves out or sets to \"auto\")")
 
@@ -138,6 +164,9 @@ class ModelConfig:
         if not name.strip() or len(name) > 1024 or "\x00" in name or any(len(p) > 255 for p in name.split("/")):
             raise ConfigError(f"model_config.selected_model {quoted(name, 80)} is not a model id or folder path "
                               "(at most 1024 characters, 255 per folder name): fix the name")
+        unknown = [t for t in self.report_to if t not in TRACKERS]
+        if unknown:
+            raise ConfigError(f"model_config.report_to may name only {', '.join(TRACKERS)}, got {quoted(unknown[0])}")
         if isinstance(self.class_weights, str) and self.class_weights not in ("none", "balanced"):
             raise ConfigError("model_config.class_weights must be 'none', 'balanced' or {label: weight}")
         if isinstance(self.class_weights, dict):
