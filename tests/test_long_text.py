@@ -207,11 +207,23 @@ def test_a_model_folder_with_an_unknown_long_text_is_refused(chunked, tmp_path):
 
 
 def test_resume_in_the_middle_of_a_chunked_epoch_is_exact(tmp_path, isolated_home, sample_csv, tiny_model):
-    from tests.test_resume import _run_case
+    """kill -9 in the middle of epoch 2 of a chunked run, `sessions resume`: the uninterrupted run's weights,
+    metrics and history (tests/test_resume.py's check)."""
+    from tests.test_resume import _train_and_kill, assert_resumed_equals_uninterrupted
 
-    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, corrupt_newest=False, long_text="chunks",
-              max_length=12, chunk_stride=3, precision="fp32")
-    (baseline, resumed) = session_files(isolated_home)
-    for path in (baseline, resumed):
-        assert read_json(path)["model_config"]["long_text_used"] == "chunks"
-        assert read_json(path)["model_config"]["windows"]["windows"] > 240
+    data = write_csv(tmp_path / "reviews.csv", sample_rows(sample_csv, 120))
+    settings = {"epochs": 2, "save_steps": 5, "learning_rate": 3e-3, "save_total_limit": 3, "num_threads": 1,
+                "long_text": "chunks", "max_length": 12, "chunk_stride": 3, "precision": "fp32"}
+    done = run_main("train", str(write_config(tmp_path / "baseline.json", data, tiny_model, **settings)))
+    assert done.returncode == 0, done.stderr[-2000:]
+    (baseline,) = session_files(isolated_home)
+    windows = read_json(baseline)["model_config"]["windows"]
+    assert windows["windows"] > windows["texts"] + 40  # many texts are several windows
+    per_epoch = -(-windows["windows"] // 8)
+    killed = _train_and_kill(write_config(tmp_path / "killed.json", data, tiny_model, **settings), isolated_home,
+                             kill_after_step=per_epoch + 3)
+    killed_id = read_json(killed)["training_session"]["session_id"]
+    resumed = run_main("sessions", "resume", killed_id)
+    assert resumed.returncode == 0, resumed.stderr[-3000:] + resumed.stdout[-3000:]
+    assert_resumed_equals_uninterrupted(baseline, killed)
+    assert read_json(killed)["model_config"]["windows"] == windows

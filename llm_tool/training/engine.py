@@ -291,6 +291,7 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, encoding
     reports: dict[str, Any] = {}
     outputs: dict[str, Any] = {}  # issue 11: raw predictions for llm_tool.results
     trainer.args.train_sampling_strategy = "random"  # issue 11: evaluation batches in dataset order, not shuffled
+    trainer.compute_metrics = None  # the reports are made below, per text (chunks: the metric knows validation only)
     for name in ("validation", "test"):
         split = data.splits[name]
         if len(split) == 0:
