@@ -152,10 +152,7 @@ def encode(full: list[list[int]], masks: list[list[int]], max_length: int, plan:
 
 def window_count(length: int, lead: int, trail: int, max_length: int, stride: int) -> int:
     """How many windows a text of ``length`` tokens (special tokens included) has before any cap."""
-    if length <= max_length:
-        return 1
-    room = max_length - lead - trail
-    return len(window_starts(length - lead - trail, room, stride))
+    return len(window_starts(length - lead - trail, max_length - lead - trail, stride))  # one when it fits
 
 
 def mean_probabilities(logits: np.ndarray, owner: list[int] | np.ndarray, texts: int, multi_label: bool) -> np.ndarray:
