@@ -1,9 +1,9 @@
 """Long documents: truncate vs head_tail vs chunks on IMDb reviews (999 rows, read from ../shared/data; median 231
 tokens, 89% over 128) with the bundled MiniLM at max_length 128. Same split, seed, epochs and settings; test metrics
 per review (support = number of reviews). Then `infer` on one 20,000-token text with the chunks model: its time
-against the forward passes of its windows alone. Prints a table and writes benchmarks/results/long_text.json.
+against the forward passes of its windows alone. Prints a table and writes benchmarks/results/long_text_<strategies>.json.
 
-    python benchmarks/bench_long_text.py [--epochs 2] [--data PATH]
+    python benchmarks/bench_long_text.py [--epochs 1] [--data PATH] [--strategies truncate,head_tail,chunks]
 """
 
 from __future__ import annotations
@@ -82,15 +82,16 @@ def long_infer(model_dir: Path, data: Path, tokens: int = 20_000) -> dict[str, A
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated (default: all three)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     home = Path(tempfile.mkdtemp(prefix="bench_long_text_"))
     os.environ["LLM_TOOL_HOME"] = str(home)
-    results = [train(strategy, args.data, args.epochs, home) for strategy in STRATEGIES]
-    chunks = next(r for r in results if r["strategy"] == "chunks")
-    infer = long_infer(Path(chunks["model_dir"]), args.data)
+    results = [train(strategy, args.data, args.epochs, home) for strategy in args.strategies.split(",")]
+    chunks = next((r for r in results if r["strategy"] == "chunks"), None)
+    infer = long_infer(Path(chunks["model_dir"]), args.data) if chunks else {}
     print(f"IMDb {args.data.name}, {MODEL}, max_length {MAX_LENGTH}, {args.epochs} epochs, batch {BATCH}, "
           f"{os.cpu_count()} CPUs (shared)")
     print(f"{'strategy':<10} {'test macro-F1':>13} {'accuracy':>9} {'texts':>6} {'train rows/epoch':>17} "
@@ -98,12 +99,13 @@ def main() -> None:
     for r in results:
         print(f"{r['strategy']:<10} {r['test_macro_f1']:>13.4f} {r['test_accuracy']:>9.4f} {r['test_texts']:>6} "
               f"{r['train_rows_per_epoch']:>17} {r['wall_seconds']:>8.1f}")
-    print(f"infer on {infer['tokens']} tokens: {infer['windows']} windows, {infer['infer_seconds']} s against "
-          f"{infer['forward_seconds']} s of forward passes ({infer['ratio']}x, {infer['backend']})")
+    if infer:
+        print(f"infer on {infer['tokens']} tokens: {infer['windows']} windows, {infer['infer_seconds']} s against "
+              f"{infer['forward_seconds']} s of forward passes ({infer['ratio']}x, {infer['backend']})")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {"data": args.data.name, "model": MODEL, "max_length": MAX_LENGTH, "epochs": args.epochs,
            "cpus": os.cpu_count(), "strategies": results, "long_infer": infer}
-    (RESULTS / "long_text.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / f"long_text_{'_'.join(args.strategies.split(','))}.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
