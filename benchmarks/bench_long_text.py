@@ -1,7 +1,8 @@
 """Long documents: truncate vs head_tail vs chunks on IMDb reviews (999 rows, read from ../shared/data; median 231
 tokens, 89% over 128) with the bundled MiniLM at max_length 128. Same split, seed, epochs and settings; test metrics
 per review (support = number of reviews). Then `infer` on one 20,000-token text with the chunks model: its time
-against the forward passes of its windows alone. Prints a table and writes benchmarks/results/long_text_<strategies>.json.
+against the forward passes of its windows alone. Prints a table and writes
+benchmarks/results/long_text_<strategies>.json.
 
     python benchmarks/bench_long_text.py [--epochs 1] [--data PATH] [--strategies truncate,head_tail,chunks]
 """
@@ -105,7 +106,8 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {"data": args.data.name, "model": MODEL, "max_length": MAX_LENGTH, "epochs": args.epochs,
            "cpus": os.cpu_count(), "strategies": results, "long_infer": infer}
-    (RESULTS / f"long_text_{'_'.join(args.strategies.split(','))}.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    name = "_".join(args.strategies.split(","))
+    (RESULTS / f"long_text_{name}.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
