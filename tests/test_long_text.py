@@ -227,3 +227,37 @@ def test_resume_in_the_middle_of_a_chunked_epoch_is_exact(tmp_path, isolated_hom
     assert resumed.returncode == 0, resumed.stderr[-3000:] + resumed.stdout[-3000:]
     assert_resumed_equals_uninterrupted(baseline, killed)
     assert read_json(killed)["model_config"]["windows"] == windows
+
+
+def test_the_studio_counts_long_texts_and_offers_the_three_ways(tmp_path, sample_csv):
+    from llm_tool.data.formats import read_table
+    from llm_tool.wizard.analyse import analyse
+    from llm_tool.wizard.draft import Draft
+    from llm_tool.wizard.long_text_question import ask_long_text
+    from llm_tool.wizard.views import analysis_panel
+
+    rows = [{"text": " ".join(["good"] * 600) if i < 3 else "short and good", "label": "a" if i % 2 else "b"}
+            for i in range(8)]
+    path = write_csv(tmp_path / "long.csv", rows)
+    d = Draft(data_path=path, table=read_table(path), text_column="text", label_column="label")
+    d.analysis = analyse(d.table, d.dataset())
+    assert d.analysis["texts_over_limit"] == 3
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    console.print(analysis_panel(d.analysis))
+    assert "3 of 8 exceed 512 tokens" in console.export_text()
+    asked = []
+
+    class Answers:
+        def ask(self, question):
+            asked.append(question)
+            return "chunks"
+    ask_long_text(Answers(), d)
+    (question,) = asked
+    assert [c.value for c in question.choices] == ["auto", "truncate", "head_tail", "chunks"]
+    assert question.default == "auto" and "3 of 8 texts are longer than 512 tokens" in question.message
+    assert d.raw_config()["model_config"]["long_text"] == "chunks"
+    d.analysis = {**d.analysis, "texts_over_limit": 0}
+    ask_long_text(Answers(), d)
+    assert len(asked) == 1 and "long_text" not in d.raw_config()["model_config"]  # texts that fit: not asked

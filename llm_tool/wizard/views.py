@@ -70,6 +70,8 @@ def analysis_panel(analysis: dict[str, Any]) -> Panel:
         f"[bold]tokens[/bold]     mean {stats.get('token_mean', 0):g}, median {stats.get('token_median', 0):g}, "
         f"p95 {stats.get('token_p95', 0):g}, max {stats.get('token_max', 0):g}  "
         f"[muted](tokenizer: {analysis['tokenizer']})[/muted]",
+        f"[bold]long texts[/bold] {analysis.get('texts_over_limit', 0)} of {analysis['rows']} exceed "
+        f"{analysis.get('limit', 512)} tokens",
     ]
     lines += [f"[warning]! {w}[/warning]" for w in analysis["warnings"]]
     if not analysis["warnings"]:
