@@ -261,3 +261,36 @@ def test_the_studio_counts_long_texts_and_offers_the_three_ways(tmp_path, sample
     d.analysis = {**d.analysis, "texts_over_limit": 0}
     ask_long_text(Answers(), d)
     assert len(asked) == 1 and "long_text" not in d.raw_config()["model_config"]  # texts that fit: not asked
+
+
+def test_multi_label_windows_average_each_label_then_the_thresholds_apply():
+    from llm_tool.results.metrics import predictions, probabilities
+    from llm_tool.training.long_text import per_text
+
+    logits = np.array([[2.0, -1.0], [-2.0, 0.5], [0.0, 0.0], [1.0, -3.0]], dtype=np.float32)
+    owner = [0, 0, 0, 1]  # text 0 has three windows, text 1 one
+    folded, labels = per_text(logits, np.array([[1, 0], [1, 0], [1, 0], [0, 1]]), owner, 2, True)
+    sigmoid = 1 / (1 + np.exp(-logits.astype(np.float64)))
+    expected = np.array([sigmoid[:3].mean(axis=0), sigmoid[3]])
+    assert probabilities(folded, True) == pytest.approx(expected, abs=1e-6)
+    assert labels.tolist() == [[1, 0], [0, 1]]  # each text's own labels, once
+    cut = np.array([0.5, 0.4])
+    assert predictions(folded, True, cut).tolist() == (expected >= cut).astype(int).tolist()
+
+
+def test_the_onnx_tokenizer_gives_the_same_windows(chunked, sample_csv):
+    from types import SimpleNamespace
+
+    from tokenizers import Tokenizer
+
+    from llm_tool.training.inference_runners import OnnxRunner
+    from llm_tool.training.long_text import encode
+
+    texts = [row["text"] for row in _long_rows(sample_csv, 4, sentences=6)] + ["fine"]
+    plan = LongText("chunks", STRIDE)
+    onnx = OnnxRunner.encode_full(SimpleNamespace(tokenizer=Tokenizer.from_file(
+        str(chunked["model_dir"] / "tokenizer.json"))), texts)
+    tokenizer = _tokenizer(chunked["model_dir"])
+    full = tokenizer(texts, return_special_tokens_mask=True)
+    assert encode(*onnx, MAX_LENGTH, plan).ids == encode(full["input_ids"], full["special_tokens_mask"], MAX_LENGTH,
+                                                         plan).ids
