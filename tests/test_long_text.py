@@ -294,3 +294,12 @@ def test_the_onnx_tokenizer_gives_the_same_windows(chunked, sample_csv):
     full = tokenizer(texts, return_special_tokens_mask=True)
     assert encode(*onnx, MAX_LENGTH, plan).ids == encode(full["input_ids"], full["special_tokens_mask"], MAX_LENGTH,
                                                          plan).ids
+
+
+def test_sessions_show_says_how_long_texts_were_read(chunked):
+    result = run_main("sessions", "show", chunked["meta"]["training_session"]["session_id"],
+                      env={"LLM_TOOL_HOME": str(chunked["home"]), "COLUMNS": "400"})
+    assert result.returncode == 0, result.stderr
+    windows = chunked["meta"]["model_config"]["windows"]
+    assert f"chunks (set in the config (long_text: chunks)); {windows['windows']} training windows from " \
+           f"{windows['texts']} texts, stride {STRIDE}" in result.stdout
