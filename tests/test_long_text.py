@@ -143,6 +143,8 @@ def test_every_metric_counts_texts_not_windows(chunked, sample_csv):
     saved = np.load(model_dir / "predictions.npz")
     assert {name: len(saved[name]) for name in saved.files if name.endswith("probabilities")} == \
         {"validation_probabilities": sizes["validation"], "test_probabilities": sizes["test"]}
+    card = (model_dir / "README.md").read_text()
+    assert f"Texts longer than {MAX_LENGTH} tokens are read in overlapping windows" in card
     extra = write_csv(chunked["home"] / "more.csv", _long_rows(sample_csv, 6, sentences=6))
     result = evaluate_file(model_dir, extra)
     assert result["evaluation"]["num_samples"] == len(result["predictions"]) == 6
