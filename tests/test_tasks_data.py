@@ -12,6 +12,7 @@ from llm_tool.config import DatasetConfig
 from llm_tool.data.prepare import prepare
 from llm_tool.data.tasks import child_dataset_config, discover_tasks, is_multi_task, read_task_labels, with_tasks
 from llm_tool.errors import DatasetError
+from tests.helpers import write_csv
 
 STANCES = ("pro", "contra", "neutral")
 SENTIMENTS = ("positive", "negative")
@@ -120,3 +121,66 @@ def test_a_task_with_one_class_is_one_line(tmp_path):
     with pytest.raises(DatasetError, match=r"task 'a' has only one class \('x'\)") as caught:
         discover_tasks(_config(path), tmp_path)
     assert "\n" not in str(caught.value)
+
+
+def test_several_label_columns_are_tasks_and_empty_cells_are_not_annotated(tmp_path):
+    rows = [{"text": _text(i), "stance": STANCES[i % 3], "sentiment": "" if i % 4 == 0 else SENTIMENTS[i % 2],
+             "topic": "null" if i % 5 == 0 else TOPICS[i % 4]} for i in range(40)]
+    path = write_csv(tmp_path / "columns.csv", rows)
+    cfg = DatasetConfig(primary_file=str(path), label_columns=["stance", "sentiment", "topic"])
+    assert is_multi_task(cfg)
+    infos = {i.name: i for i in discover_tasks(cfg, tmp_path)}
+    assert (infos["sentiment"].rows_annotated, infos["topic"].rows_annotated) == (30, 32)
+    child = DatasetConfig(**child_dataset_config(with_tasks(cfg, list(infos.values())), infos["sentiment"]))
+    assert (child.label_column, child.task, child.label_columns) == ("sentiment", "sentiment", None)
+    data = prepare(child, tmp_path, seed=1)
+    assert data.record["rows_used"] == 30 and data.record["rows_not_annotated"] == 10
+    assert "" not in data.label_names and data.label_names == ["negative", "positive"]
+
+
+def test_jsonl_with_an_object_column_and_a_separate_test_file(tmp_path):
+    def write(name: str, numbers: range) -> Path:
+        path = tmp_path / name
+        path.write_text("".join(json.dumps({"text": _text(i), "codes": _annotation(i)}) + "\n" for i in numbers))
+        return path
+
+    cfg = DatasetConfig(primary_file=str(write("train.jsonl", range(60))), annotation_column="codes",
+                        test_file=str(write("test.jsonl", range(60, 84))))
+    infos = discover_tasks(cfg, tmp_path)
+    assert sum(i.rows_annotated + i.rows_not_annotated for i in infos) == 3 * 84
+    for info in infos:
+        data = prepare(DatasetConfig(**child_dataset_config(cfg, info)), tmp_path, seed=3)
+        test_rows = {i for i in range(60, 84) if _annotation(i).get(info.name) not in (None, "null")}
+        assert sorted(data.splits["test"].texts) == sorted(_text(i) for i in test_rows), info.name
+        assert data.record["split_method"].startswith("separate test file")
+
+
+def test_the_split_column_decides_for_every_task(tmp_path):
+    path = tmp_path / "split.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "annotation", "split"])
+        for i in range(45):
+            writer.writerow([_text(i), json.dumps(_annotation(i)), ("train", "train", "validation", "test", "train")
+                             [i % 5]])
+    cfg = _config(path, split_column="split")
+    for info in discover_tasks(cfg, tmp_path):
+        data = prepare(DatasetConfig(**child_dataset_config(cfg, info)), tmp_path, seed=3)
+        for name, wanted in (("validation", 2), ("test", 3)):
+            assert {int(t.split()[1]) % 5 for t in data.splits[name].texts} == {wanted}
+
+
+def test_a_language_child_keeps_the_rows_of_its_language_on_the_shared_split(tmp_path):
+    path = tmp_path / "languages.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "annotation", "lang"])
+        for i in range(80):
+            writer.writerow([_text(i), json.dumps(_annotation(i)), "fr" if i % 4 == 1 else "EN"])
+    cfg = _config(path, language_column="lang")
+    stance = discover_tasks(cfg, tmp_path)[0]
+    whole = prepare(DatasetConfig(**child_dataset_config(cfg, stance)), tmp_path, seed=5)
+    english = prepare(DatasetConfig(**child_dataset_config(cfg, stance, language="en")), tmp_path, seed=5)
+    assert english.record["rows_used"] == 60 and english.record["rows_not_annotated"] == 0
+    for name, split in english.splits.items():
+        assert set(split.texts) == {t for t in whole.splits[name].texts if int(t.split()[1]) % 4 != 1}
