@@ -141,38 +141,50 @@ def _info(name: str, values: list[Value]) -> TaskInfo:
     return TaskInfo(name, multi, classes, annotated, len(values) - annotated)
 
 
-def check_task(info: TaskInfo) -> None:
-    """A task a classifier can learn: at least two classes, each with at least two examples."""
+def task_problem(info: TaskInfo) -> str | None:
+    """Why a classifier cannot learn ``info`` (and the fix), or None: it needs two classes of two examples each."""
     name = shown(info.name, 80)
     if not info.classes:
-        raise DatasetError(f"task '{name}' has no annotated row: leave it out with dataset_config.tasks")
+        return f"task '{name}' has no annotated row: leave it out with dataset_config.tasks"
     if len(info.classes) < 2:
         only = next(iter(info.classes))
-        raise DatasetError(f"task '{name}' has only one class ({quoted(only, 60)}): a model needs at least two; "
-                           "leave it out with dataset_config.tasks or annotate more rows")
+        return (f"task '{name}' has only one class ({quoted(only, 60)}): a model needs at least two; leave it out "
+                "with dataset_config.tasks or annotate more rows")
     rare = [label for label, count in info.classes.items() if count < 2]
     if rare:
         more = f" (and {len(rare) - 1} more labels)" if len(rare) > 1 else ""
-        raise DatasetError(f"task '{name}': label {quoted(rare[0], 60)} has only 1 example{more}: each label needs "
-                           "at least 2; add examples, merge or remove it (or leave the task out with "
-                           "dataset_config.tasks)")
+        return (f"task '{name}': label {quoted(rare[0], 60)} has only 1 example{more}: each label needs at least 2; "
+                "add examples, merge or remove it (or leave the task out with dataset_config.tasks)")
+    return None
+
+
+def check_task(info: TaskInfo) -> None:
+    problem = task_problem(info)
+    if problem:
+        raise DatasetError(problem)
+
+
+def table_tasks(tables: list[TaskTable], cfg: DatasetConfig) -> list[TaskInfo]:
+    """The tasks of read tables, in training order (``cfg.tasks`` when given), not yet checked as learnable."""
+    found: dict[str, None] = {}
+    for table in tables:
+        found.update(dict.fromkeys(table.values))
+    infos = []
+    for name in task_order(list(found), cfg):
+        values = [v for table in tables for v in table.values.get(name, [None] * len(table.rows.texts))]
+        infos.append(_info(name, values))
+    return infos
 
 
 def discover_tasks(cfg: DatasetConfig, base_dir: Path) -> list[TaskInfo]:
     """The tasks of the data ``cfg`` names (all its files), in training order, each checked as learnable."""
     tables = [load_task_table(path, cfg) for path in data_files(cfg, base_dir)]
-    found: dict[str, None] = {}
-    for table in tables:
-        found.update(dict.fromkeys(table.values))
-    if not found:
+    if not any(table.values for table in tables):
         raise DatasetError(f"no annotation in {shown(tables[0].source)}: the annotation cells are all empty; check "
                            "dataset_config.annotation_column")
-    infos = []
-    for name in task_order(list(found), cfg):
-        values = [v for table in tables for v in table.values.get(name, [None] * len(table.rows.texts))]
-        info = _info(name, values)
+    infos = table_tasks(tables, cfg)
+    for info in infos:
         check_task(info)
-        infos.append(info)
     return infos
 
 
