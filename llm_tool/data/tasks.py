@@ -67,16 +67,38 @@ def _annotation_values(table: Table, cfg: DatasetConfig, source: str) -> dict[st
                            "dataset_config.annotation_column to the column of JSON objects")
     cells = []
     keys: dict[str, None] = {}
+    parsed: dict[str, dict[str, Any]] = {}  # cells repeat (a few keys, a few values): each text is parsed once
     for row, number in zip(table.rows, table.row_numbers, strict=False):
-        cell = parse_cell(row.get(column), source, number, column) or {}
-        named = {check_key(k, source, number): v for k, v in cell.items()}
+        raw = row.get(column)
+        named = parsed.get(raw) if isinstance(raw, str) else None
+        if named is None:
+            cell = parse_cell(raw, source, number, column) or {}
+            named = {check_key(k, source, number): v for k, v in cell.items()}
+            if isinstance(raw, str):
+                parsed[raw] = named
         keys.update(dict.fromkeys(named))
         if len(keys) > MAX_TASKS:
             raise DatasetError(f"'{shown(column, 80)}' of {shown(source)} has over {MAX_TASKS} different keys: "
                                "it is not an annotation column of a few dimensions; check the column")
         cells.append((named, number))
-    return {key: [task_value(cell.get(key), null_as_class=cfg.null_as_class, source=source, number=number,
-                             task=key) for cell, number in cells] for key in keys}
+    return {key: _values([cell.get(key) for cell, _ in cells], [n for _, n in cells], cfg, source, key)
+            for key in keys}
+
+
+def _values(raw: list[Any], numbers: list[int], cfg: DatasetConfig, source: str, task: str) -> list[Value]:
+    """Each row's value for ``task`` (``task_value``), each distinct text normalised once."""
+    seen: dict[tuple[type, Any], Value] = {}  # by type too: True == 1, but they are different labels
+    out: list[Value] = []
+    for value, number in zip(raw, numbers, strict=False):
+        key = (type(value), value) if value is None or isinstance(value, (str, int, float, bool)) else None
+        if key is not None and key in seen:
+            out.append(seen[key])
+            continue
+        normal = task_value(value, null_as_class=cfg.null_as_class, source=source, number=number, task=task)
+        if key is not None:
+            seen[key] = normal
+        out.append(normal)
+    return out
 
 
 def _column_values(table: Table, cfg: DatasetConfig, source: str) -> dict[str, list[Value]]:
@@ -85,8 +107,7 @@ def _column_values(table: Table, cfg: DatasetConfig, source: str) -> dict[str, l
         if name not in table.columns:
             raise DatasetError(f"label column '{shown(name, 80)}' not found in {shown(source)}: fix "
                                "dataset_config.label_columns")
-    return {name: [task_value(row.get(name), null_as_class=cfg.null_as_class, source=source, number=number,
-                              task=name) for row, number in zip(table.rows, table.row_numbers, strict=False)]
+    return {name: _values([row.get(name) for row in table.rows], table.row_numbers, cfg, source, name)
             for name in columns}
 
 
