@@ -62,3 +62,24 @@ def test_several_label_columns_are_ticked_as_tasks(isolated_home, tiny_model, ca
     (path,) = session_files(isolated_home)
     dataset = SessionStore().read(path).dataset_config
     assert (dataset["label_columns"], dataset["tasks"]) == (["sentiment", "topic"], ["sentiment", "topic"])
+
+
+def test_relaunching_on_another_file_switches_to_tasks_and_back(tmp_path):
+    from llm_tool.config import apply_overrides, parse_config
+    from llm_tool.data.tasks import is_multi_task
+    from llm_tool.wizard.draft import Draft
+    from llm_tool.wizard.new_session import dataset_sets
+    from llm_tool.wizard.tasks_step import SEVERAL_COLUMNS
+
+    plain = {"dataset_config": {"primary_file": str(tmp_path / "a.csv"), "label_column": "label"}, "model_config": {}}
+    to_tasks = Draft(data_path=tmp_path / "b.csv", text_column="text", label_column="annotation", tasks=["stance"])
+    dataset = parse_config(apply_overrides(plain, dataset_sets(to_tasks))).dataset
+    assert is_multi_task(dataset) and (dataset.annotation_column, dataset.tasks) == ("annotation", ["stance"])
+    columns = Draft(data_path=tmp_path / "b.csv", text_column="text", label_column=SEVERAL_COLUMNS,
+                    task_columns=["stance", "topic"], tasks=["topic"])
+    tasks_raw = apply_overrides(plain, dataset_sets(to_tasks))
+    dataset = parse_config(apply_overrides(tasks_raw, dataset_sets(columns))).dataset
+    assert (dataset.annotation_column, dataset.label_columns, dataset.tasks) == (None, ["stance", "topic"], ["topic"])
+    back = Draft(data_path=tmp_path / "c.csv", text_column="text", label_column="label")
+    dataset = parse_config(apply_overrides(tasks_raw, dataset_sets(back))).dataset
+    assert not is_multi_task(dataset) and dataset.label_column == "label" and dataset.tasks is None

@@ -310,14 +310,17 @@ STEPS = (step_data_file, step_text_column, step_label_column, step_task, step_an
 def dataset_sets(d: Draft) -> list[str]:
     """The data answers as ``--set`` options over a session's settings (null clears what the old file used)."""
     assert d.text_column and d.label_column
-    tasks = d.dataset() if d.tasks else {}
-    values: dict[str, object] = {"text_column": d.text_column, "label_column": tasks.get("label_column",
-                                                                                      d.label_column),
-                                 "annotation_column": tasks.get("annotation_column"),
-                                 "label_columns": tasks.get("label_columns"), "tasks": tasks.get("tasks"),
+    values: dict[str, object] = {"text_column": d.text_column, "label_column": d.label_column,
                                  "strategy": d.strategy, "split_column": d.split_column,
                                  "validation_file": str(d.validation_file) if d.validation_file else None,
-                                 "test_file": str(d.test_file) if d.test_file else None}
+                                 "test_file": str(d.test_file) if d.test_file else None,
+                                 "annotation_column": None, "tasks": None}
+    if d.tasks:  # tasks: from an annotation column or from label columns (the other one cleared)
+        section = d.dataset()
+        values.update({key: section.get(key) for key in ("label_column", "annotation_column", "tasks")},
+                      label_columns=section.get("label_columns"))
+    elif d.strategy == "single-label":  # single-label label_columns would make it a tasks run
+        values["label_columns"] = None
     return [f"dataset_config.{key}={json.dumps(value)}" for key, value in values.items()]
 
 
