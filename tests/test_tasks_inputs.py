@@ -110,3 +110,23 @@ def test_a_task_the_data_does_not_have_is_named_with_the_tasks_it_has(tmp_path, 
     assert result.returncode == 2
     assert "dataset_config.tasks names 'emotion', which the data does not have: its tasks are stance, topics, " \
            "sentiment" in " ".join(result.stderr.split())
+
+
+JSONL_CELLS = {
+    "a list, not an object": (["pro", "contra"], "row 1: 'annotation' holds ['pro', 'contra']", "not an object"),
+    "deep object": ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": "x"}}}}}}}}}, "row 1",
+                    "nests deeper than 8 levels"),
+}
+
+
+@pytest.mark.parametrize("case", list(JSONL_CELLS), ids=list(JSONL_CELLS))
+def test_bad_objects_in_jsonl_are_one_line(tmp_path, tiny_model, isolated_home, case):
+    cell, *fragments = JSONL_CELLS[case]
+    good = [{"text": f"t {i}", "annotation": {"stance": "ab"[i % 2]}} for i in range(10)]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in [{"text": "t", "annotation": cell}, *good]))
+    result = run_main("train", str(_tasks_config(tmp_path, path, tiny_model)), "--dry-run")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in " ".join(result.stderr.split())
+    assert session_files(isolated_home) == []

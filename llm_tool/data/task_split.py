@@ -53,9 +53,10 @@ def row_languages(table: TaskTable, cfg: DatasetConfig) -> list[str]:
             raise DatasetError(f"language column '{shown(column, 80)}' not found in {shown(table.source)}: fix "
                                "dataset_config.language_column")
         return [str(row.get(column) or "").strip().upper() for row in table.table.rows]
-    from llm_tool.data.analysis import detect_each
+    from llm_tool.data.analysis import MAX_TEXTS, detect_each
 
-    return detect_each(table.rows.texts)
+    texts = table.rows.texts  # every row is routed: detected in batches of the detector's limit
+    return [code for start in range(0, len(texts), MAX_TEXTS) for code in detect_each(texts[start:start + MAX_TEXTS])]
 
 
 def _task_split(indices: list[str], tables: dict[str, TaskTable], task: str,
