@@ -13,8 +13,6 @@ from llm_tool.data.tasks import child_dataset_config, discover_tasks
 from tests.helpers import read_json, run_main, session_files, write_config
 from tests.test_tasks_data import write_json_csv
 
-pytestmark = pytest.mark.xdist_group("tasks_inputs")
-
 
 def _tasks_config(tmp_path: Path, data: Path, model: Path, **dataset: object) -> Path:
     path = write_config(tmp_path / "tasks.json", data, model,

@@ -14,7 +14,7 @@ from tests.helpers import session_files, write_csv
 from tests.test_tasks_data import SENTIMENTS, STANCES, TOPICS, _annotation, _text
 from tests.wizard_helpers import Keys, pick, replace, run_studio, to_data_file
 
-pytestmark = [pytest.mark.usefixtures("interactive"), pytest.mark.xdist_group("tasks_inputs")]
+pytestmark = pytest.mark.usefixtures("interactive")
 
 STUDIO_TO_EXIT = [pick(3), pick(6)]
 
