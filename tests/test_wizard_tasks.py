@@ -34,18 +34,19 @@ def test_an_annotation_column_becomes_ticked_tasks(isolated_home, tiny_model, ca
             if i < 2:
                 cell["register"] = "formal"  # a key with one class: shown, not tickable
             writer.writerow([_text(i), json.dumps(cell)])
-    # file, text: defaults; label: the annotation column (the default); tasks: untick 'topics' (number 2)
-    ctx = run_studio(*to_data_file(), Keys.ENTER, Keys.ENTER, Keys.ENTER, "2", " ", Keys.ENTER,
+    # file, text: defaults; label: the annotation column (the default); tasks (stance, topics, register,
+    # sentiment): untick 'sentiment' (number 4)
+    ctx = run_studio(*to_data_file(), Keys.ENTER, Keys.ENTER, Keys.ENTER, "4", " ", Keys.ENTER,
                      *_after_tasks(tiny_model), *STUDIO_TO_EXIT)
     asked = ctx.prompter.asked
     assert asked[asked.index("label_column") + 1] == "tasks" and "task" not in asked
     out = capsys.readouterr().out
     assert "Tasks in 'annotation'" in out and "60 of 60" in out and "100.0%" in out
     assert "2 of 60" in out and "3.3%" in out  # 'register': one class on 2 rows, shown but not tickable
-    assert "Plan per task" in out and "one model each: stance, sentiment" in out
+    assert "Plan per task" in out and "one model each: stance, topics" in out  # topics: multi-label
     (path,) = session_files(isolated_home)
     dataset = SessionStore().read(path).dataset_config
-    assert (dataset["annotation_column"], dataset["tasks"]) == ("annotation", ["stance", "sentiment"])
+    assert (dataset["annotation_column"], dataset["tasks"]) == ("annotation", ["stance", "topics"])
     assert dataset["text_column"] == "text" and dataset.get("label_column") is None
 
 
