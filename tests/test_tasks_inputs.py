@@ -52,6 +52,8 @@ def test_a_child_config_trains_as_a_normal_session_on_its_annotated_rows(tmp_pat
     assert recorded["task"] == "sentiment" and recorded["strategy"] == "single-label"
     assert (recorded["rows_used"], recorded["rows_not_annotated"]) == (sentiment.rows_annotated, 60 - 34)
     assert recorded["label_names"] == ["negative", "positive"]
+    listed = run_main("sessions", "list", "--json")
+    assert [row["label"] for row in json.loads(listed.stdout)] == ["sentiment"]  # the task, not a label column
 
 
 def _cells(tmp_path: Path, cells: list[str], name: str = "bad.csv") -> Path:
