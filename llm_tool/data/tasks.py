@@ -60,6 +60,7 @@ def _text_config(cfg: DatasetConfig) -> DatasetConfig:
 
 
 def _annotation_values(table: Table, cfg: DatasetConfig, source: str) -> dict[str, list[Value]]:
+    """Each key of the annotation column's objects (a task) with its value on every row."""
     column = cfg.annotation_column
     assert column is not None
     if column not in table.columns:
@@ -102,6 +103,7 @@ def _values(raw: list[Any], numbers: list[int], cfg: DatasetConfig, source: str,
 
 
 def _column_values(table: Table, cfg: DatasetConfig, source: str) -> dict[str, list[Value]]:
+    """Each label column (a task) with its value on every row."""
     columns = list(cfg.label_columns or [])
     for name in columns:
         if name not in table.columns:
@@ -128,6 +130,7 @@ def read_task_table(table: Table, cfg: DatasetConfig, source: str) -> TaskTable:
 
 
 def load_task_table(path: Path, cfg: DatasetConfig) -> TaskTable:
+    """``read_task_table`` of the file at ``path``, read with the config's format settings."""
     table = read_table(path, fmt=cfg.format, encoding=cfg.encoding, delimiter=cfg.delimiter,
                        has_header=cfg.has_header, sheet=cfg.sheet)
     return read_task_table(table, cfg, path.name)
@@ -152,6 +155,7 @@ def task_order(found: list[str], cfg: DatasetConfig) -> list[str]:
 
 
 def _info(name: str, values: list[Value]) -> TaskInfo:
+    """A task's kind, classes and coverage from its values (lists anywhere make it multi-label)."""
     multi = any(isinstance(v, list) for v in values)
     counts: Counter[str] = Counter()
     for value in values:
@@ -180,6 +184,7 @@ def task_problem(info: TaskInfo) -> str | None:
 
 
 def check_task(info: TaskInfo) -> None:
+    """``task_problem`` as a DatasetError (one line, exit code 2)."""
     problem = task_problem(info)
     if problem:
         raise DatasetError(problem)
