@@ -26,6 +26,9 @@ def register(commands: Commands) -> None:
 
     add_slurm_options(train, default="foreground")
     add_nproc_option(train)
+    train.add_argument("--max-parallel", type=int, metavar="N",
+                       help="several tasks (one model each) with --backend tmux or slurm: how many train at once "
+                            "(default: one per GPU, 1 on a CPU-only machine)")
     train.set_defaults(func=run_train)
 
     infer = commands.add_parser("infer", help="predict labels with a trained model")
@@ -64,6 +67,13 @@ def run_train(args: argparse.Namespace) -> int:
     raw = load_raw_config(args.config, [*args.sets, *budget_sets(args)])
     base_dir = args.config.resolve().parent
     check_nproc(args.nproc)  # refused before anything is created (dry run included)
+    from llm_tool.sweeps.tasks_run import is_multi_task_config
+
+    if is_multi_task_config(raw):  # several tasks: a parent session and one child session per task
+        from llm_tool.cli.tasks_cmd import train_tasks
+
+        slurm_options(args)
+        return train_tasks(args, raw, base_dir)
     if args.dry_run:
         show_plan(raw, base_dir)
         return 0

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from llm_tool.atomic import is_locked
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
+from llm_tool.sessions.task_parent import is_tasks_parent
 
 STALE_HEARTBEAT = timedelta(minutes=10)  # for runs on another host, where no lock or pid can be checked
 CLOCK_SKEW = timedelta(minutes=5)
@@ -55,6 +56,10 @@ def process_identity() -> tuple[int, float | None]:
 
 def effective_status(store: SessionStore, metadata: SessionMetadata) -> str:
     """The status every reader shows: a 'running' session whose process is gone is 'interrupted'."""
+    if is_tasks_parent(metadata):  # trains nothing itself: its children say
+        from llm_tool.sessions.task_status import parent_status
+
+        return parent_status(store, metadata)
     status = metadata.execution_status
     if status.status != "running":
         return status.status
