@@ -23,7 +23,7 @@ FORMATS = ("auto", "csv", "tsv", "jsonl", "json", "parquet", "excel")
 DATASET_RECORDED_KEYS = frozenset({
     "primary_file_relative", "total_samples", "num_categories", "category_distribution",
     "fingerprint_sha256", "training_files", "label_names", "split_sizes", "encoding_used",
-    "delimiter_used", "format_detected", "split_method", "quoting_used",
+    "delimiter_used", "format_detected", "split_method", "quoting_used", "rows_used", "rows_not_annotated",
 })
 MODEL_RECORDED_KEYS = frozenset({"recommended_model", "resolved_model_path", "num_labels", "max_length_used",
                                  "auto_settings", "expected_seconds", "time_budget_seconds"})
