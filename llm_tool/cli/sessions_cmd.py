@@ -174,7 +174,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from llm_tool.sessions.task_parent import is_tasks_parent
 
     if is_tasks_parent(meta):  # its unfinished children resume or start; completed ones stay
-        from llm_tool.cli.tasks_cmd import resume_parent
+        from llm_tool.ui.tasks_launch import resume_parent
 
         return resume_parent(store, path, args)
     resume = resume_mode(store, path, meta)  # a saved, never started session simply starts from the beginning
@@ -197,7 +197,7 @@ def cmd_relaunch(args: argparse.Namespace) -> int:
     from llm_tool.sessions.task_parent import is_tasks_parent
 
     if is_tasks_parent(store.read(source)):  # a new parent and children with the same settings
-        from llm_tool.cli.tasks_cmd import relaunch_parent
+        from llm_tool.ui.tasks_launch import relaunch_parent
 
         return relaunch_parent(store, source, args, [*args.sets, *budget_sets(args)])
     result: list[tuple[Path, list[str]]] = []

@@ -67,16 +67,15 @@ def run_train(args: argparse.Namespace) -> int:
     raw = load_raw_config(args.config, [*args.sets, *budget_sets(args)])
     base_dir = args.config.resolve().parent
     check_nproc(args.nproc)  # refused before anything is created (dry run included)
+    if args.dry_run:
+        show_plan(raw, base_dir)  # several tasks: each task's classes, coverage and plan
+        return 0
     from llm_tool.sweeps.tasks_run import is_multi_task_config
 
     if is_multi_task_config(raw):  # several tasks: a parent session and one child session per task
-        from llm_tool.cli.tasks_cmd import train_tasks
+        from llm_tool.ui.tasks_launch import train_tasks
 
-        slurm_options(args)
         return train_tasks(args, raw, base_dir)
-    if args.dry_run:
-        show_plan(raw, base_dir)
-        return 0
     from llm_tool.sessions.create import create_pending
 
     created = create_pending(store, raw, base_dir=base_dir, session_name=args.session_name, workflow="llm-tool train")

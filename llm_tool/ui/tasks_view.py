@@ -1,4 +1,4 @@
-"""Show a tasks run: its plan (dry run), its task table (task, classes, rows, test macro-F1, status) and its end."""
+"""Show a tasks run: its task table (task, classes, rows, test macro-F1, status) and its end."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from llm_tool.sessions.schema import SessionMetadata
     from llm_tool.sessions.store import SessionStore
     from llm_tool.sessions.task_parent import TaskEntry
-    from llm_tool.sweeps.tasks_run import ForegroundOutcome, TasksPlan
+    from llm_tool.sweeps.tasks_run import ForegroundOutcome
 
 MAX_CLASSES_SHOWN = 6
 
@@ -41,24 +41,13 @@ def _count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
-def show_plan(plan: TasksPlan) -> None:
-    """The dry run of a tasks run: one child per task, what each trains; nothing is created."""
-    from llm_tool.sessions.task_parent import TaskEntry
-
-    entries = [TaskEntry(task=t.name, session_id="(not created)", multi_label=t.multi_label, classes=list(t.classes),
-                         rows_used=t.rows_annotated, rows_not_annotated=t.rows_not_annotated) for t in plan.tasks]
-    model = plan.raw.get("model_config", {}).get("selected_model", "the default model")
-    console.print(tasks_table(entries, f"{len(entries)} tasks, one model each ({safe(str(model), 200)})"))
-    success("config and data are valid (dry run: no session was created, nothing was trained)")
-
-
 def show_parent(store: SessionStore, meta: SessionMetadata) -> None:
     """A tasks parent's table as it is now (each child's status and score read from its own session)."""
     from llm_tool.sessions.task_status import children_now
 
     entries = [c.entry for c in children_now(store, meta)]
     console.print(tasks_table(entries, f"Tasks of {safe(meta.session_id)}"))
-    info(f"a task's own results: llm-tool sessions show SESSION   (every child: llm-tool sessions list --children)")
+    info("a task's own results: llm-tool sessions show SESSION   (every child: llm-tool sessions list --children)")
 
 
 def show_foreground_end(outcome: ForegroundOutcome, store: SessionStore) -> None:

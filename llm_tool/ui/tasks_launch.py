@@ -1,4 +1,5 @@
-"""The tasks runs of `llm-tool train` (a config naming several tasks) and `sessions resume/relaunch` of a parent."""
+"""Launch a tasks run (CLI and studio alike): `train` on a config naming several tasks, `sessions resume/relaunch` of
+a parent; here one task after another, or side by side as a sweep (tmux, Slurm)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,11 @@ from llm_tool.errors import ExitCode
 
 
 def train_tasks(args: argparse.Namespace, raw: dict[str, Any], base_dir: Path) -> int:
-    """Plan the tasks (``--dry-run``: show it, create nothing), create the parent and children, run them."""
+    """Find the tasks, create the parent and one child per task, and run them."""
     from llm_tool.sessions import SessionStore
     from llm_tool.sweeps.tasks_run import create_run, plan_tasks
-    from llm_tool.ui.tasks_view import show_plan
 
     plan = plan_tasks(raw, base_dir)
-    if args.dry_run:
-        show_plan(plan)
-        return 0
     store = SessionStore()
     run = create_run(store, plan, session_name=args.session_name)
     return run_parent(store, run.path, args)
