@@ -14,6 +14,7 @@ import pytest
 from llm_tool.dispatch.seam import LaunchOptions, launch
 from llm_tool.sessions import SessionStore
 from llm_tool.sessions.lifecycle import effective_status
+from llm_tool.sessions.task_status import ChildNow
 from llm_tool.sweeps import tasks_run
 from llm_tool.training.events import TrainingEvent
 from tests.conftest import SAMPLE_CSV
@@ -126,7 +127,7 @@ def test_a_parent_interrupted_mid_task_resumes_only_what_is_unfinished(isolated_
         if event.kind == "step" and event.step >= 3:
             os.kill(os.getpid(), signal.SIGTERM)
 
-    def run_child(child: tasks_run.ChildNow, resume: bool) -> Any:
+    def run_child(child: ChildNow, resume: bool) -> Any:
         stop = stop_at_step_3 if child.entry.task == "source" else (lambda _: None)
         assert child.path is not None
         return launch(store, child.path, "foreground", LaunchOptions(resume=resume), on_event=stop)
@@ -180,3 +181,24 @@ def test_tasks_train_side_by_side_in_tmux(tmux_socket: str, isolated_home: Path,
     assert [(e["task"], e["status"]) for e in parent["tasks"]["entries"]] == [("sentiment", "completed"),
                                                                               ("source", "completed")]
     assert all(e["test_macro_f1"] is not None for e in parent["tasks"]["entries"])
+
+
+@pytest.mark.usefixtures("interactive")
+def test_the_studio_starts_a_saved_tasks_run_from_its_history(isolated_home: Path, tiny_model: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from llm_tool.config import load_raw_config
+    from tests.wizard_helpers import Keys, pick, run_studio
+
+    config = _config(isolated_home, tiny_model, n=40, tasks=["sentiment", "source"])
+    store = SessionStore()
+    run = tasks_run.create_run(store, tasks_run.plan_tasks(load_raw_config(config, []), isolated_home),
+                               session_name="coded")
+    capsys.readouterr()
+    # studio → resume/relaunch → row 1 (the parent: its children are not listed) → start it → foreground → exit
+    ctx = run_studio(pick(1), pick(1), pick(1), Keys.ENTER, pick(1), pick(3), pick(6))
+    assert ctx.prompter.asked == ["main_menu", "studio_menu", "session", "action", "where", "studio_menu",
+                                  "main_menu"]
+    out = capsys.readouterr().out
+    assert "Tasks of" in out and "sentiment" in out and "source" in out  # the history shows the task table
+    assert read_json(run.path)["execution_status"]["status"] == "completed"
+    assert [e["status"] for e in read_json(run.path)["tasks"]["entries"]] == ["completed", "completed"]

@@ -113,6 +113,16 @@ def create_run(store: SessionStore, plan: TasksPlan, *, session_name: str | None
     return TasksRun(made.path, made.meta.session_id, entries)
 
 
+def create_for_config(store: SessionStore, raw: dict[str, Any], *, base_dir: Path, workflow: str,
+                      session_name: str | None = None) -> Path:
+    """A new pending session for ``raw``: a tasks run's parent (children made too) when it names several tasks."""
+    from llm_tool.sessions.create import create_session
+
+    if is_multi_task_config(raw):
+        return create_run(store, plan_tasks(raw, base_dir), session_name=session_name).path
+    return create_session(store, raw, base_dir=base_dir, session_name=session_name, workflow=workflow)[0]
+
+
 def _parent(store: SessionStore, path: Path) -> SessionMetadata:
     meta = store.read(path)
     if not is_tasks_parent(meta):

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_tool.errors import ExitCode
+
+if TYPE_CHECKING:
+    from llm_tool.config.slurm import SlurmOptions
+    from llm_tool.sessions.store import SessionStore
 
 
 def train_tasks(args: argparse.Namespace, raw: dict[str, Any], base_dir: Path) -> int:
@@ -21,31 +25,48 @@ def train_tasks(args: argparse.Namespace, raw: dict[str, Any], base_dir: Path) -
     return run_parent(store, run.path, args)
 
 
-def run_parent(store: Any, path: Path, args: argparse.Namespace) -> int:
-    """Run a parent's unfinished children: here one after another, or side by side (``--backend tmux|slurm``)."""
-    from llm_tool.ui.console import info
+def run_parent(store: SessionStore, path: Path, args: argparse.Namespace) -> int:
+    """A parent's unfinished children where the command line says (``--backend``, ``--tmux``)."""
+    from llm_tool.ui.slurm_args import slurm_options
 
-    backend = "tmux" if getattr(args, "tmux", False) else (args.backend or "foreground")
+    place = "tmux" if getattr(args, "tmux", False) else (args.backend or "foreground")
+    return launch_parent(store, path, place, max_parallel=getattr(args, "max_parallel", None),
+                         slurm=slurm_options(args), nproc=getattr(args, "nproc", None))
+
+
+def launch_parent(store: SessionStore, path: Path, place: str, *, max_parallel: int | None = None,
+                  slurm: SlurmOptions | None = None, nproc: int | None = None) -> int:
+    """Run a parent's unfinished children: here one after another (``foreground``), side by side (``tmux``,
+    ``slurm``), or not yet (``save``). Returns the exit code."""
+    from llm_tool.sessions.task_parent import task_entries
+    from llm_tool.ui.console import info, success
+
     parent = store.read(path)
-    info(f"tasks run {parent.session_id}: {len(parent.extra.get('tasks', {}).get('entries', []))} tasks"
-         + ("" if backend == "foreground" else f", side by side ({backend})"))
-    if backend == "foreground":
-        return _run_here(store, path, args)
-    return _run_parallel(store, path, args, backend)
+    sid = parent.session_id
+    if place == "save":
+        success(f"saved tasks run {sid} ({len(task_entries(parent))} tasks)")
+        info(f"  run it later:  llm-tool sessions resume {sid}   (add --tmux to train the tasks side by side)")
+        return 0
+    info(f"tasks run {sid}: {len(task_entries(parent))} tasks"
+         + (", one after another" if place == "foreground" else f", side by side ({place})"))
+    if place == "foreground":
+        return _run_here(store, path, nproc)
+    return _run_parallel(store, path, "slurm" if place == "slurm" else "tmux", max_parallel, slurm)
 
 
-def _run_here(store: Any, path: Path, args: argparse.Namespace) -> int:
-    from llm_tool.dispatch.seam import LaunchOptions
+def _run_here(store: SessionStore, path: Path, nproc: int | None) -> int:
+    from llm_tool.dispatch.seam import LaunchOptions, LaunchOutcome
+    from llm_tool.sessions.task_status import ChildNow
     from llm_tool.sweeps.tasks_run import run_here
     from llm_tool.ui.console import info
     from llm_tool.ui.launch_view import start
     from llm_tool.ui.tasks_view import show_foreground_end
 
-    def run_child(child: Any, resume: bool) -> Any:
+    def run_child(child: ChildNow, resume: bool) -> LaunchOutcome:
         info(f"[primary]task {child.entry.task}[/primary]: " + ("resuming" if resume else "training"),
              markup=True)
-        return start(store, child.path, "foreground", LaunchOptions(resume=resume, nproc=args.nproc),
-                     meta=child.meta)
+        assert child.path is not None  # run_here runs only children it could read
+        return start(store, child.path, "foreground", LaunchOptions(resume=resume, nproc=nproc), meta=child.meta)
 
     outcome = run_here(store, path, run_child)
     show_foreground_end(outcome, store)
@@ -54,14 +75,14 @@ def _run_here(store: Any, path: Path, args: argparse.Namespace) -> int:
     return 0 if outcome.parent.execution_status.status == "completed" else ExitCode.FAILED
 
 
-def _run_parallel(store: Any, path: Path, args: argparse.Namespace, backend: str) -> int:
+def _run_parallel(store: SessionStore, path: Path, place: str, max_parallel: int | None,
+                  slurm: SlurmOptions | None) -> int:
     from llm_tool.sweeps.tasks_run import start_parallel
     from llm_tool.ui.console import info, success
-    from llm_tool.ui.slurm_args import slurm_options
 
     sid = store.read(path).session_id
-    started = start_parallel(store, path, "slurm" if backend == "slurm" else "tmux",
-                             max_parallel=getattr(args, "max_parallel", None), slurm=slurm_options(args))
+    started = start_parallel(store, path, "slurm" if place == "slurm" else "tmux", max_parallel=max_parallel,
+                             slurm=slurm)
     where = f"Slurm job array {', '.join(started.arrays)}" if started.place == "slurm" \
         else f"tmux session {started.state.tmux_session}"
     success(f"started {started.added} tasks of {sid} as sweep {started.name}, at most "
@@ -73,19 +94,28 @@ def _run_parallel(store: Any, path: Path, args: argparse.Namespace, backend: str
     return 0
 
 
-def resume_parent(store: Any, path: Path, args: argparse.Namespace) -> int:
+def resume_parent(store: SessionStore, path: Path, args: argparse.Namespace) -> int:
     """`sessions resume PARENT`: the interrupted children resume, the pending ones start, completed ones stay."""
     return run_parent(store, path, args)
 
 
-def relaunch_parent(store: Any, source: Path, args: argparse.Namespace, sets: list[str]) -> int:
+def relaunch_parent(store: SessionStore, source: Path, args: argparse.Namespace, sets: list[str]) -> int:
     """`sessions relaunch PARENT`: a new parent and children with the same settings (another file: --dataset)."""
+    path = new_run_like(store, source, dataset=args.dataset, sets=sets, session_name=args.session_name,
+                        confirmed=args.yes)
+    return run_parent(store, path, args)
+
+
+def new_run_like(store: SessionStore, source: Path, *, dataset: Path | None = None, sets: list[str] | None = None,
+                 session_name: str | None = None, confirmed: bool = False) -> Path:
+    """A new tasks run (parent and children, pending) with the settings of the parent in ``source``."""
     from llm_tool.sweeps.tasks_run import create_run, relaunch_plan
     from llm_tool.ui.console import info, warning
 
-    plan, warnings = relaunch_plan(store, source, dataset=args.dataset, sets=sets, confirmed=args.yes)
+    plan, warnings = relaunch_plan(store, source, dataset=dataset, sets=sets, confirmed=confirmed)
     for message in warnings:
         warning(message)
-    run = create_run(store, plan, session_name=args.session_name, parent=store.read(source).session_id)
-    info(f"relaunching {store.read(source).session_id} as {run.session_id}")
-    return run_parent(store, run.path, args)
+    old = store.read(source).session_id
+    run = create_run(store, plan, session_name=session_name, parent=old)
+    info(f"relaunching {old} as {run.session_id}")
+    return run.path
