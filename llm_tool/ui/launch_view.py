@@ -129,7 +129,8 @@ def show_task_plans(config: Any, base_dir: Path) -> None:
     console.print(task_plans_table([(info.name, plan.as_dict()) for info, plan in zip(infos, plans, strict=True)]))
     if plans and plans[0].split_method:
         info(f"split: {plans[0].split_method}")
-    success(f"config, data and model are valid for {len(infos)} tasks (dry run: nothing was trained)")
+    count = f"{len(infos)} task{'s' if len(infos) != 1 else ''}"
+    success(f"config, data and model are valid for {count} (dry run: nothing was trained)")
 
 
 def show_tmux_plan(plan: LaunchPlan, max_retries: int, timeout_hours: float | None) -> None:
