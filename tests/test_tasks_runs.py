@@ -172,6 +172,8 @@ def test_tasks_train_side_by_side_in_tmux(tmux_socket: str, isolated_home: Path,
                timeout=240, what="every task of the run to end")
     state = read_json(isolated_home / "logs" / "sweeps" / "coded-tasks.json")
     assert state["kind"] == "tasks" and state["max_running_seen"] == 2
+    assert [(j["title"], j["session_file"]) for j in state["jobs"]] == \
+        [("sentiment", str(store.resolve("coded-sentiment"))), ("source", str(store.resolve("coded-source")))]
     assert state["parent_session"]["session_file"] == str(path)
 
     def recorded() -> dict[str, Any] | None:  # the scheduler writes the parent's table as the children end

@@ -77,6 +77,7 @@ def plan_sweep(spec: SweepSpec, *, name: str | None = None, max_parallel: int | 
         keys += [k for k in job.overrides if k not in keys]
     titles = job_titles(configs, keys, skip=[group_by] if group_by else [],
                         taken=[j.title for j in existing])
+    titles = [job.title or title for job, title in zip(spec.jobs, titles, strict=True)]  # a title given: kept
     groups = [group_label(group_by, c) for c in configs]
     windows = assign_windows(groups, existing, max_panes)
     jobs = [dataclasses.replace(job, title=t, group=g, window=w)

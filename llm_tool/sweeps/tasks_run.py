@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 SWEEP_KEY = "sweep"  # the parent's task table: the sweep its children ran in (tmux, Slurm)
 TASK_KEY = "dataset_config.task"
+LANGUAGE_KEY = "dataset_config.language"
 
 
 @dataclass(frozen=True)
@@ -192,8 +193,14 @@ def start_parallel(store: SessionStore, path: Path, place: Place, *, max_paralle
     todo = unfinished(store, path)
     if not todo:
         raise SessionError(f"every task of {meta.session_id} is completed: nothing to run")
-    jobs = [JobPlan(number=n, overrides={TASK_KEY: c.entry.task}, raw=_child_raw(c), session=c.path,
-                    resume=resumes(c)) for n, c in enumerate(todo, start=1)]
+    titles: list[str] = []
+    for child in todo:  # unique even for task names that clean to the same text
+        titles.append(next(t for k in range(1, len(todo) + 2)
+                           if (t := _title(child) + (f"-{k}" if k > 1 else "")) not in titles))
+    jobs = [JobPlan(number=n, overrides={TASK_KEY: c.entry.task, **({LANGUAGE_KEY: c.entry.language}
+                                                                     if c.entry.language else {})},
+                    raw=_child_raw(c), title=title, session=c.path, resume=resumes(c))
+            for n, (c, title) in enumerate(zip(todo, titles, strict=True), start=1)]
     name = sweep_name(f"{meta.training_session.session_name or meta.session_id}-tasks")
     spec = SweepSpec(source=name, base=_child_raw(todo[0]), base_dir=store.home, jobs=jobs, kind="tasks",
                      name=name, group_by=None, parent=ParentSession(session_id=meta.session_id, session_file=str(path)))
@@ -201,6 +208,14 @@ def start_parallel(store: SessionStore, path: Path, place: Place, *, max_paralle
                          store=store)
     store.update(path, lambda m: m.extra.setdefault("tasks", {}).update({SWEEP_KEY: started.name}))
     return started
+
+
+def _title(child: ChildNow) -> str:
+    """A job's title in the sweep (its pane, its row in `sweep status`): the task, and its language."""
+    from llm_tool.sweeps.naming import clean_title
+
+    entry = child.entry
+    return clean_title(entry.task + (f"-{entry.language.lower()}" if entry.language else ""))
 
 
 def _child_raw(child: ChildNow) -> dict[str, Any]:
