@@ -113,6 +113,17 @@ def test_list_shows_the_parent_as_one_row_and_show_gives_the_task_table(finished
     assert again.returncode == 2 and "already completed" in again.stderr
 
 
+def test_children_whose_parent_was_deleted_are_listed(finished_run: Path, isolated_home: Path) -> None:
+    import shutil
+
+    sessions = isolated_home / "logs" / "training_sessions"
+    shutil.copytree(finished_run / "logs" / "training_sessions", sessions, dirs_exist_ok=True)
+    parent, _ = _parent_and_children(isolated_home)
+    SessionStore().path_for_id(parent["training_session"]["session_id"]).unlink()
+    rows = json.loads(run_main("sessions", "list", "--json").stdout)
+    assert sorted(r["name"] for r in rows) == ["coded-length", "coded-sentiment", "coded-source"]
+
+
 def test_a_parent_interrupted_mid_task_resumes_only_what_is_unfinished(isolated_home: Path, tiny_model: Path) -> None:
     """Task 1 completes, task 2 is stopped (a real SIGTERM) after its first checkpoint, task 3 never starts;
     `sessions resume PARENT` leaves task 1 alone, continues task 2 from its checkpoint and trains task 3."""

@@ -9,7 +9,7 @@ from typing import Any
 from llm_tool.errors import SessionError
 from llm_tool.sessions.lifecycle import effective_status, parse_iso
 from llm_tool.sessions.schema import STATUSES, SessionMetadata
-from llm_tool.sessions.store import SessionRef, SessionStore
+from llm_tool.sessions.store import ID_RE, SessionRef, SessionStore
 from llm_tool.sessions.task_parent import is_tasks_parent, task_entries
 from llm_tool.sessions.task_status import is_task_child
 
@@ -87,9 +87,15 @@ def _summary(store: SessionStore, ref: SessionRef, meta: SessionMetadata) -> dic
         "sweep_id": _text(meta.training_session.sweep_id),
         "benchmark": meta.training_session.workflow == "benchmark",  # its F1 is the winner's test score
         "parent_session": _text(meta.training_session.parent_session),
-        "task_child": is_task_child(meta),  # listed under its tasks parent, not at the top level
+        "task_child": is_task_child(meta) and _parent_there(store, meta),  # listed under its parent instead
         "file": ref.path.name,
     }
+
+
+def _parent_there(store: SessionStore, meta: SessionMetadata) -> bool:
+    """Whether a child's tasks parent is still in the history (a child whose parent was deleted is listed)."""
+    parent = meta.training_session.parent_session
+    return isinstance(parent, str) and bool(ID_RE.match(parent)) and store.path_for_id(parent).exists()
 
 
 def _tasks_label(meta: SessionMetadata) -> str:
