@@ -25,6 +25,14 @@ def _after_tasks(model: Path) -> list[str]:
             str(model) + Keys.ENTER, "y\r", pick(3)]
 
 
+def _saved_run(home: Path, *, tasks: int) -> Path:
+    """The saved tasks run's parent session (its pending children are the other files, one per task)."""
+    files = session_files(home)
+    parents = [p for p in files if SessionStore().read(p).training_session.workflow == "tasks"]
+    assert len(parents) == 1 and len(files) == 1 + tasks
+    return parents[0]
+
+
 def test_an_annotation_column_becomes_ticked_tasks(isolated_home, tiny_model, capsys):
     with (isolated_home / "speeches.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -44,7 +52,7 @@ def test_an_annotation_column_becomes_ticked_tasks(isolated_home, tiny_model, ca
     assert "Tasks in 'annotation'" in out and "60 of 60" in out and "100.0%" in out
     assert "2 of 60" in out and "3.3%" in out  # 'register': one class on 2 rows, shown but not tickable
     assert "Plan per task" in out and "one model each: stance, topics" in out  # topics: multi-label
-    (path,) = session_files(isolated_home)
+    path = _saved_run(isolated_home, tasks=2)
     dataset = SessionStore().read(path).dataset_config
     assert (dataset["annotation_column"], dataset["tasks"]) == ("annotation", ["stance", "topics"])
     assert dataset["text_column"] == "text" and dataset.get("label_column") is None
@@ -60,7 +68,7 @@ def test_several_label_columns_are_ticked_as_tasks(isolated_home, tiny_model, ca
     assert "task_columns" in ctx.prompter.asked and "tasks" in ctx.prompter.asked
     out = capsys.readouterr().out
     assert "Tasks (label columns)" in out and "45 of 60" in out and "75.0%" in out  # sentiment's empty cells
-    (path,) = session_files(isolated_home)
+    path = _saved_run(isolated_home, tasks=2)
     dataset = SessionStore().read(path).dataset_config
     assert (dataset["label_columns"], dataset["tasks"]) == (["sentiment", "topic"], ["sentiment", "topic"])
 
