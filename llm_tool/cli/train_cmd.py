@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from llm_tool.training.inference_runners import BACKENDS
 from llm_tool.ui.options import Commands, add_budget_options, add_nproc_option, budget_sets
@@ -43,6 +44,8 @@ def register(commands: Commands) -> None:
     infer.add_argument("--json", action="store_true", help="print predictions as JSON")
     infer.add_argument("--backend", choices=BACKENDS, default="auto",
                        help="auto (default): ONNX Runtime on a CPU, torch on a GPU; torch: bf16 where native")
+    infer.add_argument("--language-column", help="a tasks run with one model per language: the column giving each "
+                                                 "row's language (default: the run's, else detected)")
     infer.set_defaults(func=run_infer)
 
 
@@ -96,6 +99,12 @@ def run_infer(args: argparse.Namespace) -> int:
     if (args.ref is None) == (args.model_dir is None):
         raise UserError("give the model: a session (number, id or name) or --model-dir models/<session_id>")
     store = SessionStore()
+    if args.model_dir is None:
+        from llm_tool.training.task_predict import find_tasks_parent
+
+        parent = find_tasks_parent(store, args.ref)
+        if parent is not None:  # a tasks run: every task's model, one table
+            return _infer_tasks(args, parent)
     ref = resolve_model(store, args.ref) if args.model_dir is None else None
     model_dir = args.model_dir if ref is None else ref.model_dir
     rules, text_column = None, "text"
@@ -124,4 +133,44 @@ def run_infer(args: argparse.Namespace) -> int:
     from llm_tool.ui.tables import predictions_table
 
     console.print(predictions_table(predictions))
+    return 0
+
+
+def _infer_tasks(args: argparse.Namespace, parent: Any) -> int:
+    """`infer PARENT`: every task's model (each row by its language's model, else the fallback), one table."""
+    from llm_tool.training.inference import read_texts
+    from llm_tool.training.task_predict import ModelPool, language_column, predict_tasks, row_languages
+    from llm_tool.ui.console import console, success
+    from llm_tool.ui.results_view import loading
+
+    rules = None
+    if args.input:
+        from llm_tool import outputs
+
+        rules = outputs.Rules.of(force=args.force, inputs=(args.input,))
+        outputs.check(args.output, rules)  # before any model is loaded
+        text_column = args.text_column or parent.meta.dataset_config.get("text_column") or "text"
+        table, texts = read_texts(args.input, args.output, str(text_column))
+    else:
+        table, texts = None, list(args.text)
+    languages = None
+    if parent.routed:
+        column = language_column(parent, table, args.language_column) if table is not None else None
+        languages = row_languages(table, texts, column)
+    with loading(f"Predicting {len(texts):,} texts with {len(parent.tasks)} tasks' models…") as say:
+        found = predict_tasks(parent, texts, languages, ModelPool(args.backend, on_status=say))
+    if table is not None:
+        from llm_tool.training.task_predict import write_task_predictions
+
+        write_task_predictions(table, found, args.output, rules, safe_csv=args.safe_csv)
+        success(f"{len(texts)} rows x {len(found)} tasks written to {args.output}")
+        return 0
+    if args.json:
+        rows = [{"text": text, **{k: v for out in found for k, v in out.cells(i).items()}}
+                for i, text in enumerate(texts)]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    from llm_tool.ui.task_results_view import task_predictions_table
+
+    console.print(task_predictions_table(texts, found))
     return 0
