@@ -1,0 +1,63 @@
+"""Per-language models of a tasks run: which (task x language) children are planned, which are skipped and why."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from llm_tool.config import DatasetConfig
+from llm_tool.data.languages_plan import MIN_TRAIN_ROWS, plan_children, table_fields
+from llm_tool.data.tasks import discover_tasks
+from llm_tool.sessions.task_parent import TaskEntry
+from tests.conftest import SAMPLE_CSV
+from tests.helpers import sample_rows, write_csv
+
+LANGUAGES = (["en"] * 5 + ["fr"] * 4 + ["de"]) * 14  # 70 en, 56 fr, 14 de (about 11 training rows: too few)
+
+
+def _data(path: Path) -> Path:
+    rows = sample_rows(SAMPLE_CSV, len(LANGUAGES))
+    out = []
+    for i, (row, lang) in enumerate(zip(rows, LANGUAGES, strict=True)):
+        annotation = {"sentiment": row["label"]}
+        if lang == "en" or i % 2:  # length: every English row, half of the others (fr: 28 rows, too few)
+            annotation["length"] = "short" if len(row["text"]) < 60 else "long"
+        out.append({"text": row["text"], "lang": lang, "annotation": json.dumps(annotation)})
+    return write_csv(path, out)
+
+
+def _config(tmp_path: Path) -> DatasetConfig:
+    return DatasetConfig(primary_file=str(_data(tmp_path / "coded.csv")), annotation_column="annotation",
+                         language_column="lang")
+
+
+def test_per_language_plans_a_child_per_language_with_enough_rows_and_says_why_the_others_are_skipped(
+        tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    infos = discover_tasks(cfg, tmp_path)
+    plan = plan_children(cfg, infos, tmp_path, "per_language")
+    assert [(c.task.name, c.language) for c in plan.children] == [
+        ("sentiment", None), ("sentiment", "EN"), ("sentiment", "FR"), ("length", None), ("length", "EN")]
+    skipped = {(s.task, s.language): s.reason for s in plan.skipped}
+    assert set(skipped) == {("sentiment", "DE"), ("length", "FR"), ("length", "DE")}
+    assert all(f"needs {MIN_TRAIN_ROWS}" in reason for reason in skipped.values())
+    assert all(re.match(r"\d+ annotated training rows", reason) for reason in skipped.values())
+
+    ids = iter(f"train_20260101_00000{n}" for n in range(1, 10))
+    entries = [TaskEntry(c.task.name, next(ids), language=c.language) for c in plan.children]
+    fields = table_fields(plan, entries)
+    assert fields["language_strategy"] == "per_language"
+    assert fields["language_model_mapping"] == {
+        "sentiment": {"EN": "train_20260101_000002", "FR": "train_20260101_000003"},
+        "length": {"EN": "train_20260101_000005"}}
+    assert fields["fallback"] == {"sentiment": "train_20260101_000001", "length": "train_20260101_000004"}
+    assert {"task": "length", "language": "FR", "reason": skipped[("length", "FR")]} in fields["skipped"]
+
+
+def test_multilingual_plans_one_child_per_task_and_reads_no_language(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    infos = discover_tasks(cfg, tmp_path)
+    plan = plan_children(cfg, infos, tmp_path)
+    assert [(c.task.name, c.language) for c in plan.children] == [("sentiment", None), ("length", None)]
+    assert plan.skipped == [] and table_fields(plan, []) == {"language_strategy": "multilingual"}
