@@ -145,6 +145,31 @@ def test_per_language_rows_go_to_their_model_and_the_others_to_the_fallback_said
     assert {r["length_routed"] for r in combined} == {"en", "fallback"}
     assert sum(r["lang"] == "de" for r in combined) == 3  # German rows predicted (fallback), never skipped
     assert "sentiment_routed" not in combined[0]  # sentiment has one model for every language
+    scored = run_main("evaluate", parent, "--data", str(source), "--json", env=run.env(), cwd=run.home)
+    assert scored.returncode == 0, scored.stderr[-3000:]
+    length = json.loads(scored.stdout)["tasks"]["length"]
+    annotated = [r for r in combined if "length" in json.loads(r["annotation"])]
+    assert length["routed"] == {"en": sum(r["lang"] == "en" for r in annotated),
+                                "fallback": sum(r["lang"] != "en" for r in annotated)}
+    assert length["rows_used"] == len(annotated)
+
+
+def test_infer_parent_on_texts_prints_every_task_and_writes_jsonl(run: Run, tmp_path: Path) -> None:
+    parent = _multilingual(run, "texts")
+    texts = ["Great phone, works well.", "Terrible, it broke after a day and the seller never answered me."]
+    result = run_main("infer", parent, "--text", texts[0], "--text", texts[1], "--json", "--backend", "torch",
+                      env=run.env(), cwd=run.home)
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed = json.loads(result.stdout)
+    assert [row["text"] for row in printed] == texts
+    assert all(row["sentiment_label"] in ("negative", "positive") and row["length_label"] in ("long", "short")
+               for row in printed)
+    source = write_csv(tmp_path / "two.csv", [{"text": t} for t in texts])
+    result = run_main("infer", parent, "--input", str(source), "--output", str(tmp_path / "out.jsonl"),
+                      "--backend", "torch", env=run.env(), cwd=run.home)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert lines == printed  # the same flat keys as the printed rows
 
 
 def _annotated(task: str) -> list[int]:
