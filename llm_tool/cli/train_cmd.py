@@ -27,6 +27,9 @@ def register(commands: Commands) -> None:
 
     add_slurm_options(train, default="foreground")
     add_nproc_option(train)
+    train.add_argument("--max-parallel", type=int, metavar="N",
+                       help="several tasks (one model each) with --backend tmux or slurm: how many train at once "
+                            "(default: one per GPU, 1 on a CPU-only machine)")
     train.set_defaults(func=run_train)
 
     infer = commands.add_parser("infer", help="predict labels with a trained model")
@@ -68,8 +71,14 @@ def run_train(args: argparse.Namespace) -> int:
     base_dir = args.config.resolve().parent
     check_nproc(args.nproc)  # refused before anything is created (dry run included)
     if args.dry_run:
-        show_plan(raw, base_dir)
+        show_plan(raw, base_dir)  # several tasks: each task's classes, coverage and plan
         return 0
+    from llm_tool.sweeps.tasks_run import is_multi_task_config
+
+    if is_multi_task_config(raw):  # several tasks: a parent session and one child session per task
+        from llm_tool.ui.tasks_launch import train_tasks
+
+        return train_tasks(args, raw, base_dir)
     from llm_tool.sessions.create import create_pending
 
     created = create_pending(store, raw, base_dir=base_dir, session_name=args.session_name, workflow="llm-tool train")

@@ -128,6 +128,7 @@ class Scheduler:
         """Settle ended jobs, start queued ones; True when every job is final."""
         panes = tmux_ops.sweep_panes(self.server, self.tmux_name)
         messages: list[str] = []
+        settled_any = False
         with self.sweeps.locked(self.name) as state:
             if state.state in ("stopping", "stopped"):
                 self.stop_reason = self.stop_reason or "the sweep is being stopped"
@@ -145,6 +146,7 @@ class Scheduler:
                 job.status, job.exit_code, job.reason = status, code, reason
                 job.finished_at, job.finished_ts = now_iso(), time.time()
                 messages.append(f"{job.key} {job.title}: {status}" + (f" ({reason})" if reason else ""))
+                settled_any = True
             for job, gpu in plan_starts(state.jobs, state.max_parallel or 1, state.gpus):
                 if self.stop_reason:
                     break
@@ -158,6 +160,8 @@ class Scheduler:
                 state.scheduler.ended = True
         for message in messages:
             self.say(message)
+        if settled_any and state.kind == "tasks":  # the parent's task table follows its children as they end
+            benchmark.finalize(state, self.store)
         return done
 
     def _sleep(self) -> None:

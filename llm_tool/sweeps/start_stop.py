@@ -98,21 +98,25 @@ def _record_job(store: SessionStore, path: Path, key: str, title: str) -> None:
 
 
 def create_job_sessions(plan: SweepPlan, spec: SweepSpec, store: SessionStore) -> list[SweepJob]:
-    """One pending session per new job (sweep id recorded); all or nothing."""
+    """One pending session per new job (sweep id recorded), or the job's existing session; all or nothing."""
     created: list[Path] = []
     jobs = []
     try:
         for job in plan.jobs:
             key = plan.job_key(job)
-            path, _ = create_session(store, job.raw, base_dir=spec.base_dir, sweep_id=plan.name,
-                                     session_name=f"{plan.name}-{job.title}"[:100],
-                                     workflow="benchmark candidate" if spec.kind == "benchmark" else "sweep")
-            created.append(path)
+            if job.session is not None:
+                path = job.session
+            else:
+                path, _ = create_session(store, job.raw, base_dir=spec.base_dir, sweep_id=plan.name,
+                                         session_name=f"{plan.name}-{job.title}"[:100],
+                                         workflow="benchmark candidate" if spec.kind == "benchmark" else "sweep")
+                created.append(path)
             _record_job(store, path, key, job.title)
             model = get_dotted(job.raw, "model_config.selected_model")
             jobs.append(new_job(plan.first_number + job.number - 1, title=job.title, group=job.group,
                                 window=job.window, overrides=job.overrides, session_id=store.read(path).session_id,
                                 session_file=path, start_dir=spec.base_dir, model=model))
+            jobs[-1].resume = job.resume
     except BaseException:
         for path in created:
             store.delete(path)
@@ -134,7 +138,7 @@ def start_sweep(spec: SweepSpec, plan: SweepPlan, *, server: TmuxServer | None =
                       home=sweeps.home, max_parallel=plan.max_parallel, max_panes_per_window=plan.max_panes_per_window,
                       group_by=plan.group_by, max_retries=spec.max_retries, gpus=plan.gpus)
     try:
-        parent = _benchmark_parent(spec, plan, sweeps, store, jobs) if spec.kind == "benchmark" else None
+        parent = _benchmark_parent(spec, plan, sweeps, store, jobs) if spec.kind == "benchmark" else spec.parent
         with sweeps.locked(plan.name, create=fresh) as state:
             state.jobs.extend(jobs)
             state.max_parallel = plan.max_parallel
@@ -145,11 +149,18 @@ def start_sweep(spec: SweepSpec, plan: SweepPlan, *, server: TmuxServer | None =
             if parent:
                 state.parent_session = parent
     except BaseException:
-        for job in jobs:
-            store.delete(Path(job.session_file))
+        _delete_created(store, plan, jobs)
         raise
     ensure_scheduler(plan.name, sweeps=sweeps, server=server)
     return sweeps.read(plan.name)
+
+
+def _delete_created(store: SessionStore, plan: SweepPlan, jobs: list[SweepJob]) -> None:
+    """Undo :func:`create_job_sessions`: delete the sessions it created (never a job's existing session)."""
+    existing = {str(job.session) for job in plan.jobs if job.session is not None}
+    for job in jobs:
+        if job.session_file not in existing:
+            store.delete(Path(job.session_file))
 
 
 def _benchmark_parent(spec: SweepSpec, plan: SweepPlan, sweeps: SweepStore, store: SessionStore,

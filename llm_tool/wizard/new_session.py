@@ -258,15 +258,15 @@ def show_language_fit(d: Draft) -> None:
 
 # ----- step 8 ------------------------------------------------------------------------------------
 def step_where(ctx: Context, d: Draft) -> None:
-    from llm_tool.sessions.create import create_session
+    from llm_tool.sweeps.tasks_run import create_for_config
 
     if d.mode == "benchmark":
         return benchmark_mode.step_launch(ctx, d)
 
     def session_path() -> Path:
         if d.session_path is None:
-            d.session_path, _ = create_session(ctx.store, d.raw_config(), base_dir=ctx.store.home,
-                                               workflow=studio_workflow(d.mode))
+            d.session_path = create_for_config(ctx.store, d.raw_config(), base_dir=ctx.store.home,
+                                               workflow=studio_workflow(d.mode))  # several tasks: a tasks run
         return d.session_path
 
     question = where_question(saved=d.save, estimate_seconds=getattr(d.plan, "seconds_estimate", None),
