@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
@@ -9,9 +10,10 @@ from pathlib import Path
 from llm_tool.config import DatasetConfig
 from llm_tool.data.languages_plan import MIN_TRAIN_ROWS, plan_children, table_fields
 from llm_tool.data.tasks import discover_tasks
-from llm_tool.sessions.task_parent import TaskEntry
+from llm_tool.sessions import SessionStore
+from llm_tool.sessions.task_parent import TaskEntry, task_entries
 from tests.conftest import SAMPLE_CSV
-from tests.helpers import sample_rows, write_csv
+from tests.helpers import run_main, sample_rows, session_files, write_csv
 
 LANGUAGES = (["en"] * 5 + ["fr"] * 4 + ["de"]) * 14  # 70 en, 56 fr, 14 de (about 11 training rows: too few)
 
@@ -61,3 +63,45 @@ def test_multilingual_plans_one_child_per_task_and_reads_no_language(tmp_path: P
     plan = plan_children(cfg, infos, tmp_path)
     assert [(c.task.name, c.language) for c in plan.children] == [("sentiment", None), ("length", None)]
     assert plan.skipped == [] and table_fields(plan, []) == {"language_strategy": "multilingual"}
+
+
+def test_a_per_language_run_trains_each_language_and_routes_the_others_to_the_fallback(
+        isolated_home: Path, tiny_model: Path) -> None:
+    """`train` on per_language: a dry run lists the models and the skipped language, the run trains the fallback and
+    one model per language, records the mapping, and `infer` routes each row (German: the fallback, said so)."""
+    rows = sample_rows(SAMPLE_CSV, 110)
+    codes = (["en"] * 5 + ["fr"] * 5 + ["de"]) * 10  # 50 en, 50 fr, 10 de
+    data = write_csv(isolated_home / "coded.csv", [
+        {"text": r["text"], "lang": code, "annotation": json.dumps({"sentiment": r["label"]})}
+        for r, code in zip(rows, codes, strict=True)])
+    config = isolated_home / "config.json"
+    config.write_text(json.dumps({
+        "dataset_config": {"primary_file": data.name, "annotation_column": "annotation", "language_column": "lang"},
+        "model_config": {"selected_model": str(tiny_model), "epochs": 1, "batch_size": 16, "learning_rate": 3e-3,
+                         "early_stopping": False, "training_mode": "quick", "num_threads": 1,
+                         "language_strategy": "per_language"}}), encoding="utf-8")
+    dry = run_main("train", str(config), "--dry-run", env={"COLUMNS": "200"})
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert "Models per language" in dry.stdout and "annotated training rows" in dry.stdout
+    assert session_files(isolated_home) == []  # a dry run creates nothing
+
+    result = run_main("train", str(config), "--session-name", "langs")
+    assert result.returncode == 0, result.stderr[-3000:]
+    store = SessionStore()
+    parent = store.read(store.resolve("langs"))
+    table = parent.extra["tasks"]
+    ids = {(e.task, e.language): e.session_id for e in task_entries(parent)}
+    assert set(ids) == {("sentiment", None), ("sentiment", "EN"), ("sentiment", "FR")}
+    assert table["language_model_mapping"] == {"sentiment": {"EN": ids[("sentiment", "EN")],
+                                                             "FR": ids[("sentiment", "FR")]}}
+    assert table["fallback"] == {"sentiment": ids[("sentiment", None)]}
+    assert [(s["task"], s["language"]) for s in table["skipped"]] == [("sentiment", "DE")]
+    french = store.read(store.path_for_id(ids[("sentiment", "FR")])).dataset_config
+    assert french["language"] == "FR" and french["rows_used"] == 50
+
+    out = isolated_home / "out.csv"
+    inferred = run_main("infer", "langs", "--input", str(data), "--output", str(out), "--backend", "torch")
+    assert inferred.returncode == 0, inferred.stderr[-3000:]
+    with out.open(encoding="utf-8", newline="") as handle:
+        routed = [(row["lang"], row["sentiment_routed"]) for row in csv.DictReader(handle)]
+    assert sorted(set(routed)) == [("de", "fallback"), ("en", "en"), ("fr", "fr")]

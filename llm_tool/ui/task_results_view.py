@@ -39,3 +39,18 @@ def task_evaluation_table(rows: list[dict[str, Any]], data_file: str) -> Table:
                       _num(row["accuracy"]), _num(row["macro_f1"]),
                       safe(", ".join(f"{k}: {v}" for k, v in routed.items())) if routed else "-")
     return table
+
+
+def language_plan_table(plan: Any) -> Table:
+    """``language_strategy: per_language`` in a dry run: the models each task gets, and the languages left out."""
+    table = Table(title="Models per language (per_language: an all-languages fallback per task, plus one per "
+                        "language with enough examples)", title_style="primary")
+    for name in ("task", "language", "model", "why not"):
+        table.add_column(name, overflow="fold")
+    for spec in plan.children:
+        table.add_row(safe(spec.task.name, 60), safe(spec.language or "all"),
+                      "trained" + ("" if spec.language else " (fallback)"), "")
+    for skipped in plan.skipped:
+        table.add_row(safe(skipped.task, 60), safe(skipped.language), "[warning]fallback[/warning]",
+                      safe(skipped.reason, 200))
+    return table
