@@ -12,6 +12,7 @@ import pytest
 
 from llm_tool.config import DatasetConfig
 from llm_tool.data.tasks import child_dataset_config, discover_tasks, with_tasks
+from llm_tool.model_folder import read_label_mapping
 from llm_tool.sessions import SessionStore
 from llm_tool.sessions.create import create_session
 from llm_tool.sessions.task_parent import WORKFLOW, TaskEntry, write_task_entries
@@ -22,13 +23,19 @@ pytestmark = pytest.mark.xdist_group("tasks_predict")
 ROWS = 60
 
 
-def _annotation(i: int, row: dict[str, str]) -> dict[str, str]:
-    """sentiment on every row but each 5th; length (short/long) on every row but each 4th."""
-    out = {}
+TOPICS = (["food"], ["service"], ["food", "service"])
+
+
+def _annotation(i: int, row: dict[str, str]) -> dict[str, object]:
+    """sentiment on every row but each 5th; length (short/long) on every row but each 4th; topics (multi-label)
+    on even rows."""
+    out: dict[str, object] = {}
     if i % 5:
         out["sentiment"] = row["label"]
     if i % 4 != 1:
         out["length"] = "short" if len(row["text"]) < 60 else "long"
+    if i % 2 == 0:
+        out["topics"] = TOPICS[(i // 2) % 3]
     return out
 
 
@@ -64,8 +71,8 @@ def _train_child(home: Path, raw: dict[str, object], name: str) -> str:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Run:
-    """Three children trained once (1 epoch of the tiny BERT): sentiment and length on every language, and
-    length on the English rows only."""
+    """Four children trained once (1 epoch of the tiny BERT): sentiment, length and topics (multi-label) on every
+    language, and length on the English rows only."""
     home = tmp_path_factory.mktemp("tasks_predict") / "home"
     home.mkdir()
     data = write_tasks_csv(home / "coded.csv", SAMPLE_CSV)
@@ -76,7 +83,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Run:
     dataset = with_tasks(cfg, list(infos.values()))
     children = {}
     for name, task, language in (("sentiment", "sentiment", None), ("length", "length", None),
-                                 ("length-en", "length", "EN")):
+                                 ("length-en", "length", "EN"), ("topics", "topics", None)):
         raw = {"dataset_config": child_dataset_config(dataset, infos[task], language), "model_config": model}
         children[name] = _train_child(home, raw, name)
     config = {"dataset_config": {"primary_file": str(data), "text_column": "text", "annotation_column": "annotation",
@@ -93,7 +100,9 @@ def _parent(run: Run, name: str, entries: list[TaskEntry], **fields: object) -> 
 
 def _multilingual(run: Run, name: str = "both") -> str:
     return _parent(run, name, [TaskEntry("sentiment", run.children["sentiment"], classes=["negative", "positive"]),
-                               TaskEntry("length", run.children["length"], classes=["long", "short"])])
+                               TaskEntry("length", run.children["length"], classes=["long", "short"]),
+                               TaskEntry("topics", run.children["topics"], multi_label=True,
+                                         classes=["food", "service"])])
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -111,12 +120,18 @@ def _infer(run: Run, ref: str, source: Path, out: Path, *extra: str) -> list[dic
 def test_infer_parent_writes_every_tasks_columns_equal_to_each_childs_own(run: Run, tmp_path: Path) -> None:
     parent = _multilingual(run)
     combined = _infer(run, parent, run.data, tmp_path / "all.csv")
-    for task in ("sentiment", "length"):
+    for task in ("sentiment", "length", "topics"):
         own = _infer(run, run.children[task], run.data, tmp_path / f"{task}.csv")
         labels = [name[len("prob_"):] for name in own[0] if name.startswith("prob_")]
         assert [row[f"{task}_label"] for row in combined] == [row["predicted_label"] for row in own]
         for label in labels:
             assert [row[f"{task}_prob_{label}"] for row in combined] == [row[f"prob_{label}"] for row in own]
+    thresholds = read_label_mapping(run.home / "models" / run.children["topics"])["thresholds"]
+    for row in combined:  # multi-label: each label at or above its threshold tuned on validation
+        for label in ("food", "service"):
+            probability = float(row[f"topics_prob_{label}"])  # rounded to 6 decimals: a tie is not decided here
+            if abs(probability - thresholds[label]) > 1e-6:
+                assert (label in row["topics_label"].split("|")) == (probability >= thresholds[label]), row
     assert list(combined[0])[:4] == ["id", "text", "lang", "annotation"]  # the input's columns first, unchanged
     assert not any(name.endswith("_routed") for name in combined[0])  # one model per task: nothing routed
     assert len(combined) == ROWS
@@ -145,7 +160,8 @@ def test_per_language_rows_go_to_their_model_and_the_others_to_the_fallback_said
     assert {r["length_routed"] for r in combined} == {"en", "fallback"}
     assert sum(r["lang"] == "de" for r in combined) == 3  # German rows predicted (fallback), never skipped
     assert "sentiment_routed" not in combined[0]  # sentiment has one model for every language
-    scored = run_main("evaluate", parent, "--data", str(source), "--json", env=run.env(), cwd=run.home)
+    scored = run_main("evaluate", parent, "--data", str(source), "--json", "--backend", "torch", env=run.env(),
+                      cwd=run.home)
     assert scored.returncode == 0, scored.stderr[-3000:]
     length = json.loads(scored.stdout)["tasks"]["length"]
     annotated = [r for r in combined if "length" in json.loads(r["annotation"])]
@@ -173,15 +189,17 @@ def test_infer_parent_on_texts_prints_every_task_and_writes_jsonl(run: Run, tmp_
 
 
 def _annotated(task: str) -> list[int]:
-    key = {"sentiment": lambda i: i % 5 != 0, "length": lambda i: i % 4 != 1}[task]
+    key = {"sentiment": lambda i: i % 5 != 0, "length": lambda i: i % 4 != 1, "topics": lambda i: i % 2 == 0}[task]
     return [i for i in range(ROWS) if key(i)]
 
 
 def test_evaluate_parent_scores_each_task_on_its_annotated_rows_only(run: Run, tmp_path: Path) -> None:
     from sklearn.metrics import f1_score
+    from sklearn.preprocessing import MultiLabelBinarizer
 
     parent = _multilingual(run, "scored")
-    result = run_main("evaluate", parent, "--data", str(run.data), "--json", env=run.env(), cwd=run.home)
+    result = run_main("evaluate", parent, "--data", str(run.data), "--json", "--backend", "torch", env=run.env(),
+                      cwd=run.home)
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout)
     truth = _read_csv(run.data)
@@ -194,6 +212,14 @@ def test_evaluate_parent_scores_each_task_on_its_annotated_rows_only(run: Run, t
         y = [json.loads(truth[i]["annotation"])[task] for i in rows]
         p = [own[i]["predicted_label"] for i in rows]
         assert scores["evaluation"]["macro_f1"] == pytest.approx(f1_score(y, p, average="macro", zero_division=0))
+    topics = found["tasks"]["topics"]
+    assert (topics["rows_used"], topics["rows_not_annotated"], topics["multi_label"]) == (30, 30, True)
+    own = _infer(run, run.children["topics"], run.data, tmp_path / "topics.csv")
+    binary = MultiLabelBinarizer(classes=["food", "service"])
+    y = binary.fit_transform([json.loads(truth[i]["annotation"])["topics"] for i in _annotated("topics")])
+    p = binary.transform([own[i]["predicted_label"].split("|") if own[i]["predicted_label"] else []
+                          for i in _annotated("topics")])
+    assert topics["evaluation"]["macro_f1"] == pytest.approx(f1_score(y, p, average="macro", zero_division=0))
     assert (ROWS - len(_annotated("sentiment")), ROWS - len(_annotated("length"))) == (12, 15)
     saved = Path(found["result_file"])
     assert saved.is_file() and saved.parent.parent.name == parent

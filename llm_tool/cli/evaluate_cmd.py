@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from llm_tool.training.inference_runners import BACKENDS
 from llm_tool.ui.options import Commands
 
 
@@ -23,6 +24,8 @@ def register(commands: Commands) -> None:
     evaluate.add_argument("--label-column", help="label column (default: the session's, else 'label')")
     evaluate.add_argument("--report", action="store_true", help="also write an HTML report next to the result")
     evaluate.add_argument("--json", action="store_true", help="print the result (without per-row predictions) as JSON")
+    evaluate.add_argument("--backend", choices=BACKENDS, default="auto",
+                          help="auto (default): ONNX Runtime on a CPU, torch on a GPU; torch: bf16 where native")
     evaluate.add_argument("--language-column", help="a tasks run with one model per language: the column giving each "
                                                     "row's language (default: the run's, else detected)")
     evaluate.set_defaults(func=run_evaluate)
@@ -56,7 +59,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
                                label_column=args.label_column or columns.get("label_column") or "label",
                                label_columns=None if args.label_column else columns.get("label_columns"),
                                label_separator=columns.get("label_separator"),
-                               languages=session_languages(store, ref))
+                               languages=session_languages(store, ref), backend=args.backend)
         path = save_evaluation(store, ref, result)
     if args.json:  # stdout holds only the JSON
         summary = {k: v for k, v in result.items() if k != "predictions"}
@@ -90,7 +93,7 @@ def _evaluate_tasks(args: argparse.Namespace, store: Any, parent: Any) -> int:
                         f"for a report use `llm-tool report {parent.meta.session_id}`")
     with loading(f"Scoring {len(parent.tasks)} tasks on {args.data.name}…"):
         result = evaluate_tasks(parent, args.data, text_column=args.text_column,
-                                language_column_name=args.language_column)
+                                language_column_name=args.language_column, backend=args.backend)
         path = save_tasks_evaluation(store, parent, result)
     if args.json:
         print(json.dumps({**result, "result_file": str(path)}, ensure_ascii=False, indent=2))
