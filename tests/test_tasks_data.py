@@ -75,6 +75,17 @@ def test_tasks_are_found_with_classes_and_coverage(tmp_path, dict_strings):
     assert discover_tasks(_config(path, tasks=["topics", "stance"]), tmp_path)[0].name == "topics"
 
 
+def test_cells_of_every_spelling_are_read_and_code_never_runs():
+    from llm_tool.data.annotations import parse_cell
+
+    assert parse_cell("{'a': 'x', 'b': None, 'c': ['p', 'q']}", "f.csv", 2, "c") == {"a": "x", "b": None,
+                                                                                      "c": ["p", "q"]}
+    assert parse_cell(json.dumps(json.dumps({"a": "x"})), "f.csv", 2, "c") == {"a": "x"}  # encoded twice
+    assert parse_cell("  ", "f.csv", 2, "c") is None and parse_cell(float("nan"), "f.csv", 2, "c") is None
+    with pytest.raises(DatasetError, match="row 7: 'c' holds"):
+        parse_cell("{'a': __import__('os').system('echo hacked')}", "f.csv", 7, "c")
+
+
 def test_null_as_class_makes_the_string_null_a_label(tmp_path):
     path = write_json_csv(tmp_path / "speeches.csv")
     sentiment = {i.name: i for i in discover_tasks(_config(path, null_as_class=True), tmp_path)}["sentiment"]

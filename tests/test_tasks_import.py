@@ -7,16 +7,12 @@ import csv
 import json
 from pathlib import Path
 
-import pytest
-
 from llm_tool.config import parse_config
 from llm_tool.sessions import SessionStore
 from llm_tool.sessions.operations import relaunch_config
 from llm_tool.training.plan import make_task_plans
 from tests.helpers import read_json, run_main, session_files
 from tests.test_tasks_data import _annotation, _text
-
-pytestmark = pytest.mark.xdist_group("tasks_inputs")
 
 KEYS = ["stance", "sentiment", "topics"]
 

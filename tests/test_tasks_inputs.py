@@ -13,8 +13,6 @@ from llm_tool.data.tasks import child_dataset_config, discover_tasks
 from tests.helpers import read_json, run_main, session_files, write_config
 from tests.test_tasks_data import write_json_csv
 
-pytestmark = pytest.mark.xdist_group("tasks_inputs")
-
 
 def _tasks_config(tmp_path: Path, data: Path, model: Path, **dataset: object) -> Path:
     path = write_config(tmp_path / "tasks.json", data, model,
@@ -54,6 +52,8 @@ def test_a_child_config_trains_as_a_normal_session_on_its_annotated_rows(tmp_pat
     assert recorded["task"] == "sentiment" and recorded["strategy"] == "single-label"
     assert (recorded["rows_used"], recorded["rows_not_annotated"]) == (sentiment.rows_annotated, 60 - 34)
     assert recorded["label_names"] == ["negative", "positive"]
+    listed = run_main("sessions", "list", "--json")
+    assert [row["label"] for row in json.loads(listed.stdout)] == ["sentiment"]  # the task, not a label column
 
 
 def _cells(tmp_path: Path, cells: list[str], name: str = "bad.csv") -> Path:
@@ -110,3 +110,23 @@ def test_a_task_the_data_does_not_have_is_named_with_the_tasks_it_has(tmp_path, 
     assert result.returncode == 2
     assert "dataset_config.tasks names 'emotion', which the data does not have: its tasks are stance, topics, " \
            "sentiment" in " ".join(result.stderr.split())
+
+
+JSONL_CELLS = {
+    "a list, not an object": (["pro", "contra"], "row 1: 'annotation' holds ['pro', 'contra']", "not an object"),
+    "deep object": ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": "x"}}}}}}}}}, "row 1",
+                    "nests deeper than 8 levels"),
+}
+
+
+@pytest.mark.parametrize("case", list(JSONL_CELLS), ids=list(JSONL_CELLS))
+def test_bad_objects_in_jsonl_are_one_line(tmp_path, tiny_model, isolated_home, case):
+    cell, *fragments = JSONL_CELLS[case]
+    good = [{"text": f"t {i}", "annotation": {"stance": "ab"[i % 2]}} for i in range(10)]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in [{"text": "t", "annotation": cell}, *good]))
+    result = run_main("train", str(_tasks_config(tmp_path, path, tiny_model)), "--dry-run")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in " ".join(result.stderr.split())
+    assert session_files(isolated_home) == []

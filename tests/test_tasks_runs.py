@@ -202,3 +202,31 @@ def test_the_studio_starts_a_saved_tasks_run_from_its_history(isolated_home: Pat
     assert "Tasks of" in out and "sentiment" in out and "source" in out  # the history shows the task table
     assert read_json(run.path)["execution_status"]["status"] == "completed"
     assert [e["status"] for e in read_json(run.path)["tasks"]["entries"]] == ["completed", "completed"]
+
+
+def test_a_parent_from_elsewhere_naming_odd_children_is_shown_and_refused_in_one_line(isolated_home: Path) -> None:
+    """A parent file (shared, edited) whose table names itself, a path and a session that is gone: listed as
+    failed, shown, and resuming it is one line (exit 2); nothing is read outside the sessions folder."""
+    from datetime import datetime, timezone
+
+    from llm_tool.sessions.task_parent import TaskEntry, write_task_entries
+    from tests.helpers import fake_session
+
+    store = SessionStore()
+    path = fake_session(store, datetime(2026, 1, 2, tzinfo=timezone.utc), status="pending")
+    sid = store.read(path).session_id
+
+    def odd(meta: Any) -> None:
+        meta.training_session.workflow = "tasks"
+        meta.training_session.session_name = "odd"
+        write_task_entries(meta, [TaskEntry(task="self", session_id=sid),
+                                  TaskEntry(task="path", session_id="../../../etc/passwd"),
+                                  TaskEntry(task="gone", session_id="train_20250101_000000")])
+    store.update(path, odd)
+    rows = json.loads(run_main("sessions", "list", "--json").stdout)
+    assert [(r["name"], r["label"], r["status"]) for r in rows] == [("odd", "3 tasks", "failed")]
+    shown = run_main("sessions", "show", "odd")
+    assert shown.returncode == 0 and shown.stdout.count("missing") == 3
+    resumed = run_main("sessions", "resume", "odd")
+    assert resumed.returncode == 2
+    assert resumed.stderr.count("\n") == 1 and "is gone" in resumed.stderr and "relaunch" in resumed.stderr

@@ -103,7 +103,7 @@ class DatasetConfig:
         if self.strategy == "single-label" and not (self.label_column or self.annotation_column
                                                     or self.label_columns):
             raise ConfigError("dataset_config.label_column is required for single-label")
-        if self.strategy == "multi-label" and not (self.label_column or self.label_columns):
+        if self.strategy == "multi-label" and not (self.label_column or self.label_columns or self.annotation_column):
             raise ConfigError("multi-label needs dataset_config.label_column or dataset_config.label_columns")
         if self.label_separator == "":
             raise ConfigError("dataset_config.label_separator must not be empty")

@@ -63,10 +63,12 @@ def parse_cell(value: Any, source: str, number: int, column: str) -> dict[str, A
     if len(text) > MAX_CELL_CHARS:
         raise DatasetError(f"{_where(source, number)}: the '{shown(column, 80)}' cell is over "
                            f"{MAX_CELL_CHARS // 1024} KiB; annotations are a few labels: fix the row")
-    if bracket_depth(text) > MAX_CELL_DEPTH:
+    if sum(map(text.count, "{[(")) > MAX_CELL_DEPTH and bracket_depth(text) > MAX_CELL_DEPTH:  # count: fast
         raise DatasetError(f"{_where(source, number)}: the '{shown(column, 80)}' cell nests deeper than "
                            f"{MAX_CELL_DEPTH} levels; annotations are labels or lists of labels")
     parsed = _parse_object(text)
+    if isinstance(parsed, str) and parsed.strip().startswith("{"):  # JSON text of an object, encoded twice
+        parsed = _parse_object(parsed.strip())
     if not isinstance(parsed, dict):
         raise DatasetError(f"{_where(source, number)}: '{shown(column, 80)}' holds {quoted(text, 60)}, not an "
                            'object of annotations like {"sentiment": "negative"}; fix the row or the column name')

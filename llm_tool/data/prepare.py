@@ -30,8 +30,8 @@ def prepare(cfg: DatasetConfig, base_dir: Path, *, seed: int) -> PreparedData:
     if cfg.task is not None:
         return prepare_task(cfg, base_dir, seed=seed)
     if is_multi_task(cfg):
-        raise DatasetError("this data set has several tasks (dataset_config.annotation_column or label_columns): "
-                           "train them with `llm-tool train`, or pick one with dataset_config.task")
+        raise DatasetError("dataset_config names several tasks (annotation_column, or single-label label_columns): "
+                           "one model is trained per task; to train one alone set dataset_config.task")
     seed = seed if cfg.split_seed is None else cfg.split_seed
     primary = resolve_path(cfg.primary_file, base_dir)
     rows, details = _load(primary, cfg)

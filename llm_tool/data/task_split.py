@@ -53,28 +53,24 @@ def row_languages(table: TaskTable, cfg: DatasetConfig) -> list[str]:
             raise DatasetError(f"language column '{shown(column, 80)}' not found in {shown(table.source)}: fix "
                                "dataset_config.language_column")
         return [str(row.get(column) or "").strip().upper() for row in table.table.rows]
-    from llm_tool.data.analysis import detect_each
+    from llm_tool.data.analysis import MAX_TEXTS, detect_each
 
-    return detect_each(table.rows.texts)
-
-
-def _kept(index: str, tables: dict[str, TaskTable], task: str, languages: dict[str, list[str]] | None,
-          language: str) -> Value:
-    table = tables[index[0]]
-    row = int(index[1:])
-    if languages is not None and languages[index[0]][row] != language:
-        return None
-    return table.values.get(task, [None] * len(table.rows.texts))[row]
+    texts = table.rows.texts  # every row is routed: detected in batches of the detector's limit
+    return [code for start in range(0, len(texts), MAX_TEXTS) for code in detect_each(texts[start:start + MAX_TEXTS])]
 
 
 def _task_split(indices: list[str], tables: dict[str, TaskTable], task: str,
                 languages: dict[str, list[str]] | None, language: str) -> Split:
+    """The rows of one split annotated for ``task`` (and in ``language`` when given), in the split's order."""
+    values = {p: t.values.get(task) or [None] * len(t.rows.texts) for p, t in tables.items()}
     split = Split()
     for index in indices:
-        value = _kept(index, tables, task, languages, language)
-        if value is not None:
-            split.texts.append(tables[index[0]].rows.texts[int(index[1:])])
-            split.labels.append(value)
+        prefix, row = index[0], int(index[1:])
+        value = values[prefix][row]
+        if value is None or (languages is not None and languages[prefix][row] != language):
+            continue
+        split.texts.append(tables[prefix].rows.texts[row])
+        split.labels.append(value)
     return split
 
 

@@ -60,6 +60,7 @@ def _text_config(cfg: DatasetConfig) -> DatasetConfig:
 
 
 def _annotation_values(table: Table, cfg: DatasetConfig, source: str) -> dict[str, list[Value]]:
+    """Each key of the annotation column's objects (a task) with its value on every row."""
     column = cfg.annotation_column
     assert column is not None
     if column not in table.columns:
@@ -67,26 +68,48 @@ def _annotation_values(table: Table, cfg: DatasetConfig, source: str) -> dict[st
                            "dataset_config.annotation_column to the column of JSON objects")
     cells = []
     keys: dict[str, None] = {}
+    parsed: dict[str, dict[str, Any]] = {}  # cells repeat (a few keys, a few values): each text is parsed once
     for row, number in zip(table.rows, table.row_numbers, strict=False):
-        cell = parse_cell(row.get(column), source, number, column) or {}
-        named = {check_key(k, source, number): v for k, v in cell.items()}
+        raw = row.get(column)
+        named = parsed.get(raw) if isinstance(raw, str) else None
+        if named is None:
+            cell = parse_cell(raw, source, number, column) or {}
+            named = {check_key(k, source, number): v for k, v in cell.items()}
+            if isinstance(raw, str):
+                parsed[raw] = named
         keys.update(dict.fromkeys(named))
         if len(keys) > MAX_TASKS:
             raise DatasetError(f"'{shown(column, 80)}' of {shown(source)} has over {MAX_TASKS} different keys: "
                                "it is not an annotation column of a few dimensions; check the column")
         cells.append((named, number))
-    return {key: [task_value(cell.get(key), null_as_class=cfg.null_as_class, source=source, number=number,
-                             task=key) for cell, number in cells] for key in keys}
+    return {key: _values([cell.get(key) for cell, _ in cells], [n for _, n in cells], cfg, source, key)
+            for key in keys}
+
+
+def _values(raw: list[Any], numbers: list[int], cfg: DatasetConfig, source: str, task: str) -> list[Value]:
+    """Each row's value for ``task`` (``task_value``), each distinct text normalised once."""
+    seen: dict[tuple[type, Any], Value] = {}  # by type too: True == 1, but they are different labels
+    out: list[Value] = []
+    for value, number in zip(raw, numbers, strict=False):
+        key = (type(value), value) if value is None or isinstance(value, (str, int, float, bool)) else None
+        if key is not None and key in seen:
+            out.append(seen[key])
+            continue
+        normal = task_value(value, null_as_class=cfg.null_as_class, source=source, number=number, task=task)
+        if key is not None:
+            seen[key] = normal
+        out.append(normal)
+    return out
 
 
 def _column_values(table: Table, cfg: DatasetConfig, source: str) -> dict[str, list[Value]]:
+    """Each label column (a task) with its value on every row."""
     columns = list(cfg.label_columns or [])
     for name in columns:
         if name not in table.columns:
             raise DatasetError(f"label column '{shown(name, 80)}' not found in {shown(source)}: fix "
                                "dataset_config.label_columns")
-    return {name: [task_value(row.get(name), null_as_class=cfg.null_as_class, source=source, number=number,
-                              task=name) for row, number in zip(table.rows, table.row_numbers, strict=False)]
+    return {name: _values([row.get(name) for row in table.rows], table.row_numbers, cfg, source, name)
             for name in columns}
 
 
@@ -107,6 +130,7 @@ def read_task_table(table: Table, cfg: DatasetConfig, source: str) -> TaskTable:
 
 
 def load_task_table(path: Path, cfg: DatasetConfig) -> TaskTable:
+    """``read_task_table`` of the file at ``path``, read with the config's format settings."""
     table = read_table(path, fmt=cfg.format, encoding=cfg.encoding, delimiter=cfg.delimiter,
                        has_header=cfg.has_header, sheet=cfg.sheet)
     return read_task_table(table, cfg, path.name)
@@ -131,6 +155,7 @@ def task_order(found: list[str], cfg: DatasetConfig) -> list[str]:
 
 
 def _info(name: str, values: list[Value]) -> TaskInfo:
+    """A task's kind, classes and coverage from its values (lists anywhere make it multi-label)."""
     multi = any(isinstance(v, list) for v in values)
     counts: Counter[str] = Counter()
     for value in values:
@@ -141,38 +166,51 @@ def _info(name: str, values: list[Value]) -> TaskInfo:
     return TaskInfo(name, multi, classes, annotated, len(values) - annotated)
 
 
-def check_task(info: TaskInfo) -> None:
-    """A task a classifier can learn: at least two classes, each with at least two examples."""
+def task_problem(info: TaskInfo) -> str | None:
+    """Why a classifier cannot learn ``info`` (and the fix), or None: it needs two classes of two examples each."""
     name = shown(info.name, 80)
     if not info.classes:
-        raise DatasetError(f"task '{name}' has no annotated row: leave it out with dataset_config.tasks")
+        return f"task '{name}' has no annotated row: leave it out with dataset_config.tasks"
     if len(info.classes) < 2:
         only = next(iter(info.classes))
-        raise DatasetError(f"task '{name}' has only one class ({quoted(only, 60)}): a model needs at least two; "
-                           "leave it out with dataset_config.tasks or annotate more rows")
+        return (f"task '{name}' has only one class ({quoted(only, 60)}): a model needs at least two; leave it out "
+                "with dataset_config.tasks or annotate more rows")
     rare = [label for label, count in info.classes.items() if count < 2]
     if rare:
         more = f" (and {len(rare) - 1} more labels)" if len(rare) > 1 else ""
-        raise DatasetError(f"task '{name}': label {quoted(rare[0], 60)} has only 1 example{more}: each label needs "
-                           "at least 2; add examples, merge or remove it (or leave the task out with "
-                           "dataset_config.tasks)")
+        return (f"task '{name}': label {quoted(rare[0], 60)} has only 1 example{more}: each label needs at least 2; "
+                "add examples, merge or remove it (or leave the task out with dataset_config.tasks)")
+    return None
+
+
+def check_task(info: TaskInfo) -> None:
+    """``task_problem`` as a DatasetError (one line, exit code 2)."""
+    problem = task_problem(info)
+    if problem:
+        raise DatasetError(problem)
+
+
+def table_tasks(tables: list[TaskTable], cfg: DatasetConfig) -> list[TaskInfo]:
+    """The tasks of read tables, in training order (``cfg.tasks`` when given), not yet checked as learnable."""
+    found: dict[str, None] = {}
+    for table in tables:
+        found.update(dict.fromkeys(table.values))
+    infos = []
+    for name in task_order(list(found), cfg):
+        values = [v for table in tables for v in table.values.get(name, [None] * len(table.rows.texts))]
+        infos.append(_info(name, values))
+    return infos
 
 
 def discover_tasks(cfg: DatasetConfig, base_dir: Path) -> list[TaskInfo]:
     """The tasks of the data ``cfg`` names (all its files), in training order, each checked as learnable."""
     tables = [load_task_table(path, cfg) for path in data_files(cfg, base_dir)]
-    found: dict[str, None] = {}
-    for table in tables:
-        found.update(dict.fromkeys(table.values))
-    if not found:
+    if not any(table.values for table in tables):
         raise DatasetError(f"no annotation in {shown(tables[0].source)}: the annotation cells are all empty; check "
                            "dataset_config.annotation_column")
-    infos = []
-    for name in task_order(list(found), cfg):
-        values = [v for table in tables for v in table.values.get(name, [None] * len(table.rows.texts))]
-        info = _info(name, values)
+    infos = table_tasks(tables, cfg)
+    for info in infos:
         check_task(info)
-        infos.append(info)
     return infos
 
 

@@ -136,7 +136,8 @@ def show_task_plans(config: Any, base_dir: Path) -> None:
 
         console.print(language_plan_table(plan_children(with_tasks(config.dataset, infos), infos, base_dir,
                                                         "per_language", seed=config.model.seed)))
-    success(f"config, data and model are valid for {len(infos)} tasks (dry run: nothing was trained)")
+    count = f"{len(infos)} task{'s' if len(infos) != 1 else ''}"
+    success(f"config, data and model are valid for {count} (dry run: nothing was trained)")
 
 
 def show_tmux_plan(plan: LaunchPlan, max_retries: int, timeout_hours: float | None) -> None:

@@ -13,12 +13,13 @@ from llm_tool.ui.tables import format_duration
 def tasks_table(rows: list[dict[str, Any]], title: str = "Tasks (annotation dimensions)") -> Table:
     """Rows of ``data.analysis.task_rows``: one per task."""
     table = Table(title=title, title_style="primary")
-    for name, justify in (("task", "left"), ("kind", "left"), ("classes (rows)", "left"), ("annotated", "right"),
-                          ("coverage", "right"), ("not annotated", "right")):
+    for name, justify in (("task", "left"), ("kind", "left"), ("annotated", "right"), ("coverage", "right"),
+                          ("classes (rows each)", "left")):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for row in rows:
-        table.add_row(safe(row["task"], 80), row["kind"], f"{row['classes']}: {safe(row['counts'], 300)}",
-                      str(row["annotated"]), f"{row['coverage']:.1f}%", str(row["not_annotated"]))
+        table.add_row(safe(row["task"], 80), row["kind"], f"{row['annotated']} of "
+                      f"{row['annotated'] + row['not_annotated']}", f"{row['coverage']:.1f}%",
+                      f"{row['classes']}: {safe(row['counts'], 300)}")
     return table
 
 
