@@ -105,3 +105,8 @@ def test_a_per_language_run_trains_each_language_and_routes_the_others_to_the_fa
     with out.open(encoding="utf-8", newline="") as handle:
         routed = [(row["lang"], row["sentiment_routed"]) for row in csv.DictReader(handle)]
     assert sorted(set(routed)) == [("de", "fallback"), ("en", "en"), ("fr", "fr")]
+    reported = run_main("report", "langs")
+    assert reported.returncode == 0, reported.stderr[-3000:]
+    index = (isolated_home / "models" / parent.session_id / "report" / "index.html").read_text(encoding="utf-8")
+    assert "<h2>Not trained</h2>" in index and ">DE</td>" in index and "annotated training rows" in index
+    assert index.count("/report.html'>sentiment</a>") == 3  # the fallback, EN and FR sections

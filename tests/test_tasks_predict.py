@@ -253,3 +253,14 @@ def test_a_task_without_a_saved_model_is_one_line_and_nothing_written(run: Run, 
     assert result.returncode == 2
     assert "task 'length' has no saved model yet" in result.stderr and f"sessions resume {parent}" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_an_input_that_already_has_a_tasks_column_is_refused_before_anything_is_written(run: Run,
+                                                                                      tmp_path: Path) -> None:
+    parent = _multilingual(run, "clash")
+    first = _infer(run, parent, run.data, tmp_path / "coded.csv")
+    source = write_csv(tmp_path / "again.csv", first)  # an earlier prediction file given as input
+    out = tmp_path / "twice.csv"
+    result = run_main("infer", parent, "--input", str(source), "--output", str(out), env=run.env(), cwd=run.home)
+    assert result.returncode == 2 and "already has a column 'sentiment_label'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
