@@ -255,10 +255,10 @@ def test_a_task_without_a_saved_model_is_one_line_and_nothing_written(run: Run, 
     assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
 
 
-def test_an_input_that_already_has_a_tasks_column_is_refused_before_anything_is_written(run: Run,
+def test_an_input_that_already_has_a_tasks_column_is_refused_before_any_model_loads(run: Run,
                                                                                       tmp_path: Path) -> None:
     parent = _multilingual(run, "clash")
-    first = _infer(run, parent, run.data, tmp_path / "coded.csv")
+    first = [{**row, "sentiment_label": "positive"} for row in _read_csv(run.data)]
     source = write_csv(tmp_path / "again.csv", first)  # an earlier prediction file given as input
     out = tmp_path / "twice.csv"
     result = run_main("infer", parent, "--input", str(source), "--output", str(out), env=run.env(), cwd=run.home)

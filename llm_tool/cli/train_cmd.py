@@ -148,7 +148,13 @@ def run_infer(args: argparse.Namespace) -> int:
 def _infer_tasks(args: argparse.Namespace, parent: Any) -> int:
     """`infer PARENT`: every task's model (each row by its language's model, else the fallback), one table."""
     from llm_tool.training.inference import read_texts
-    from llm_tool.training.task_predict import ModelPool, language_column, predict_tasks, row_languages
+    from llm_tool.training.task_predict import (
+        ModelPool,
+        check_input_columns,
+        language_column,
+        predict_tasks,
+        row_languages,
+    )
     from llm_tool.ui.console import console, success
     from llm_tool.ui.results_view import loading
 
@@ -160,6 +166,7 @@ def _infer_tasks(args: argparse.Namespace, parent: Any) -> int:
         outputs.check(args.output, rules)  # before any model is loaded
         text_column = args.text_column or parent.meta.dataset_config.get("text_column") or "text"
         table, texts = read_texts(args.input, args.output, str(text_column))
+        check_input_columns(parent, list(table.columns))
     else:
         table, texts = None, list(args.text)
     languages = None

@@ -185,14 +185,20 @@ def language_column(parent: TasksParent, table: Any, chosen: str | None) -> str 
     return recorded if isinstance(recorded, str) and recorded in table.columns else None
 
 
+def check_input_columns(parent: TasksParent, columns: list[str]) -> None:
+    """Refuse (before any model loads) an input that has a column the predictions would fill, e.g. an earlier
+    prediction file: `<task>_label`, `<task>_prob_...`, `<task>_routed`."""
+    for name in columns:
+        for models in parent.tasks:
+            task = models.task
+            if name in (f"{task}_label", f"{task}_routed") or name.startswith(f"{task}_prob_"):
+                raise DatasetError(f"the input already has a column {quoted(name, 80)}, which the predictions "
+                                   "would fill: rename or remove it (is it an earlier prediction file?)")
+
+
 def combined_columns(table: Any, outputs: list[TaskOutput]) -> list[str]:
-    """The input's columns, then each task's; a task column the input already has is an error (nothing written)."""
-    added = [name for out in outputs for name in out.columns()]
-    clash = [name for name in added if name in table.columns]
-    if clash:
-        raise DatasetError(f"the input already has a column {quoted(clash[0], 80)}, which the predictions would "
-                           "fill: rename or remove it (is it an earlier prediction file?)")
-    return list(table.columns) + added
+    """The input's columns, then each task's."""
+    return list(table.columns) + [name for out in outputs for name in out.columns()]
 
 
 def write_task_predictions(table: Any, outputs: list[TaskOutput], output_path: Path, rules: Any = None, *,
