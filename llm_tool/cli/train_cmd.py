@@ -108,12 +108,9 @@ def run_infer(args: argparse.Namespace) -> int:
     if (args.ref is None) == (args.model_dir is None):
         raise UserError("give the model: a session (number, id or name) or --model-dir models/<session_id>")
     store = SessionStore()
-    if args.model_dir is None:
-        from llm_tool.training.task_predict import find_tasks_parent
-
-        parent = find_tasks_parent(store, args.ref)
-        if parent is not None:  # a tasks run: every task's model, one table
-            return _infer_tasks(args, parent)
+    parent = _tasks_parent(store, args)
+    if parent is not None:  # a tasks run: every task's model, one table
+        return _infer_tasks(args, parent)
     ref = resolve_model(store, args.ref) if args.model_dir is None else None
     model_dir = args.model_dir if ref is None else ref.model_dir
     rules, text_column = None, "text"
@@ -145,30 +142,42 @@ def run_infer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tasks_parent(store: Any, args: argparse.Namespace) -> Any:
+    """The tasks run ``args.ref`` names, or None (a single session, a model folder)."""
+    from llm_tool.training.task_predict import find_tasks_parent
+
+    return None if args.model_dir is not None else find_tasks_parent(store, args.ref)
+
+
+def _tasks_input(args: argparse.Namespace, parent: Any) -> tuple[Any, Any, list[str]]:
+    """The output rules, the input table (None for --text) and its texts, all checked before a model loads."""
+    from llm_tool.training.inference import read_texts
+    from llm_tool.training.task_predict import check_input_columns
+
+    if args.language_column and not args.input:
+        from llm_tool.errors import UserError
+
+        raise UserError("--language-column names a column of --input FILE; typed texts (--text) have their "
+                        "language detected")
+    if not args.input:
+        return None, None, list(args.text)
+    from llm_tool import outputs
+
+    rules = outputs.Rules.of(force=args.force, inputs=(args.input,))
+    outputs.check(args.output, rules)
+    text_column = args.text_column or parent.meta.dataset_config.get("text_column") or "text"
+    table, texts = read_texts(args.input, args.output, str(text_column))
+    check_input_columns(parent, list(table.columns))
+    return rules, table, texts
+
+
 def _infer_tasks(args: argparse.Namespace, parent: Any) -> int:
     """`infer PARENT`: every task's model (each row by its language's model, else the fallback), one table."""
-    from llm_tool.training.inference import read_texts
-    from llm_tool.training.task_predict import (
-        ModelPool,
-        check_input_columns,
-        language_column,
-        predict_tasks,
-        row_languages,
-    )
+    from llm_tool.training.task_predict import ModelPool, language_column, predict_tasks, row_languages
     from llm_tool.ui.console import console, success
     from llm_tool.ui.results_view import loading
 
-    rules = None
-    if args.input:
-        from llm_tool import outputs
-
-        rules = outputs.Rules.of(force=args.force, inputs=(args.input,))
-        outputs.check(args.output, rules)  # before any model is loaded
-        text_column = args.text_column or parent.meta.dataset_config.get("text_column") or "text"
-        table, texts = read_texts(args.input, args.output, str(text_column))
-        check_input_columns(parent, list(table.columns))
-    else:
-        table, texts = None, list(args.text)
+    rules, table, texts = _tasks_input(args, parent)
     languages = None
     if parent.routed:
         column = language_column(parent, table, args.language_column) if table is not None else None
