@@ -105,6 +105,8 @@ def test_a_per_language_run_trains_each_language_and_routes_the_others_to_the_fa
     with out.open(encoding="utf-8", newline="") as handle:
         routed = [(row["lang"], row["sentiment_routed"]) for row in csv.DictReader(handle)]
     assert sorted(set(routed)) == [("de", "fallback"), ("en", "en"), ("fr", "fr")]
+    shown = run_main("sessions", "show", "langs", env={"COLUMNS": "200"})
+    assert shown.returncode == 0 and "no DE model of sentiment (its rows go to the fallback)" in shown.stdout
     reported = run_main("report", "langs")
     assert reported.returncode == 0, reported.stderr[-3000:]
     index = (isolated_home / "models" / parent.session_id / "report" / "index.html").read_text(encoding="utf-8")
