@@ -118,7 +118,7 @@ def test_a_parent_interrupted_mid_task_resumes_only_what_is_unfinished(isolated_
     `sessions resume PARENT` leaves task 1 alone, continues task 2 from its checkpoint and trains task 3."""
     from llm_tool.config import load_raw_config
 
-    config = _config(isolated_home, tiny_model, n=60, save_steps=2, epochs=2)
+    config = _config(isolated_home, tiny_model, n=60, save_steps=2)
     store = SessionStore()
     run = tasks_run.create_run(store, tasks_run.plan_tasks(load_raw_config(config, []), isolated_home),
                                session_name="coded")

@@ -26,6 +26,16 @@ def is_task_child(meta: SessionMetadata) -> bool:
     return meta.training_session.workflow == CHILD_WORKFLOW
 
 
+def _seconds(meta: SessionMetadata) -> float | None:
+    """A child's training time over every part it ran (as the history counts it)."""
+    status = meta.execution_status
+    segments = status.extra.get("segment_seconds")
+    if isinstance(segments, list) and segments and all(isinstance(s, (int, float)) for s in segments):
+        return float(sum(segments))
+    value = status.duration_seconds
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def sync_parent(store: SessionStore, path: Path) -> SessionMetadata:
     """Record each child's status and score on the parent, and the parent's own status when it is final."""
     def apply(meta: SessionMetadata) -> None:
@@ -33,6 +43,8 @@ def sync_parent(store: SessionStore, path: Path) -> SessionMetadata:
         if not children:
             return
         write_task_entries(meta, [c.entry for c in children])
+        spent = [_seconds(c.meta) for c in children if c.meta is not None]
+        meta.execution_status.duration_seconds = sum(s for s in spent if s is not None) or None  # every task's
         now = status_from([c.entry.status for c in children])
         unfinished = [c.entry.task for c in children if c.entry.status != "completed"]
         if now == "completed":

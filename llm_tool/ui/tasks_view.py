@@ -27,8 +27,8 @@ def tasks_table(entries: list[TaskEntry], title: str) -> Table:
     """One row per child: task (language), classes, rows used / not annotated, test macro-F1, status, session."""
     table = Table(title=title, title_style="primary")
     for name in ("Task", "Classes", "Rows", "Not annotated", "Test macro-F1", "Status", "Session"):
-        table.add_column(name, overflow="fold", justify="right" if name in ("Rows", "Not annotated",
-                                                                              "Test macro-F1") else "left")
+        table.add_column(name, overflow="fold",
+                         justify="right" if name in ("Rows", "Not annotated", "Test macro-F1") else "left")
     for e in entries:
         task = safe(e.task, 60) + (f" [{safe(e.language, 20)}]" if e.language else "")
         f1 = "-" if e.test_macro_f1 is None else f"{e.test_macro_f1:.4f}"
