@@ -228,7 +228,8 @@ def test_evaluate_parent_scores_each_task_on_its_annotated_rows_only(run: Run, t
 
 
 def test_report_parent_writes_a_section_per_task_with_each_childs_numbers(run: Run) -> None:
-    parent = _multilingual(run, "reported")
+    parent = _parent(run, "reported", [TaskEntry("sentiment", run.children["sentiment"]),
+                                       TaskEntry("length", run.children["length"])])
     result = run_main("report", parent, env=run.env(), cwd=run.home)
     assert result.returncode == 0, result.stderr[-3000:]
     folder = run.home / "models" / parent / "report"
