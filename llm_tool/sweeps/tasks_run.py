@@ -26,6 +26,7 @@ from llm_tool.sessions.task_status import CHILD_WORKFLOW, ChildNow, children_now
 
 if TYPE_CHECKING:
     from llm_tool.config.slurm import SlurmOptions
+    from llm_tool.data.languages_plan import LanguagePlan
     from llm_tool.data.tasks import TaskInfo
     from llm_tool.dispatch.seam import LaunchOutcome
     from llm_tool.sweeps.seam import Place, StartOutcome
@@ -41,8 +42,9 @@ class TasksPlan:
 
     raw: dict[str, Any]
     base_dir: Path
-    tasks: list[TaskInfo]
+    tasks: list[TaskInfo]  # one per child (a task once per language with per_language)
     children: list[dict[str, Any]]
+    languages: LanguagePlan | None = None  # each child's language (None: all) and the pairs skipped
 
 
 @dataclass(frozen=True)
@@ -64,26 +66,37 @@ def is_multi_task_config(raw: dict[str, Any]) -> bool:
 def plan_tasks(raw: dict[str, Any], base_dir: Path) -> TasksPlan:
     """Read the data, find its tasks and make (and check) each child's config; creates nothing."""
     from llm_tool.data import tasks as data_tasks
+    from llm_tool.data.languages_plan import plan_children
 
     config = parse_config(raw)
     infos = data_tasks.discover_tasks(config.dataset, base_dir)
     dataset = data_tasks.with_tasks(config.dataset, infos)
+    languages = plan_children(dataset, infos, base_dir, config.model.language_strategy, seed=config.model.seed)
     children = []
-    for info in infos:
+    for spec in languages.children:
         child = {key: copy.deepcopy(value) for key, value in raw.items() if key != "dataset_config"}
-        child["dataset_config"] = data_tasks.child_dataset_config(dataset, info)
+        child["dataset_config"] = data_tasks.child_dataset_config(dataset, spec.task, spec.language)
+        which = spec.task.name + (f" ({spec.language})" if spec.language else "")
         try:
-            parse_config(child, source=f"task {info.name}")
+            parse_config(child, source=f"task {which}")
         except ConfigError as exc:
-            raise ConfigError(f"task {info.name}: {exc}") from None
+            raise ConfigError(f"task {which}: {exc}") from None
         children.append(child)
-    return TasksPlan(raw, base_dir, infos, children)
+    return TasksPlan(raw, base_dir, [spec.task for spec in languages.children], children, languages)
 
 
-def _entry(info: TaskInfo, session_id: str) -> TaskEntry:
+def _entry(info: TaskInfo, session_id: str, language: str | None = None) -> TaskEntry:
+    if language:  # its rows are counted when its data is prepared
+        return TaskEntry(task=info.name, session_id=session_id, language=language, multi_label=info.multi_label,
+                         classes=list(info.classes))
     return TaskEntry(task=info.name, session_id=session_id, multi_label=info.multi_label,
                      classes=list(info.classes), rows_used=info.rows_annotated,
                      rows_not_annotated=info.rows_not_annotated)
+
+
+def _child_language(child: dict[str, Any]) -> str | None:
+    language = (child.get("dataset_config") or {}).get("language")
+    return language if isinstance(language, str) and language else None
 
 
 def create_run(store: SessionStore, plan: TasksPlan, *, session_name: str | None = None,
@@ -96,14 +109,19 @@ def create_run(store: SessionStore, plan: TasksPlan, *, session_name: str | None
     stem = session_name or made.meta.session_id.replace("train_", "tasks_", 1)
     try:
         for info, child in zip(plan.tasks, plan.children, strict=True):
-            kid = create_pending(store, child, base_dir=plan.base_dir, session_name=f"{stem}-{info.name}"[:100],
+            language = _child_language(child)
+            name = f"{stem}-{info.name}" + (f"-{language.lower()}" if language else "")
+            kid = create_pending(store, child, base_dir=plan.base_dir, session_name=name[:100],
                                  parent=made.meta.session_id, workflow=CHILD_WORKFLOW)
             created.append(kid.path)
-            entries.append(_entry(info, kid.meta.session_id))
+            entries.append(_entry(info, kid.meta.session_id, language))
 
         def record(meta: SessionMetadata) -> None:
-            write_task_entries(meta, entries, language_strategy=plan.raw.get("model_config", {}).get(
-                "language_strategy", "multilingual"))
+            from llm_tool.data.languages_plan import table_fields
+
+            fields = table_fields(plan.languages, list(entries)) if plan.languages is not None else {
+                "language_strategy": plan.raw.get("model_config", {}).get("language_strategy", "multilingual")}
+            write_task_entries(meta, entries, **fields)
             out = meta.output_paths  # trains nothing itself: no model folder of its own
             out.model_dir = out.checkpoints_dir = out.metrics_file = None
         store.update(made.path, record)

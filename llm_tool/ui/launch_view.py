@@ -129,6 +129,13 @@ def show_task_plans(config: Any, base_dir: Path) -> None:
     console.print(task_plans_table([(info.name, plan.as_dict()) for info, plan in zip(infos, plans, strict=True)]))
     if plans and plans[0].split_method:
         info(f"split: {plans[0].split_method}")
+    if config.model.language_strategy == "per_language":
+        from llm_tool.data.languages_plan import plan_children
+        from llm_tool.data.tasks import with_tasks
+        from llm_tool.ui.task_results_view import language_plan_table
+
+        console.print(language_plan_table(plan_children(with_tasks(config.dataset, infos), infos, base_dir,
+                                                        "per_language", seed=config.model.seed)))
     count = f"{len(infos)} task{'s' if len(infos) != 1 else ''}"
     success(f"config, data and model are valid for {count} (dry run: nothing was trained)")
 

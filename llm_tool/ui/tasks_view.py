@@ -46,8 +46,17 @@ def show_parent(store: SessionStore, meta: SessionMetadata) -> None:
     from llm_tool.sessions.task_status import children_now
 
     entries = [c.entry for c in children_now(store, meta)]
+    from llm_tool.sessions.task_parent import task_table
+
     console.print(tasks_table(entries, f"Tasks of {safe(meta.session_id)}"))
+    skipped = task_table(meta).get("skipped")
+    for item in skipped if isinstance(skipped, list) else []:  # per_language: the languages left to the fallback
+        if isinstance(item, dict):
+            info(f"no {safe(item.get('language'), 20)} model of {safe(item.get('task'), 60)} (its rows go to the "
+                 f"fallback): {safe(item.get('reason'), 200)}")
     info("a task's own results: llm-tool sessions show SESSION   (every child: llm-tool sessions list --children)")
+    info(f"every task at once: llm-tool infer {meta.session_id} --input FILE --output FILE; "
+         f"evaluate {meta.session_id} --data FILE; report {meta.session_id}")
 
 
 def show_foreground_end(outcome: ForegroundOutcome, store: SessionStore) -> None:
