@@ -1,0 +1,12 @@
+"""The Python API for notebooks and scripts: train, load and use sessions, launch sweeps; the CLI's core underneath.
+
+Every call goes through the same core as the command line (config parsing, session creation, the launch and sweep
+seams); errors are the CLI's exception classes (llm_tool.errors), never SystemExit, and nothing prints unless a
+call is given ``verbose=True``.
+"""
+
+from llm_tool.api.session import Session, sessions, train
+
+list_sessions = sessions  # the name `llm_tool` re-exports (llm_tool.sessions is the session store package)
+
+__all__ = ["Session", "list_sessions", "sessions", "train"]
