@@ -6,7 +6,8 @@ call is given ``verbose=True``.
 """
 
 from llm_tool.api.session import Session, sessions, train
+from llm_tool.api.sweep import Job, Sweep, launch_sweep
 
 list_sessions = sessions  # the name `llm_tool` re-exports (llm_tool.sessions is the session store package)
 
-__all__ = ["Session", "list_sessions", "sessions", "train"]
+__all__ = ["Job", "Session", "Sweep", "launch_sweep", "list_sessions", "sessions", "train"]
