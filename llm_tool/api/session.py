@@ -220,14 +220,20 @@ class Session:
         return Path(build_model_report(self._store, self._model_ref(), out_dir, force=force).html)
 
     # ----- running it again -------------------------------------------------------------------------
-    def resume(self, *, place: Place = "foreground", verbose: bool = False, nproc: int | None = None) -> Session:
-        """`llm-tool sessions resume`: continue from the last checkpoint (a saved session simply starts)."""
+    def resume(self, *, place: Place = "foreground", verbose: bool = False, nproc: int | None = None,
+               time_budget: str | None = None) -> Session:
+        """`llm-tool sessions resume`: continue from the last checkpoint (a saved session simply starts);
+        ``time_budget`` (e.g. "1h"): the run's new budget, as --time-budget."""
+        from llm_tool.config.presets import parse_duration
         from llm_tool.dispatch.seam import resume_mode
         from llm_tool.sessions.operations import check_resumable, require_confirmed_data
 
         meta = check_resumable(self._store, self.path)
         require_confirmed_data(meta, False)  # an imported session's outside data: relaunch with dataset= instead
         resume = resume_mode(self._store, self.path, meta)
+        if time_budget is not None:
+            parse_duration(time_budget)
+            meta = self._store.update(self.path, lambda m: m.model_config.update({"time_budget": time_budget}))
         _launch(self._store, self.path, place, _options(self._store, place, resume=resume, nproc=nproc), meta,
                 verbose)
         return self
