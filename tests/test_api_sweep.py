@@ -102,3 +102,18 @@ def test_sweep_from_python_in_tmux_with_a_user_function(tmux_socket: str, isolat
     def scheduler_gone() -> bool:
         return not sweep.status()["sweep"]["scheduler_alive"]
     wait_until(scheduler_gone, timeout=60, what="the scheduler to exit")
+
+
+def test_the_xmux_demo_plans_72_jobs_in_18_windows_of_4_panes(isolated_home: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "xmux_demo.py"), "large", "--dry-run"],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    lines = out.splitlines()
+    assert lines[0] == "72 jobs in 18 windows (window 0: control + scheduler)"
+    assert all(" 4 panes: " in line for line in lines[1:19])
+    assert "bert-base-adamw " in lines[1] and "deberta-v3-sgd-3 " in lines[18]
+    assert not (isolated_home / "logs").exists()  # nothing created
