@@ -77,7 +77,8 @@ class Scheduler:
         start_dir = Path(job.start_dir or self.store.home)
         try:
             spec = job_spec(self.store, session_file, resume=job.resume, max_retries=state.max_retries or 0,
-                            start_dir=start_dir, env_file=env_file, session_id=job.session_id)
+                            start_dir=start_dir, env_file=env_file, session_id=job.session_id,
+                            job_command=function_command(job))
             write_env_file(env_file, env)
             old = panes.get(job.pane_id or "")
             if old is not None and old.dead and tmux_ops.pane_is_job(old, job.session_file):
@@ -219,6 +220,15 @@ class Scheduler:
                      f"{state.parent_session.session_id}")
         self.say(f"report: llm-tool sweep report {self.name} -o reports/")
         self.out.flush()
+
+
+def function_command(job: SweepJob) -> list[str] | None:
+    """A user function job's command (`pkg.mod:fn` with its JSON config); None: the job trains its session."""
+    from llm_tool.dispatch.user_function import function_argv
+    from llm_tool.sweeps.spec import FUNCTION_KEY
+
+    ref = job.extra.get(FUNCTION_KEY)
+    return function_argv(ref, job.overrides, Path(job.session_file)) if ref else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

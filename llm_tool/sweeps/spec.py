@@ -24,6 +24,7 @@ SWEEP_KEYS = ("base", "grid", "jobs", "name", "group_by", "max_panes_per_window"
 MODEL_KEY = "model_config.selected_model"
 SEED_KEY = "model_config.seed"
 MAX_SEEDS = 50
+FUNCTION_KEY = "function"  # a sweep job's `pkg.mod:fn` (the Python API's function jobs), in its extra fields
 
 
 @dataclass
@@ -38,6 +39,7 @@ class JobPlan:
     window: str = ""
     session: Path | None = None  # a session that exists already (a tasks run's child): run it, create none
     resume: bool = False  # with ``session``: continue it from its last checkpoint
+    function: str = ""  # a user function job (`pkg.mod:fn`): ``overrides`` is its JSON config, ``raw`` the base
 
 
 @dataclass
