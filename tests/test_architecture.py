@@ -88,7 +88,7 @@ def test_every_package_says_its_job():
 
 
 # ----- the import graph: every import, module level or inside a function, absolute or relative ------------------
-PRESENTATION = ("cli", "wizard", "monitor", "sweeps_ui", "ui")
+PRESENTATION = ("cli", "wizard", "monitor", "sweeps_ui", "ui", "api")  # api: the Python API, beside the CLI
 
 
 def _module_name(path: Path) -> str:
@@ -261,6 +261,14 @@ def test_presentation_packages_share_only_ui_and_the_seam():
             other = _package(target)
             if other in PRESENTATION and other not in (source, "ui") and target not in entry_points:
                 offenders.append(f"{name} imports {target}")
+    assert offenders == []
+
+
+def test_the_python_api_uses_only_the_core_and_ui():
+    """llm_tool.api is glue over the core (as the CLI is): of the presentation only ui (its verbose output)."""
+    offenders = [f"{name} imports {target}" for name, targets in import_graph().items()
+                 if _package(name) == "api" for target in targets if _package(target) in PRESENTATION
+                 and _package(target) not in ("api", "ui")]
     assert offenders == []
 
 

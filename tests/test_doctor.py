@@ -10,7 +10,7 @@ import pytest
 from llm_tool.doctor.checks import Check, check_disk, check_tmux, run_checks, worst
 from tests.helpers import run_main
 
-NAMES = ["python", "torch", "transformers", "tmux", "device", "disk", "memory", "models"]
+NAMES = ["python", "torch", "transformers", "tmux", "device", "disk", "memory", "models", "experiment trackers"]
 
 
 def test_checks_are_plain_records(isolated_home: Path) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
+from llm_tool.training.inference_runners import BACKENDS
 from llm_tool.ui.options import Commands
 
 
@@ -22,6 +24,10 @@ def register(commands: Commands) -> None:
     evaluate.add_argument("--label-column", help="label column (default: the session's, else 'label')")
     evaluate.add_argument("--report", action="store_true", help="also write an HTML report next to the result")
     evaluate.add_argument("--json", action="store_true", help="print the result (without per-row predictions) as JSON")
+    evaluate.add_argument("--backend", choices=BACKENDS, default="auto",
+                          help="auto (default): ONNX Runtime on a CPU, torch on a GPU; torch: bf16 where native")
+    evaluate.add_argument("--language-column", help="a tasks run with one model per language: the column giving each "
+                                                    "row's language (default: the run's, else detected)")
     evaluate.set_defaults(func=run_evaluate)
 
 
@@ -40,6 +46,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from llm_tool.ui.results_view import loading, show_evaluation
 
     store = SessionStore()
+    from llm_tool.training.task_predict import find_tasks_parent
+
+    parent = find_tasks_parent(store, args.ref)
+    if parent is not None:  # a tasks run: each task scored on the rows annotated for it
+        return _evaluate_tasks(args, store, parent)
     ref = resolve_model(store, args.ref)
     columns = session_columns(store, ref)
     with loading(f"Scoring {ref.model_dir.name} on {args.data.name}…"):
@@ -48,7 +59,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
                                label_column=args.label_column or columns.get("label_column") or "label",
                                label_columns=None if args.label_column else columns.get("label_columns"),
                                label_separator=columns.get("label_separator"),
-                               languages=session_languages(store, ref))
+                               languages=session_languages(store, ref), backend=args.backend)
         path = save_evaluation(store, ref, result)
     if args.json:  # stdout holds only the JSON
         summary = {k: v for k, v in result.items() if k != "predictions"}
@@ -65,4 +76,28 @@ def run_evaluate(args: argparse.Namespace) -> int:
                                                                       f"{result['data_file']}",
                                   rules=Rules(owned=path.parent))
         info(f"report: {escape(str(report.html))}")
+    return 0
+
+
+def _evaluate_tasks(args: argparse.Namespace, store: Any, parent: Any) -> int:
+    from rich.markup import escape
+
+    from llm_tool.errors import UserError
+    from llm_tool.training.task_evaluate import evaluate_tasks, evaluation_rows, save_tasks_evaluation
+    from llm_tool.ui.console import console, success
+    from llm_tool.ui.results_view import loading
+    from llm_tool.ui.task_results_view import task_evaluation_table
+
+    if args.label_column or args.report:
+        raise UserError("a tasks run reads each task's labels as it trained on them: leave out --label-column; "
+                        f"for a report use `llm-tool report {parent.meta.session_id}`")
+    with loading(f"Scoring {len(parent.tasks)} tasks on {args.data.name}…"):
+        result = evaluate_tasks(parent, args.data, text_column=args.text_column,
+                                language_column_name=args.language_column, backend=args.backend)
+        path = save_tasks_evaluation(store, parent, result)
+    if args.json:
+        print(json.dumps({**result, "result_file": str(path)}, ensure_ascii=False, indent=2))
+        return 0
+    console.print(task_evaluation_table(evaluation_rows(result), result["data_file"]))
+    success(f"evaluation saved: {escape(str(path))}")
     return 0

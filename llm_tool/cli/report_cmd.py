@@ -31,6 +31,16 @@ def run_report(args: argparse.Namespace) -> int:
     from llm_tool.ui.results_view import loading
 
     store = SessionStore()
+    from llm_tool.training.task_predict import tasks_parent_of
+
+    parent = tasks_parent_of(store, args.ref)
+    if parent is not None:  # a tasks run: one section per task, and an index
+        from llm_tool.results.task_report import build_tasks_report
+
+        with loading("Drawing the figures of every task…"):
+            tasks = build_tasks_report(store, *parent, args.output, force=args.force)
+        success(f"report written: {escape(str(tasks.html))} ({len(tasks.sections)} task sections)")
+        return 0
     ref = resolve_model(store, args.ref)
     with loading("Drawing the figures…"):
         report = build_model_report(store, ref, args.output, force=args.force)

@@ -22,6 +22,8 @@ def register(commands: Commands) -> None:
     p.add_argument("--status", choices=(*STATUSES, "unreadable"))
     p.add_argument("--model", help="only sessions whose model contains this text")
     p.add_argument("--dataset", help="only sessions whose data file name contains this text")
+    p.add_argument("--children", action="store_true",
+                   help="also list each child session of a tasks run (one per task; by default its parent is one row)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
 
@@ -87,6 +89,9 @@ def _dispatch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tmux", action="store_true", help="run it in a tmux session (survives disconnects)")
     p.add_argument("--max-retries", type=int, default=0, help="with --tmux: retries after a crash")
     p.add_argument("--timeout", type=float, help="with --tmux: stop gracefully after HOURS")
+    p.add_argument("--max-parallel", type=int, metavar="N",
+                   help="a tasks run with --tmux or --backend slurm: how many tasks train at once (default: one per "
+                        "GPU, 1 on a CPU-only machine)")
     from llm_tool.ui.options import add_nproc_option
     from llm_tool.ui.slurm_args import add_slurm_options
 
@@ -105,7 +110,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     store = _store()
     limit = None if args.all else args.limit
-    rows = list_rows(store, limit=limit, status=args.status, model=args.model, dataset=args.dataset)
+    rows = list_rows(store, limit=limit, status=args.status, model=args.model, dataset=args.dataset,
+                     children=args.children)
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
         return 0
@@ -165,6 +171,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
         return ExitCode.FAILED
     if unconfirmed_data(meta):
         meta = store.update(path, lambda m: m.training_session.extra.pop("unconfirmed_data_file", None))
+    from llm_tool.sessions.task_parent import is_tasks_parent
+
+    if is_tasks_parent(meta):  # its unfinished children resume or start; completed ones stay
+        from llm_tool.ui.tasks_launch import resume_parent
+
+        return resume_parent(store, path, args)
     resume = resume_mode(store, path, meta)  # a saved, never started session simply starts from the beginning
     if args.time_budget:
         budget = args.time_budget
@@ -182,6 +194,12 @@ def cmd_relaunch(args: argparse.Namespace) -> int:
     slurm_options(args)  # bad Slurm settings are refused before the new session is created
     store = _store()
     source = store.resolve(args.id)
+    from llm_tool.sessions.task_parent import is_tasks_parent
+
+    if is_tasks_parent(store.read(source)):  # a new parent and children with the same settings
+        from llm_tool.ui.tasks_launch import relaunch_parent
+
+        return relaunch_parent(store, source, args, [*args.sets, *budget_sets(args)])
     result: list[tuple[Path, list[str]]] = []
 
     def attempt(confirmed: bool) -> None:

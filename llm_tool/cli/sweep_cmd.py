@@ -232,18 +232,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     from llm_tool.sweeps import seam
     from llm_tool.sweeps.summaries import tally_text
 
+    if args.json:
+        print(json.dumps(seam.status_document(args.name), indent=2, default=str))
+        return 0
     now = seam.refresh(args.name)
     state = now.state
-    if args.json:
-        from llm_tool.sessions.store import SessionStore
-        from llm_tool.sweeps.leaderboard import leaderboard
-        from llm_tool.sweeps.ranking import group_configs, rank_configs
-
-        runs = leaderboard(state, SessionStore())
-        board = [c.to_dict() for c in rank_configs(group_configs(state, runs))]
-        print(json.dumps({"sweep": now.summary(), "jobs": now.rows, "leaderboard": board,
-                          "runs": [r.to_dict() for r in runs]}, indent=2, default=str))
-        return 0
     from llm_tool.sweeps_ui.tables import jobs_table
     from llm_tool.ui.console import console, info
 

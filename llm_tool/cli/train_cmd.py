@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from llm_tool.training.inference_runners import BACKENDS
 from llm_tool.ui.options import Commands, add_budget_options, add_nproc_option, budget_sets
@@ -26,6 +27,9 @@ def register(commands: Commands) -> None:
 
     add_slurm_options(train, default="foreground")
     add_nproc_option(train)
+    train.add_argument("--max-parallel", type=int, metavar="N",
+                       help="several tasks (one model each) with --backend tmux or slurm: how many train at once "
+                            "(default: one per GPU, 1 on a CPU-only machine)")
     train.set_defaults(func=run_train)
 
     infer = commands.add_parser("infer", help="predict labels with a trained model")
@@ -43,6 +47,8 @@ def register(commands: Commands) -> None:
     infer.add_argument("--json", action="store_true", help="print predictions as JSON")
     infer.add_argument("--backend", choices=BACKENDS, default="auto",
                        help="auto (default): ONNX Runtime on a CPU, torch on a GPU; torch: bf16 where native")
+    infer.add_argument("--language-column", help="a tasks run with one model per language: the column giving each "
+                                                 "row's language (default: the run's, else detected)")
     infer.set_defaults(func=run_infer)
 
 
@@ -65,8 +71,14 @@ def run_train(args: argparse.Namespace) -> int:
     base_dir = args.config.resolve().parent
     check_nproc(args.nproc)  # refused before anything is created (dry run included)
     if args.dry_run:
-        show_plan(raw, base_dir)
+        show_plan(raw, base_dir)  # several tasks: each task's classes, coverage and plan
         return 0
+    from llm_tool.sweeps.tasks_run import is_multi_task_config
+
+    if is_multi_task_config(raw):  # several tasks: a parent session and one child session per task
+        from llm_tool.ui.tasks_launch import train_tasks
+
+        return train_tasks(args, raw, base_dir)
     from llm_tool.sessions.create import create_pending
 
     created = create_pending(store, raw, base_dir=base_dir, session_name=args.session_name, workflow="llm-tool train")
@@ -96,6 +108,9 @@ def run_infer(args: argparse.Namespace) -> int:
     if (args.ref is None) == (args.model_dir is None):
         raise UserError("give the model: a session (number, id or name) or --model-dir models/<session_id>")
     store = SessionStore()
+    parent = _tasks_parent(store, args)
+    if parent is not None:  # a tasks run: every task's model, one table
+        return _infer_tasks(args, parent)
     ref = resolve_model(store, args.ref) if args.model_dir is None else None
     model_dir = args.model_dir if ref is None else ref.model_dir
     rules, text_column = None, "text"
@@ -124,4 +139,63 @@ def run_infer(args: argparse.Namespace) -> int:
     from llm_tool.ui.tables import predictions_table
 
     console.print(predictions_table(predictions))
+    return 0
+
+
+def _tasks_parent(store: Any, args: argparse.Namespace) -> Any:
+    """The tasks run ``args.ref`` names, or None (a single session, a model folder)."""
+    from llm_tool.training.task_predict import find_tasks_parent
+
+    return None if args.model_dir is not None else find_tasks_parent(store, args.ref)
+
+
+def _tasks_input(args: argparse.Namespace, parent: Any) -> tuple[Any, Any, list[str]]:
+    """The output rules, the input table (None for --text) and its texts, all checked before a model loads."""
+    from llm_tool.training.inference import read_texts
+    from llm_tool.training.task_predict import check_input_columns
+
+    if args.language_column and not args.input:
+        from llm_tool.errors import UserError
+
+        raise UserError("--language-column names a column of --input FILE; typed texts (--text) have their "
+                        "language detected")
+    if not args.input:
+        return None, None, list(args.text)
+    from llm_tool import outputs
+
+    rules = outputs.Rules.of(force=args.force, inputs=(args.input,))
+    outputs.check(args.output, rules)
+    text_column = args.text_column or parent.meta.dataset_config.get("text_column") or "text"
+    table, texts = read_texts(args.input, args.output, str(text_column))
+    check_input_columns(parent, list(table.columns))
+    return rules, table, texts
+
+
+def _infer_tasks(args: argparse.Namespace, parent: Any) -> int:
+    """`infer PARENT`: every task's model (each row by its language's model, else the fallback), one table."""
+    from llm_tool.training.task_predict import ModelPool, language_column, predict_tasks, row_languages
+    from llm_tool.ui.console import console, success
+    from llm_tool.ui.results_view import loading
+
+    rules, table, texts = _tasks_input(args, parent)
+    languages = None
+    if parent.routed:
+        column = language_column(parent, table, args.language_column) if table is not None else None
+        languages = row_languages(table, texts, column)
+    with loading(f"Predicting {len(texts):,} texts with {len(parent.tasks)} tasks' models…") as say:
+        found = predict_tasks(parent, texts, languages, ModelPool(args.backend, on_status=say))
+    if table is not None:
+        from llm_tool.training.task_predict import write_task_predictions
+
+        write_task_predictions(table, found, args.output, rules, safe_csv=args.safe_csv)
+        success(f"{len(texts)} rows x {len(found)} tasks written to {args.output}")
+        return 0
+    if args.json:
+        rows = [{"text": text, **{k: v for out in found for k, v in out.cells(i).items()}}
+                for i, text in enumerate(texts)]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    from llm_tool.ui.task_results_view import task_predictions_table
+
+    console.print(task_predictions_table(texts, found))
     return 0

@@ -149,8 +149,24 @@ def check_offline_models() -> Check:
     return Check("models", "ok", f"offline: {shown}; {mode}")
 
 
+def installed_trackers() -> dict[str, bool]:
+    """Each experiment tracker `model_config.report_to` may name, and whether its package is here (not imported)."""
+    import importlib.util
+
+    from llm_tool.config.schema import TRACKERS
+
+    return {name: importlib.util.find_spec(name) is not None for name in TRACKERS}
+
+
+def check_trackers() -> Check:
+    found = installed_trackers()
+    detail = ", ".join(f"{name} ({'installed' if ok else 'not installed'})" for name, ok in found.items())
+    fix = None if all(found.values()) else "pip install 'llm-tool[tracking]' (only for model_config.report_to)"
+    return Check("experiment trackers", "ok", detail, fix)
+
+
 CHECKS: tuple[Callable[..., Check], ...] = (check_python, check_torch, check_transformers, check_tmux, check_device,
-                                            check_disk, check_memory, check_offline_models)
+                                            check_disk, check_memory, check_offline_models, check_trackers)
 
 
 def run_checks(home: Path | None = None) -> list[Check]:

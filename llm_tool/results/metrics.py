@@ -31,9 +31,13 @@ def predictions(logits: np.ndarray, multi_label: bool, thresholds: np.ndarray | 
 def summary_metrics(logits: np.ndarray, labels: np.ndarray, multi_label: bool,
                     thresholds: np.ndarray | None = None) -> dict[str, float]:
     """The few numbers logged at each evaluation (macro-F1 picks the best epoch)."""
+    return prediction_scores(labels, predictions(logits, multi_label, thresholds))
+
+
+def prediction_scores(labels: np.ndarray, preds: np.ndarray) -> dict[str, float]:
+    """Accuracy and macro/micro/weighted F1 of predicted class indices (or 0/1 rows) against ``labels``."""
     from sklearn.metrics import accuracy_score, f1_score
 
-    preds = predictions(logits, multi_label, thresholds)
     y = labels.astype(int)
     return {
         "accuracy": float(accuracy_score(y, preds)),
@@ -46,11 +50,16 @@ def summary_metrics(logits: np.ndarray, labels: np.ndarray, multi_label: bool,
 def full_report(logits: np.ndarray, labels: np.ndarray, label_names: list[str], multi_label: bool,
                 thresholds: np.ndarray | None = None) -> dict[str, Any]:
     """Everything written to metrics.json for one split (multi-label: at ``thresholds``, 0.5 by default)."""
+    return prediction_report(predictions(logits, multi_label, thresholds), labels, label_names, multi_label)
+
+
+def prediction_report(preds: np.ndarray, labels: np.ndarray, label_names: list[str],
+                      multi_label: bool) -> dict[str, Any]:
+    """``full_report`` of predictions already made (class indices, or 0/1 rows when multi-label)."""
     from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix, precision_recall_fscore_support
 
-    preds = predictions(logits, multi_label, thresholds)
     y = labels.astype(int)
-    report: dict[str, Any] = summary_metrics(logits, labels, multi_label, thresholds)
+    report: dict[str, Any] = prediction_scores(labels, preds)
     report["num_samples"] = len(y)
     index = list(range(len(label_names)))
     if multi_label:

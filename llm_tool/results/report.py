@@ -103,6 +103,9 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+html_table = _table  # for the other reports of results/ (a tasks run's index)
+
+
 def _overview(metrics: dict[str, Any], session: dict[str, Any]) -> str:
     data = as_dict(session.get("dataset_config"))
     info = as_dict(session.get("training_session"))

@@ -9,7 +9,9 @@ from typing import Any
 from llm_tool.errors import SessionError
 from llm_tool.sessions.lifecycle import effective_status, parse_iso
 from llm_tool.sessions.schema import STATUSES, SessionMetadata
-from llm_tool.sessions.store import SessionRef, SessionStore
+from llm_tool.sessions.store import ID_RE, SessionRef, SessionStore
+from llm_tool.sessions.task_parent import is_tasks_parent, task_entries
+from llm_tool.sessions.task_status import is_task_child
 
 
 def _text(value: Any) -> str | None:
@@ -39,10 +41,14 @@ def duration_seconds(meta: SessionMetadata) -> float | None:
 
 
 def task_label(dataset: dict[str, Any]) -> str | None:
-    """What a session learns to predict: its label column (``topics (multi)`` for multi-label)."""
+    """What a session learns to predict: its label column (``topics (multi)`` for multi-label), or the task of
+    a tasks run's child (``stance [FR]`` for one language)."""
     columns = dataset.get("label_columns")
     label = _text(dataset.get("label_column")) if not columns else (
         "+".join(map(str, columns)) if isinstance(columns, list) else _text(columns))
+    if _text(dataset.get("task")):
+        language = _text(dataset.get("language"))
+        label = f"{dataset['task']}" + (f" [{language}]" if language else "")
     if label and dataset.get("strategy") == "multi-label":
         label += " (multi)"
     return label
@@ -73,7 +79,7 @@ def _summary(store: SessionStore, ref: SessionRef, meta: SessionMetadata) -> dic
         "mode": _text(meta.model_config.get("training_mode")),
         "dataset": Path(dataset).name if dataset else None,
         "model": _text(meta.model_config.get("selected_model")),
-        "label": task_label(meta.dataset_config),
+        "label": _tasks_label(meta) if is_tasks_parent(meta) else task_label(meta.dataset_config),
         "status": status if isinstance(status, str) and status in STATUSES else "unknown",
         "best_f1": _number(meta.execution_status.best_f1),
         "test_f1": _number(meta.execution_status.test_f1),
@@ -81,8 +87,23 @@ def _summary(store: SessionStore, ref: SessionRef, meta: SessionMetadata) -> dic
         "sweep_id": _text(meta.training_session.sweep_id),
         "benchmark": meta.training_session.workflow == "benchmark",  # its F1 is the winner's test score
         "parent_session": _text(meta.training_session.parent_session),
+        "task_child": is_task_child(meta) and _parent_there(store, meta),  # listed under its parent instead
         "file": ref.path.name,
     }
+
+
+def _parent_there(store: SessionStore, meta: SessionMetadata) -> bool:
+    """Whether a child's tasks parent is still in the history (a child whose parent was deleted is listed)."""
+    parent = meta.training_session.parent_session
+    return isinstance(parent, str) and bool(ID_RE.match(parent)) and store.path_for_id(parent).exists()
+
+
+def _tasks_label(meta: SessionMetadata) -> str:
+    """A tasks parent's label cell: how many tasks (x languages) it trains."""
+    entries = task_entries(meta)
+    tasks = len({e.task for e in entries})
+    models = f", {len(entries)} models" if len(entries) != tasks else ""
+    return f"{tasks} task{'s' if tasks != 1 else ''}{models}"
 
 
 def matches(row: dict[str, Any], *, status: str | None, model: str | None, dataset: str | None) -> bool:
@@ -96,8 +117,9 @@ def matches(row: dict[str, Any], *, status: str | None, model: str | None, datas
 
 
 def list_rows(store: SessionStore, *, limit: int | None, status: str | None = None, model: str | None = None,
-              dataset: str | None = None) -> list[dict[str, Any]]:
-    """Newest first, numbered by position in the whole history; stops parsing once ``limit`` rows matched.
+              dataset: str | None = None, children: bool = False) -> list[dict[str, Any]]:
+    """Newest first, numbered by position in the whole history; stops parsing once ``limit`` rows matched. The
+    children of a tasks run are left out (their parent is one row) unless ``children``.
 
     Files are ordered by the time in their names (no file is opened for that), so the 20 most recent of
     10,000 sessions cost 20 reads."""
@@ -106,6 +128,8 @@ def list_rows(store: SessionStore, *, limit: int | None, status: str | None = No
     rows: list[dict[str, Any]] = []
     for ref in store.iter_refs():
         row = summary_row(store, ref)
+        if row.get("task_child") and not children:
+            continue
         if matches(row, status=status, model=model, dataset=dataset):
             rows.append(row)
             if limit is not None and len(rows) >= limit:

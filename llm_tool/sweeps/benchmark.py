@@ -10,6 +10,7 @@ from llm_tool.sessions import transitions
 from llm_tool.sessions.create import create_session
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
+from llm_tool.sessions.task_status import sync_parent
 from llm_tool.sweeps.queue import all_final
 from llm_tool.sweeps.ranking import ConfigRow, best_config, ranking
 from llm_tool.sweeps.state import SweepState
@@ -86,10 +87,13 @@ def record_result(store: SessionStore, parent: Path, configs: list[ConfigRow], *
 def finalize(state: SweepState, store: SessionStore | None = None,
              configs: list[ConfigRow] | None = None) -> ConfigRow | None:
     """Rank the candidates from their metrics on disk (or take ``configs``, already ranked) and record the result
-    on the parent (if the sweep has one)."""
+    on the parent (if the sweep has one); a tasks run's parent gets its children's statuses and scores instead."""
     parent = state.parent_session.session_file if state.parent_session else None
     if not parent:
         return None
     store = store or SessionStore(Path(state.home) if state.home else None)
+    if state.kind == "tasks":  # a tasks run ranks nothing: its parent records each task's status and score
+        sync_parent(store, Path(parent))
+        return None
     configs = ranking(state, store) if configs is None else configs
     return record_result(store, Path(parent), configs, final=all_final(state.jobs))

@@ -77,7 +77,8 @@ class Scheduler:
         start_dir = Path(job.start_dir or self.store.home)
         try:
             spec = job_spec(self.store, session_file, resume=job.resume, max_retries=state.max_retries or 0,
-                            start_dir=start_dir, env_file=env_file, session_id=job.session_id)
+                            start_dir=start_dir, env_file=env_file, session_id=job.session_id,
+                            job_command=function_command(job))
             write_env_file(env_file, env)
             old = panes.get(job.pane_id or "")
             if old is not None and old.dead and tmux_ops.pane_is_job(old, job.session_file):
@@ -128,6 +129,7 @@ class Scheduler:
         """Settle ended jobs, start queued ones; True when every job is final."""
         panes = tmux_ops.sweep_panes(self.server, self.tmux_name)
         messages: list[str] = []
+        settled_any = False
         with self.sweeps.locked(self.name) as state:
             if state.state in ("stopping", "stopped"):
                 self.stop_reason = self.stop_reason or "the sweep is being stopped"
@@ -145,6 +147,7 @@ class Scheduler:
                 job.status, job.exit_code, job.reason = status, code, reason
                 job.finished_at, job.finished_ts = now_iso(), time.time()
                 messages.append(f"{job.key} {job.title}: {status}" + (f" ({reason})" if reason else ""))
+                settled_any = True
             for job, gpu in plan_starts(state.jobs, state.max_parallel or 1, state.gpus):
                 if self.stop_reason:
                     break
@@ -158,6 +161,8 @@ class Scheduler:
                 state.scheduler.ended = True
         for message in messages:
             self.say(message)
+        if settled_any and state.kind == "tasks":  # the parent's task table follows its children as they end
+            benchmark.finalize(state, self.store)
         return done
 
     def _sleep(self) -> None:
@@ -215,6 +220,15 @@ class Scheduler:
                      f"{state.parent_session.session_id}")
         self.say(f"report: llm-tool sweep report {self.name} -o reports/")
         self.out.flush()
+
+
+def function_command(job: SweepJob) -> list[str] | None:
+    """A user function job's command (`pkg.mod:fn` with its JSON config); None: the job trains its session."""
+    from llm_tool.dispatch.user_function import function_argv
+    from llm_tool.sweeps.spec import FUNCTION_KEY
+
+    ref = job.extra.get(FUNCTION_KEY)
+    return function_argv(ref, job.overrides, Path(job.session_file)) if ref else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PLACES", "AttachTarget", "JobLiveness", "KillOutcome", "Liveness", "Place", "ResumeOutcome",
            "StartOutcome", "SweepEntry", "SweepSnapshot", "WaitOutcome", "attach_target", "available_places", "kill",
-           "liveness", "overview", "place_of", "plan", "refresh", "resume", "start", "wait"]
+           "liveness", "overview", "place_of", "plan", "refresh", "resume", "start", "status_document", "wait"]
 
 Place = Literal["tmux", "slurm"]
 PLACES: tuple[Place, ...] = ("tmux", "slurm")
@@ -118,6 +118,7 @@ class WaitOutcome:
 
     snapshot: SweepSnapshot
     scheduler_lost: bool = False
+    timed_out: bool = False  # ``timeout`` passed first: the sweep goes on
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,19 @@ def refresh(name: str, *, rows: bool = True, sweeps: SweepStore | None = None) -
                          attach=attach_command(state) if tmux_alive else None)
 
 
+def status_document(name: str, *, sweeps: SweepStore | None = None) -> dict[str, Any]:
+    """What `sweep status --json` prints: the sweep, one row per job, the leaderboard (configurations ranked) and
+    every run (the Python API's `Sweep.status()`/`leaderboard()` read the same)."""
+    from llm_tool.sweeps.leaderboard import leaderboard
+    from llm_tool.sweeps.ranking import group_configs, rank_configs
+
+    sweeps = _sweeps(sweeps)
+    now = refresh(name, sweeps=sweeps)
+    runs = leaderboard(now.state, SessionStore(sweeps.home))
+    board = [c.to_dict() for c in rank_configs(group_configs(now.state, runs))]
+    return {"sweep": now.summary(), "jobs": now.rows, "leaderboard": board, "runs": [r.to_dict() for r in runs]}
+
+
 def overview(sweeps: SweepStore | None = None) -> list[SweepEntry]:
     """Every sweep of the home (Slurm ones brought up to date), with recorded job counts; unreadable ones too."""
     sweeps = _sweeps(sweeps)
@@ -309,9 +323,11 @@ def _pane_alive(panes: Mapping[str, PaneInfo], job: SweepJob) -> bool:
 
 
 def wait(name: str, *, poll: float = 2.0, on_change: Callable[[SweepSnapshot], None] | None = None,
-         sweeps: SweepStore | None = None) -> WaitOutcome:
-    """Follow the sweep until it ends (or its tmux scheduler is gone); ``on_change`` sees each new tally."""
+         sweeps: SweepStore | None = None, timeout: float | None = None) -> WaitOutcome:
+    """Follow the sweep until it ends (or its tmux scheduler is gone, or ``timeout`` seconds passed); ``on_change``
+    sees each new tally."""
     sweeps = _sweeps(sweeps)
+    deadline = None if timeout is None else time.monotonic() + timeout
     last: dict[str, int] | None = None
     missing = 0
     while True:
@@ -325,6 +341,8 @@ def wait(name: str, *, poll: float = 2.0, on_change: Callable[[SweepSnapshot], N
         missing = 0 if snapshot.place == "slurm" or snapshot.scheduler_alive else missing + 1
         if missing >= LOST_AFTER_POLLS:
             return WaitOutcome(snapshot, scheduler_lost=True)
+        if deadline is not None and time.monotonic() >= deadline:
+            return WaitOutcome(snapshot, timed_out=True)
         time.sleep(poll)
 
 

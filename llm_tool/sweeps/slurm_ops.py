@@ -15,7 +15,7 @@ from llm_tool.sessions.lifecycle import now_iso
 from llm_tool.sessions.schema import FINAL_STATUSES
 from llm_tool.sessions.store import SessionStore
 from llm_tool.sweeps.spec import SweepSpec
-from llm_tool.sweeps.start_stop import SweepPlan, _benchmark_parent, create_job_sessions
+from llm_tool.sweeps.start_stop import SweepPlan, _benchmark_parent, _delete_created, create_job_sessions
 from llm_tool.sweeps.state import SweepError, SweepJob, SweepState, SweepStore, new_state
 from llm_tool.sweeps.state_schema import SweepSource
 from llm_tool.sweeps.summaries import session_outcome
@@ -42,12 +42,12 @@ def start_on_slurm(spec: SweepSpec, plan: SweepPlan, options: SlurmOptions | Non
                       group_by=plan.group_by, max_retries=spec.max_retries, gpus=[])
     fresh.extra[BACKEND_KEY] = "slurm"
     try:
-        parent = _benchmark_parent(spec, plan, sweeps, store, jobs) if spec.kind == "benchmark" else None
+        parent = _benchmark_parent(spec, plan, sweeps, store, jobs) if spec.kind == "benchmark" else spec.parent
         submitted = slurm.submit_array(store, [Path(j.session_file) for j in jobs], options, name=plan.name,
-                                       max_parallel=plan.max_parallel, start_dir=spec.base_dir)
+                                       max_parallel=plan.max_parallel, start_dir=spec.base_dir,
+                                       resume=[j.resume for j in jobs])
     except BaseException:
-        for job in jobs:
-            store.delete(Path(job.session_file))
+        _delete_created(store, plan, jobs)
         raise
     for job, sub in zip(jobs, submitted, strict=True):
         job.extra[JOB_KEY] = sub.job_id

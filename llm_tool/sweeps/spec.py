@@ -14,7 +14,7 @@ from llm_tool.config import apply_overrides, load_config_file, parse_config
 from llm_tool.config.overrides import set_dotted
 from llm_tool.config.schema import SETTING_SECTIONS, ModelConfig
 from llm_tool.errors import ConfigError, DatasetError
-from llm_tool.sweeps.state_schema import SweepKind
+from llm_tool.sweeps.state_schema import ParentSession, SweepKind
 
 DEFAULT_GROUP_BY = "model_config.selected_model"
 DEFAULT_MAX_PANES = 4
@@ -24,6 +24,7 @@ SWEEP_KEYS = ("base", "grid", "jobs", "name", "group_by", "max_panes_per_window"
 MODEL_KEY = "model_config.selected_model"
 SEED_KEY = "model_config.seed"
 MAX_SEEDS = 50
+FUNCTION_KEY = "function"  # a sweep job's `pkg.mod:fn` (the Python API's function jobs), in its extra fields
 
 
 @dataclass
@@ -36,6 +37,9 @@ class JobPlan:
     title: str = ""
     group: str = ""
     window: str = ""
+    session: Path | None = None  # a session that exists already (a tasks run's child): run it, create none
+    resume: bool = False  # with ``session``: continue it from its last checkpoint
+    function: str = ""  # a user function job (`pkg.mod:fn`): ``overrides`` is its JSON config, ``raw`` the base
 
 
 @dataclass
@@ -53,6 +57,7 @@ class SweepSpec:
     max_parallel: int | None = None
     max_retries: int = 0
     models: list[str] = field(default_factory=list)  # benchmark candidates
+    parent: ParentSession | None = None  # a tasks run: its parent session (the jobs are its children)
 
 
 def describe(overrides: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from llm_tool.sweeps import benchmark, tmux_ops
 from llm_tool.sweeps.layout import WindowPlan, assign_windows, plan_windows
 from llm_tool.sweeps.naming import get_dotted, group_label, job_titles, sweep_name, tmux_session_name
 from llm_tool.sweeps.queue import default_max_parallel, detect_gpus
-from llm_tool.sweeps.spec import JobPlan, SweepSpec
+from llm_tool.sweeps.spec import FUNCTION_KEY, JobPlan, SweepSpec
 from llm_tool.sweeps.state import SweepError, SweepStore, new_job, new_state
 from llm_tool.sweeps.state_schema import (
     PaneRef,
@@ -76,8 +76,10 @@ def plan_sweep(spec: SweepSpec, *, name: str | None = None, max_parallel: int | 
     for job in spec.jobs:
         keys += [k for k in job.overrides if k not in keys]
     titles = job_titles(configs, keys, skip=[group_by] if group_by else [],
-                        taken=[j.title for j in existing])
-    groups = [group_label(group_by, c) for c in configs]
+                        taken=[j.title for j in existing] + [j.title for j in spec.jobs if j.title])
+    # a title or group (window) set on the job itself (the Python API's Job) wins over the derived one
+    titles = [job.title or title for job, title in zip(spec.jobs, titles, strict=True)]
+    groups = [job.group or group_label(group_by, c) for job, c in zip(spec.jobs, configs, strict=True)]
     windows = assign_windows(groups, existing, max_panes)
     jobs = [dataclasses.replace(job, title=t, group=g, window=w)
             for job, t, g, w in zip(spec.jobs, titles, groups, windows, strict=False)]
@@ -98,21 +100,28 @@ def _record_job(store: SessionStore, path: Path, key: str, title: str) -> None:
 
 
 def create_job_sessions(plan: SweepPlan, spec: SweepSpec, store: SessionStore) -> list[SweepJob]:
-    """One pending session per new job (sweep id recorded); all or nothing."""
+    """One pending session per new job (sweep id recorded), or the job's existing session; all or nothing."""
     created: list[Path] = []
     jobs = []
     try:
         for job in plan.jobs:
             key = plan.job_key(job)
-            path, _ = create_session(store, job.raw, base_dir=spec.base_dir, sweep_id=plan.name,
-                                     session_name=f"{plan.name}-{job.title}"[:100],
-                                     workflow="benchmark candidate" if spec.kind == "benchmark" else "sweep")
-            created.append(path)
+            if job.session is not None:
+                path = job.session
+            else:
+                workflow = "benchmark candidate" if spec.kind == "benchmark" else \
+                    f"sweep: user function {job.function}" if job.function else "sweep"
+                path, _ = create_session(store, job.raw, base_dir=spec.base_dir, sweep_id=plan.name,
+                                         session_name=f"{plan.name}-{job.title}"[:100], workflow=workflow)
+                created.append(path)
             _record_job(store, path, key, job.title)
             model = get_dotted(job.raw, "model_config.selected_model")
             jobs.append(new_job(plan.first_number + job.number - 1, title=job.title, group=job.group,
                                 window=job.window, overrides=job.overrides, session_id=store.read(path).session_id,
                                 session_file=path, start_dir=spec.base_dir, model=model))
+            jobs[-1].resume = job.resume
+            if job.function:  # run `pkg.mod:fn` with the overrides as its config instead of a training
+                jobs[-1].extra[FUNCTION_KEY] = job.function
     except BaseException:
         for path in created:
             store.delete(path)
@@ -134,7 +143,7 @@ def start_sweep(spec: SweepSpec, plan: SweepPlan, *, server: TmuxServer | None =
                       home=sweeps.home, max_parallel=plan.max_parallel, max_panes_per_window=plan.max_panes_per_window,
                       group_by=plan.group_by, max_retries=spec.max_retries, gpus=plan.gpus)
     try:
-        parent = _benchmark_parent(spec, plan, sweeps, store, jobs) if spec.kind == "benchmark" else None
+        parent = _benchmark_parent(spec, plan, sweeps, store, jobs) if spec.kind == "benchmark" else spec.parent
         with sweeps.locked(plan.name, create=fresh) as state:
             state.jobs.extend(jobs)
             state.max_parallel = plan.max_parallel
@@ -145,11 +154,18 @@ def start_sweep(spec: SweepSpec, plan: SweepPlan, *, server: TmuxServer | None =
             if parent:
                 state.parent_session = parent
     except BaseException:
-        for job in jobs:
-            store.delete(Path(job.session_file))
+        _delete_created(store, plan, jobs)
         raise
     ensure_scheduler(plan.name, sweeps=sweeps, server=server)
     return sweeps.read(plan.name)
+
+
+def _delete_created(store: SessionStore, plan: SweepPlan, jobs: list[SweepJob]) -> None:
+    """Undo :func:`create_job_sessions`: delete the sessions it created (never a job's existing session)."""
+    existing = {str(job.session) for job in plan.jobs if job.session is not None}
+    for job in jobs:
+        if job.session_file not in existing:
+            store.delete(Path(job.session_file))
 
 
 def _benchmark_parent(spec: SweepSpec, plan: SweepPlan, sweeps: SweepStore, store: SessionStore,

@@ -16,7 +16,7 @@ STATE_VERSION = 1
 JobStatus = Literal["queued", "running", "completed", "failed", "interrupted", "cancelled"]
 FinalJobStatus = Literal["completed", "failed", "interrupted", "cancelled"]
 SweepStatus = Literal["running", "finished", "stopping", "stopped"]
-SweepKind = Literal["sweep", "benchmark"]
+SweepKind = Literal["sweep", "benchmark", "tasks"]
 JOB_STATUSES: tuple[str, ...] = get_args(JobStatus)
 FINAL_JOB_STATUSES: tuple[str, ...] = get_args(FinalJobStatus)
 SWEEP_STATES: tuple[str, ...] = get_args(SweepStatus)
@@ -178,7 +178,7 @@ class WindowInfo(StateSection):
 
 @dataclass
 class ParentSession(StateSection):
-    """A benchmark's parent session."""
+    """A benchmark's (or a tasks run's) parent session."""
 
     session_id: str = ""
     session_file: str = ""

@@ -18,12 +18,34 @@ def _num(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def session_outcome(store: SessionStore, session_file: str | None) -> tuple[str | None, SessionMetadata | None]:
+class SessionCache:
+    """Parsed session files kept by (inode, size, mtime): a long-lived view (the control window, refreshed every
+    second) parses only the files that changed since (writes replace the file: a new inode). Read-only use."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, tuple[tuple[int, int, int], SessionMetadata]] = {}
+
+    def read(self, store: SessionStore, path: Path) -> SessionMetadata:
+        try:
+            info = path.stat()
+        except OSError:
+            return store.read(path)  # its own error (missing, unreadable)
+        key = (info.st_ino, info.st_size, info.st_mtime_ns)
+        hit = self._found.get(str(path))
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        meta = store.read(path)
+        self._found[str(path)] = (key, meta)
+        return meta
+
+
+def session_outcome(store: SessionStore, session_file: str | None,
+                    cache: SessionCache | None = None) -> tuple[str | None, SessionMetadata | None]:
     """The session's reconciled status and metadata; (None, None) when unreadable."""
     if not session_file:
         return None, None
     try:
-        meta = store.read(Path(session_file))
+        meta = cache.read(store, Path(session_file)) if cache is not None else store.read(Path(session_file))
     except SessionError:
         return None, None
     return effective_status(store, meta), meta
@@ -60,7 +82,7 @@ def live_status(job: SweepJob, session_status: str | None, pane: PaneInfo | None
 
 
 def job_view(store: SessionStore, job: SweepJob, panes: Mapping[str, PaneInfo] | None,
-             window_indexes: Mapping[str, int] | None = None) -> dict[str, Any]:
+             window_indexes: Mapping[str, int] | None = None, cache: SessionCache | None = None) -> dict[str, Any]:
     """One job as plain data (the rows of `sweep status --json` and of the control window).
 
     ``panes`` None: the job has no pane to look at (a Slurm task, already synced with the queue): its recorded
@@ -68,7 +90,7 @@ def job_view(store: SessionStore, job: SweepJob, panes: Mapping[str, PaneInfo] |
     pane = (panes or {}).get(job.pane_id or "")
     if pane is not None and pane.session_file != job.session_file:
         pane = None  # a recycled pane id: not this job's pane
-    session_status, meta = session_outcome(store, job.session_file)
+    session_status, meta = session_outcome(store, job.session_file, cache)
     live = panes is not None and job.status not in FINAL_JOB_STATUSES
     status = live_status(job, session_status, pane) if live else job.status
     if status in ("interrupted", "failed") and session_status in ("running", "completed"):
@@ -93,9 +115,10 @@ def job_view(store: SessionStore, job: SweepJob, panes: Mapping[str, PaneInfo] |
 
 
 def job_views(state: SweepState, store: SessionStore, panes: Mapping[str, PaneInfo] | None,
-              window_indexes: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+              window_indexes: Mapping[str, int] | None = None,
+              cache: SessionCache | None = None) -> list[dict[str, Any]]:
     jobs = sorted(state.jobs, key=lambda j: j.number)
-    return [job_view(store, job, panes, window_indexes) for job in jobs]
+    return [job_view(store, job, panes, window_indexes, cache) for job in jobs]
 
 
 def progress_text(row: Mapping[str, Any]) -> str:

@@ -21,7 +21,7 @@ from llm_tool.errors import LlmToolError
 from llm_tool.sessions.store import SessionStore
 from llm_tool.sweeps import start_stop, tmux_ops
 from llm_tool.sweeps.state import SweepState, SweepStore
-from llm_tool.sweeps.summaries import counts, job_views, progress_text, tally_text
+from llm_tool.sweeps.summaries import SessionCache, counts, job_views, progress_text, tally_text
 from llm_tool.sweeps_ui.keys import HELP, Action, ListState, handle_key
 from llm_tool.ui.interaction import has_terminal
 
@@ -72,6 +72,7 @@ class ControlApp:
         self.server = TmuxServer(socket)
         self.list = ListState()
         self.state: SweepState | None = None
+        self.sessions = SessionCache()  # refreshed every second: parse only the session files that changed
 
     def refresh(self) -> None:
         try:
@@ -85,7 +86,7 @@ class ControlApp:
         panes = tmux_ops.sweep_panes(self.server, tmux_name)
         indexes = tmux_ops.window_indexes(self.server, tmux_name)
         self.state = state
-        self.list.set_rows(job_views(state, self.store, panes, indexes))
+        self.list.set_rows(job_views(state, self.store, panes, indexes, self.sessions))
 
     def perform(self, action: Action) -> bool:
         """Carry out ``action``; False means leave the view (end this process)."""

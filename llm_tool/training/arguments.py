@@ -15,8 +15,14 @@ if TYPE_CHECKING:
 
 
 def training_arguments(cfg: ModelConfig, output_dir: Path, *, precision: PrecisionFlags, steps_per_epoch: int,
-                       use_cpu: bool) -> TrainingArguments:
+                       use_cpu: bool, run_name: str | None = None, project: str | None = None) -> TrainingArguments:
+    """``run_name``/``project``: the trackers' run and project (``cfg.report_to``; none: nothing is reported)."""
     from transformers import TrainingArguments
+
+    trackers: dict[str, Any] = {"report_to": list(cfg.report_to), "run_name": run_name} if cfg.report_to else \
+        {"report_to": "none"}
+    if project and "trackio" in cfg.report_to:
+        trackers["project"] = project
 
     return TrainingArguments(
         output_dir=str(output_dir),
@@ -40,7 +46,7 @@ def training_arguments(cfg: ModelConfig, output_dir: Path, *, precision: Precisi
         train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
         length_column_name="length",
         use_cpu=use_cpu,
-        report_to="none",
+        **trackers,
         disable_tqdm=True,
         dataloader_num_workers=0,
         dataloader_pin_memory=not use_cpu,

@@ -152,7 +152,7 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    from llm_tool.training import environment
+    from llm_tool.training import environment, trackers
 
     environment.quiet_libraries()
 
@@ -184,15 +184,20 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
         run.update(lambda m: m.model_config.update({"max_length_used": max_length}))
     plan = _long_text(run, tokenizer, max_length)
     budget = prepare_settings(run, data, model, max_length, device.cuda, resume, started)
-    trainer = build_trainer(run, data, tokenizer, model, max_length, device, stop, plan)
-    trainer.add_callback(budget)
-    run.stage("training")
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    tracking = trackers.open_tracking(run.store, run.meta, run.config.model.report_to)
+    with trackers.tracker_environment(tracking):  # the trackers' callbacks read it when made and when training starts
+        trainer = build_trainer(run, data, tokenizer, model, max_length, device, stop, tracking, plan)
+        trainer.add_callback(budget)
+        run.stage("training")
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     stop.training = False
     if stop.reason is not None and trainer.state.global_step < trainer.state.max_steps:
         _mark_interrupted(run, stop.reason)
         return TrainingOutcome(run.sid, "interrupted", None, None, stop.reason)
-    return _finish(run, trainer, data, tokenizer, (max_length, plan), started, budget_reached=budget.reached)
+    outcome = _finish(run, trainer, data, tokenizer, (max_length, plan), started, budget_reached=budget.reached)
+    if tracking is not None and outcome.metrics:
+        trackers.log_final(tracking, outcome.metrics, trainer.state.global_step)
+    return outcome
 
 
 def _long_text(run: Run, tokenizer: Any, max_length: int) -> LongText:

@@ -134,7 +134,7 @@ def fold_languages(codes: list[str], confirmed: list[str]) -> list[str]:
 
 def evaluate_file(model_dir: Path, data_file: Path, *, text_column: str = "text", label_column: str | None = "label",
                   label_columns: list[str] | None = None, label_separator: str | None = None,
-                  languages: list[str] | None = None) -> dict[str, Any]:
+                  languages: list[str] | None = None, backend: str = "auto") -> dict[str, Any]:
     """Every metric of metrics.json for ``data_file`` ('evaluation', plus 'evaluation_tuned' with tuned thresholds),
     per-language metrics when training confirmed several languages (``languages``; by default those of the model's
     metrics.json) with every other language as 'other', and each row's true and predicted labels."""
@@ -144,7 +144,7 @@ def evaluate_file(model_dir: Path, data_file: Path, *, text_column: str = "text"
     from llm_tool.results.thresholds import threshold_vector
     from llm_tool.training.inference import Predictor
 
-    predictor = Predictor(model_dir)
+    predictor = Predictor(model_dir, backend=backend)
     names, multi = list(predictor.labels), predictor.multi_label
     rows = read_labelled(data_file, names, multi, text_column, label_column, label_columns, label_separator)
     y = _encode(rows.labels, names, multi)

@@ -15,11 +15,12 @@ if TYPE_CHECKING:
     from llm_tool.training.run_view import RunView
     from llm_tool.training.sampler import SessionTrainer
     from llm_tool.training.signals import GracefulStop
+    from llm_tool.training.trackers import Tracking
 
 
 def build_trainer(run: RunView, data: PreparedData, tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel,
                   max_length: int, device: RunDevice, stop: GracefulStop,
-                  plan: LongText | None = None) -> SessionTrainer:
+                  tracking: Tracking | None = None, plan: LongText | None = None) -> SessionTrainer:
     import numpy as np
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback
 
@@ -40,10 +41,16 @@ def build_trainer(run: RunView, data: PreparedData, tokenizer: PreTrainedTokeniz
     per_epoch = steps_per_epoch(len(train), cfg.batch_size, cfg.gradient_accumulation_steps)
     flags = precision_flags(device.precision, cfg.precision, device)
     args = training_arguments(cfg, run.checkpoints_dir, precision=flags, steps_per_epoch=per_epoch,
-                              use_cpu=not device.cuda)
+                              use_cpu=not device.cuda, run_name=tracking.run_name if tracking else None,
+                              project=tracking.project if tracking else None)
     callbacks: list[Any] = [SessionCallback(on_event=run.on_event, write_progress=run.write_progress, stop=stop,
                                  save_steps=cfg.save_steps, checkpoints_dir=run.checkpoints_dir,
                                  total_epochs=cfg.epochs)]
+    if tracking is not None:
+        from llm_tool.training.trackers import SESSION_KEY, recorder
+
+        callbacks.append(recorder(tracking, lambda found: run.update(
+            lambda meta: meta.training_session.extra.update({SESSION_KEY: found}))))
     if cfg.early_stopping:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
     weights = class_weight_vector(cfg.class_weights, data.label_names, data.splits["train"].labels, data.multi_label)

@@ -62,6 +62,12 @@ def show_session(store: SessionStore, meta: SessionMetadata, *, everything: bool
     console.print(headline_table(meta.session_id, head))
     for message in head["warnings"]:
         warning(message)
+    from llm_tool.sessions.task_parent import is_tasks_parent
+
+    if is_tasks_parent(meta):  # trains nothing itself: its children's table
+        from llm_tool.ui.tasks_view import show_parent
+
+        show_parent(store, meta)
     if metrics:
         split = "test" if isinstance(metrics.get("test"), dict) else "validation"
         report = metrics.get(split)

@@ -27,7 +27,7 @@ def completed_models(ctx: Context) -> tuple[list[dict[str, Any]], dict[str, Path
 
     rows: list[dict[str, Any]] = []
     folders: dict[str, Path] = {}
-    for row in list_rows(ctx.store, limit=None, status="completed"):
+    for row in list_rows(ctx.store, limit=None, status="completed", children=True):  # each task's model
         folder = model_dir_of(ctx.store.read(ctx.store.dir / row["file"]))
         if folder is None:
             continue

@@ -125,6 +125,8 @@ def _budget_text(model_config: dict[str, Any]) -> str:
 
 def relaunch_session(ctx: Context, path: Path, action: str) -> None:
     from llm_tool.sessions.operations import relaunch
+    from llm_tool.sessions.task_parent import is_tasks_parent
+    from llm_tool.ui.tasks_launch import new_run_like
     from llm_tool.wizard.new_session import relaunch_data_steps
 
     meta = ctx.store.read(path)
@@ -139,6 +141,8 @@ def relaunch_session(ctx: Context, path: Path, action: str) -> None:
     created: list[Path] = []
 
     def session_path() -> Path:
+        if not created and is_tasks_parent(meta):  # a new parent and children with the same settings
+            created.append(new_run_like(ctx.store, path, dataset=dataset, sets=sets))
         if not created:
             new_path, warnings = relaunch(ctx.store, path, dataset=dataset, sets=sets,
                                           workflow="Training Studio - Relaunch")

@@ -18,9 +18,16 @@ __all__ = ["forget", "run_where", "sbatch_available", "tmux_available"]
 
 
 def _start(ctx: Context, path: Path, place: Place, resume: bool) -> bool:
-    """Launch through the seam; False (with the reason shown) when it could not be done."""
+    """Launch through the seam (a tasks run: its children); False (with the reason shown) when it could not be
+    done."""
+    from llm_tool.sessions.task_parent import is_tasks_parent
+    from llm_tool.ui.tasks_launch import launch_parent
+
     try:
-        start(ctx.store, path, place, LaunchOptions(resume=resume, start_dir=ctx.store.home))
+        if is_tasks_parent(ctx.store.read(path)):
+            launch_parent(ctx.store, path, place)
+        else:
+            start(ctx.store, path, place, LaunchOptions(resume=resume, start_dir=ctx.store.home))
     except InteractiveSessionError:
         raise
     except TmuxMissing as exc:
@@ -42,6 +49,11 @@ def forget(ctx: Context, path: Path) -> None:
     if not path.exists():
         return
     meta = ctx.store.read(path)
+    from llm_tool.sessions.task_parent import is_tasks_parent
+
+    if is_tasks_parent(meta):  # its children hold the models: a tasks run is kept whole
+        info(f"tasks run {meta.session_id} kept: each task's model is listed under it (sessions show)")
+        return
     model_dir = meta.execution_status.best_model or meta.output_paths.model_dir
     delete_session(ctx.store, path)
     warning("parameters not saved: this run cannot be resumed or relaunched"
