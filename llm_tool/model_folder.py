@@ -13,7 +13,7 @@ from typing import Any
 from llm_tool.errors import ModelError, UserError
 
 METRICS_FILE = "metrics.json"  # written last when a model is saved: its presence means the save completed
-LABEL_MAPPING_FILE = "label_mapping.json"  # labels, multi-label flag, max_length, tuned thresholds
+LABEL_MAPPING_FILE = "label_mapping.json"  # labels, multi-label flag, max_length, long_text, tuned thresholds
 CONFIG_FILE = "config.json"  # transformers' config (id2label, problem_type)
 WEIGHTS_FILE = "model.safetensors"  # the only weights llm-tool loads (a pickle can run code)
 TOKENIZER_FILE = "tokenizer.json"  # the fast tokenizer ONNX inference uses without transformers
@@ -100,10 +100,15 @@ def write_label_mapping(model_dir: Path, mapping: dict[str, Any]) -> None:
     write_json_atomic(label_mapping_path(model_dir), mapping)
 
 
-def new_label_mapping(labels: list[str], multi_label: bool, max_length: int) -> dict[str, Any]:
-    """What training writes: thresholds are added when they are tuned on validation (``set_thresholds``)."""
-    return {"labels": labels, "multi_label": multi_label, "max_length": max_length,
-            "threshold": DEFAULT_THRESHOLD if multi_label else None}
+def new_label_mapping(labels: list[str], multi_label: bool, max_length: int,
+                      long_text: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What training writes: thresholds are added when they are tuned on validation (``set_thresholds``);
+    ``long_text``: how texts longer than max_length were encoded (absent: truncated)."""
+    mapping = {"labels": labels, "multi_label": multi_label, "max_length": max_length,
+               "threshold": DEFAULT_THRESHOLD if multi_label else None}
+    if long_text is not None:
+        mapping["long_text"] = long_text
+    return mapping
 
 
 def set_thresholds(model_dir: Path, thresholds: dict[str, float]) -> None:

@@ -250,7 +250,8 @@ def test_relaunch_with_dataset_uses_the_new_file(history):
     chosen = [k for k in imported["auto"] if imported[k] == "auto"]  # what the run chose, recorded with reasons
     assert chosen and all(d["model_config"][k] == d["model_config"]["auto_settings"][k]["value"] for k in chosen)
     recorded = {k: d["model_config"][k] for k in ("max_length_used", "auto_settings", "time_budget_seconds",
-                                                   "precision", "attention", *chosen)}
+                                                   "precision", "attention", "long_text_used", "long_text_reason",
+                                                   *chosen)}
     assert d["model_config"] == {**imported, **recorded, "num_labels": 2}
     assert "changed since" not in history.d_stderr  # an explicit --dataset is not a surprise
 
@@ -317,7 +318,8 @@ def test_import_adds_a_session_that_relaunch_runs(history):
     assert imported["dataset_config"]["fingerprint_sha256"] == a["dataset_config"]["fingerprint_sha256"]
     assert {k: v for k, v in imported["model_config"].items() if k != "selected_model"} == {
         k: "auto" if k in a["model_config"]["auto"] else v for k, v in a["model_config"].items()  # chosen again
-        if k not in ("selected_model", "max_length_used", "num_labels", "auto_settings", "time_budget_seconds")}
+        if k not in ("selected_model", "max_length_used", "num_labels", "auto_settings", "time_budget_seconds",
+                     "long_text_used", "long_text_reason")}
     for value in imported["output_paths"].values():
         assert Path(value).is_relative_to(other.path)
     assert ran["training_session"]["parent_session"] == history.imported

@@ -26,7 +26,8 @@ DATASET_RECORDED_KEYS = frozenset({
     "delimiter_used", "format_detected", "split_method", "quoting_used", "rows_used", "rows_not_annotated",
 })
 MODEL_RECORDED_KEYS = frozenset({"recommended_model", "resolved_model_path", "num_labels", "max_length_used",
-                                 "auto_settings", "expected_seconds", "time_budget_seconds"})
+                                 "auto_settings", "expected_seconds", "time_budget_seconds",
+                                 "long_text_used", "long_text_reason", "chunk_stride_used", "windows"})
 SETTING_SECTIONS = ("dataset_config", "model_config")
 METADATA_SECTIONS = (
     "training_session", "dataset_config", "language_config", "text_analysis", "model_config",
@@ -164,6 +165,9 @@ class ModelConfig:
         if not name.strip() or len(name) > 1024 or "\x00" in name or any(len(p) > 255 for p in name.split("/")):
             raise ConfigError(f"model_config.selected_model {quoted(name, 80)} is not a model id or folder path "
                               "(at most 1024 characters, 255 per folder name): fix the name")
+        if self.chunk_stride is not None and self.max_length is not None and self.chunk_stride >= self.max_length - 2:
+            raise ConfigError(f"model_config.chunk_stride ({self.chunk_stride}) must be below max_length minus its "
+                              f"special tokens ({self.max_length} - 2): lower chunk_stride (default max_length // 4)")
         unknown = [t for t in self.report_to if t not in TRACKERS]
         if unknown:
             raise ConfigError(f"model_config.report_to may name only {', '.join(TRACKERS)}, got {quoted(unknown[0])}")
@@ -207,6 +211,8 @@ def parse_config(data: Any, *, source: str = "config") -> TrainingConfig:
     given = data.get("model_config") or {}
     marked = marked_auto(given) if isinstance(given, dict) else []  # "auto": chosen at the start, like a missing key
     settings = {k: v for k, v in given.items() if k not in marked} if marked else given
+    if is_metadata and isinstance(settings, dict) and "long_text" not in settings:
+        settings = {**settings, "long_text": "truncate"}  # a session from before long_text truncated: it still does
     model = build(ModelConfig, settings, "model_config", ignored=MODEL_RECORDED_KEYS)
     if model.auto is None and isinstance(given, dict):  # what the config leaves out is chosen at the start
         model = dataclasses.replace(model, auto=auto_keys(given))

@@ -130,8 +130,7 @@ def model_card(metrics: dict[str, Any], session: dict[str, Any]) -> str:
               "- The scores hold for data like the test split; other domains, periods or languages may score lower.",
               "- Labels with few training examples are the least reliable (see support in the per-class table).",
               "- Biases in the training data and its annotation are learned by the model.",
-              f"- Texts longer than {_section(session, 'model_config').get('max_length_used', 'max_length')} "
-              "tokens are truncated.", "",
+              _long_texts(_section(session, "model_config")), "",
               "## How to use", "", "```bash",
               f"llm-tool infer {sid} --text \"a text to classify\"",
               f"llm-tool infer --model-dir models/{sid} --input texts.csv --output predictions.csv",
@@ -145,3 +144,14 @@ def write_model_card(model_dir: Path, metrics: dict[str, Any], session: dict[str
 
     path = model_dir / FILE_NAME  # the tool's own file in its own folder, never through a link put there
     return write_text(path, model_card(metrics, session), Rules(force=True, owned=model_dir))
+
+
+LONG_TEXT_READ = {"head_tail": "are read by their first quarter and last three quarters of tokens (head_tail)",
+                  "chunks": "are read in overlapping windows whose probabilities are averaged per text (chunks)"}
+
+
+def _long_texts(model: dict[str, Any]) -> str:
+    """The limitation line on texts longer than max_length, as the run read them."""
+    limit = model.get("max_length_used", "max_length")
+    read = LONG_TEXT_READ.get(str(model.get("long_text_used")), "are truncated (their end is never seen)")
+    return f"- Texts longer than {limit} tokens {read}."

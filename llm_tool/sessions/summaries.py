@@ -222,7 +222,20 @@ def headline(meta: SessionMetadata, store: SessionStore, metrics: dict[str, Any]
         "imported_fields": sorted(map(str, meta.extra.get("imported_fields") or {}))
         if isinstance(meta.extra.get("imported_fields"), dict) else [],
         "settings": settings_shown(model),
+        "long_text": long_text_shown(model),
     }
+
+
+def long_text_shown(model: dict[str, Any]) -> str | None:
+    """How the run read texts past max_length, why, and its training windows (None before the run chose)."""
+    used, why, windows = model.get("long_text_used"), model.get("long_text_reason"), model.get("windows")
+    if not isinstance(used, str):
+        return None
+    text = used + (f" ({why})" if isinstance(why, str) else "")
+    if isinstance(windows, dict):
+        text += f"; {windows.get('windows')} training windows from {windows.get('texts')} texts, stride " \
+                f"{model.get('chunk_stride_used')}, {windows.get('texts_capped')} texts thinned to the cap"
+    return text
 
 
 def settings_shown(model: dict[str, Any]) -> list[tuple[str, Any, str | None]]:

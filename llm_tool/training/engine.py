@@ -27,6 +27,7 @@ from llm_tool.training import ranks, run_end
 from llm_tool.training.budget import BUDGET_REASON
 from llm_tool.training.environment import Device, RunDevice
 from llm_tool.training.events import EventHandler, TrainingEvent, ignore
+from llm_tool.training.long_text import LongText
 from llm_tool.training.settings_step import prepare_settings
 from llm_tool.training.signals import GracefulStop, StopRequested
 from llm_tool.training.trainer import build_trainer
@@ -181,10 +182,11 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
     if max_length > model_max_length(tokenizer, model.config):
         max_length = model_max_length(tokenizer, model.config)
         run.update(lambda m: m.model_config.update({"max_length_used": max_length}))
+    plan = _long_text(run, tokenizer, max_length)
     budget = prepare_settings(run, data, model, max_length, device.cuda, resume, started)
     tracking = trackers.open_tracking(run.store, run.meta, run.config.model.report_to)
     with trackers.tracker_environment(tracking):  # the trackers' callbacks read it when made and when training starts
-        trainer = build_trainer(run, data, tokenizer, model, max_length, device, stop, tracking)
+        trainer = build_trainer(run, data, tokenizer, model, max_length, device, stop, tracking, plan)
         trainer.add_callback(budget)
         run.stage("training")
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -192,10 +194,20 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
     if stop.reason is not None and trainer.state.global_step < trainer.state.max_steps:
         _mark_interrupted(run, stop.reason)
         return TrainingOutcome(run.sid, "interrupted", None, None, stop.reason)
-    outcome = _finish(run, trainer, data, tokenizer, max_length, started, budget_reached=budget.reached)
+    outcome = _finish(run, trainer, data, tokenizer, (max_length, plan), started, budget_reached=budget.reached)
     if tracking is not None and outcome.metrics:
         trackers.log_final(tracking, outcome.metrics, trainer.state.global_step)
     return outcome
+
+
+def _long_text(run: Run, tokenizer: Any, max_length: int) -> LongText:
+    """The recorded strategy for long texts (a session from before long_text existed: truncate)."""
+    from llm_tool.training.long_text import check_stride, from_record
+
+    plan = from_record(run.meta.model_config, run.config.model.max_chunks_per_text) or LongText()
+    if plan.strategy == "chunks":
+        check_stride(plan.stride, max_length, max_length - tokenizer.num_special_tokens_to_add())
+    return plan
 
 
 def _mark_running(run: Run, resume: bool) -> None:
@@ -240,9 +252,11 @@ def _analyse(run: Run, data: PreparedData, tokenizer: Any, resume: bool) -> int:
     analysis = analyse_texts(data.all_texts(), tokenizer, run.config.model.max_length)
     max_length, stats = analysis.max_length, analysis.stats
     languages = detect_languages(data.all_texts(), seed=run.config.model.seed)
+    long_text = _long_text_record(run, analysis, tokenizer.num_special_tokens_to_add(), len(data.splits["train"]))
 
     def apply(meta: SessionMetadata) -> None:
         meta.dataset_config.update(data.record)
+        meta.model_config.update(long_text)
         meta.model_config["max_length_used"] = max_length
         meta.model_config["num_labels"] = len(data.label_names)
         meta.text_analysis.text_length_stats = stats
@@ -256,24 +270,47 @@ def _analyse(run: Run, data: PreparedData, tokenizer: Any, resume: bool) -> int:
     return max_length
 
 
-def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_length: int,
+def _long_text_record(run: Run, analysis: Any, specials: int, train_rows: int) -> dict[str, Any]:
+    """The strategy for long texts, why, and the training rows it makes (the first ``train_rows`` texts train)."""
+    from llm_tool.training.long_text import planned, train_windows
+
+    cfg = run.config.model
+    plan, why = planned(cfg.long_text, analysis.lengths, analysis.max_length, specials, cfg.chunk_stride,
+                        cfg.max_chunks_per_text)
+    run.stage(f"long texts: {plan.strategy} ({why})")
+    record: dict[str, Any] = {"long_text_used": plan.strategy, "long_text_reason": why}
+    if plan.strategy == "chunks":
+        record["chunk_stride_used"] = plan.stride
+        record["windows"] = train_windows(analysis.lengths[:train_rows], analysis.max_length, specials, plan)
+    return record
+
+
+def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, encoding: tuple[int, LongText],
             started: float, *, budget_reached: bool = False) -> TrainingOutcome:
     from llm_tool.results.metrics import full_report
     from llm_tool.training.features import tokenize_split
+    from llm_tool.training.long_text import per_text
 
+    max_length, plan = encoding
     run.stage("evaluating the best model")
     reports: dict[str, Any] = {}
     outputs: dict[str, Any] = {}  # issue 11: raw predictions for llm_tool.results
     trainer.args.train_sampling_strategy = "random"  # issue 11: evaluation batches in dataset order, not shuffled
+    trainer.compute_metrics = None  # the reports are made below, per text (chunks: the metric knows validation only)
     for name in ("validation", "test"):
         split = data.splits[name]
         if len(split) == 0:
             continue
         dataset = trainer.eval_dataset if name == "validation" else tokenize_split(
-            split, tokenizer, data.label_names, data.multi_label, max_length, sort_by_length=True)
+            split, tokenizer, data.label_names, data.multi_label, max_length, sort_by_length=True,
+            plan=replace(plan, max_windows=None))
         output = trainer.predict(dataset)
-        outputs[name] = (output.predictions, output.label_ids, dataset["position"])
-        reports[name] = full_report(output.predictions, output.label_ids, data.label_names, data.multi_label)
+        logits, labels, positions = output.predictions, output.label_ids, dataset["position"]
+        if plan.strategy == "chunks":  # one row per text: the mean of its windows' probabilities
+            logits, labels = per_text(logits, labels, positions, len(split), data.multi_label)
+            positions = list(range(len(split)))
+        outputs[name] = (logits, labels, positions)
+        reports[name] = full_report(logits, labels, data.label_names, data.multi_label)
     if not run.writer:  # the other ranks took part in the evaluation above; rank 0 saves and writes
         return TrainingOutcome(run.sid, "completed", None, None)
     state = trainer.state
@@ -300,7 +337,8 @@ def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, max_leng
     run.model_dir.mkdir(parents=True, exist_ok=True)
     metrics_path(run.model_dir).unlink(missing_ok=True)  # written again last: it marks a complete save
     trainer.save_model(str(run.model_dir))  # safetensors weights + config (id2label) + tokenizer
-    write_label_mapping(run.model_dir, new_label_mapping(data.label_names, data.multi_label, max_length))
+    write_label_mapping(run.model_dir, new_label_mapping(data.label_names, data.multi_label, max_length,
+                                                         long_text=plan.record()))
     (run.model_dir / TRAINING_ARGS_FILE).unlink(missing_ok=True)  # a pickle: never kept in a model folder
     from llm_tool.results.after_training import write_results  # thresholds, per-language metrics, metrics.json last
 

@@ -56,12 +56,16 @@ class Predictor:
         self._runner: OnnxRunner | TorchRunner | None = None
 
     def _read_labels(self, config: dict[str, Any], mapping: dict[str, Any]) -> None:
-        """Labels, multi-label flag, max_length and tuned thresholds (label_mapping.json first, then config.json)."""
+        """Labels, multi-label flag, max_length, long-text strategy and tuned thresholds (label_mapping.json first,
+        then config.json)."""
+        from llm_tool.training.long_text import from_mapping
+
         id2label = {int(k): str(v) for k, v in (config.get("id2label") or {}).items()}
         self.labels = list(mapping.get("labels") or [id2label[i] for i in sorted(id2label)])
         multi_default = config.get("problem_type") == "multi_label_classification"
         self.multi_label = bool(mapping.get("multi_label", multi_default))
         self.max_length = int(mapping.get("max_length") or 128)
+        self.long_text = from_mapping(mapping.get("long_text"), self.max_length)  # how training encoded long texts
         tuned = mapping.get("thresholds") if self.multi_label else None  # per label, tuned on validation
         self.thresholds = {str(k): float(v) for k, v in tuned.items()} if isinstance(tuned, dict) else {}
 
@@ -81,15 +85,29 @@ class Predictor:
 
     def logits(self, texts: list[str]) -> Any:
         """Raw model outputs (rows x labels, numpy) for ``texts``, in order. Texts are tokenized once and batched
-        by length (little padding)."""
+        by length (little padding). A model trained with chunks reads every window of a text and returns, per
+        text, logits whose softmax (sigmoid) is the mean of the windows' probabilities."""
         import numpy as np
 
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         if not texts:
-            return out
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
         runner = self.open(len(texts))
-        encoded = runner.encode(texts, self.max_length)
-        order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
+        if self.long_text.strategy == "truncate":
+            return self._run_rows(runner, runner.encode(texts, self.max_length))
+        from llm_tool.training.long_text import encode, per_text
+
+        full, masks = runner.encode_full(texts)
+        rows = encode(full, masks, self.max_length, self.long_text)  # chunks: every window of every text
+        out = self._run_rows(runner, rows.ids)
+        if self.long_text.strategy == "chunks":  # each text: the mean of its windows' probabilities
+            return per_text(out, None, rows.owner, len(texts), self.multi_label)[0]
+        return out
+
+    def _run_rows(self, runner: OnnxRunner | TorchRunner, encoded: list[list[int]]) -> Any:
+        import numpy as np
+
+        out = np.zeros((len(encoded), len(self.labels)), dtype=np.float32)
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         for start in range(0, len(order), self.batch_size):
             rows = order[start:start + self.batch_size]
             out[rows] = runner.run([encoded[i] for i in rows])

@@ -41,6 +41,12 @@ class OnnxRunner:
         self.tokenizer.enable_truncation(max_length)
         return [encoding.ids for encoding in self.tokenizer.encode_batch(texts)]
 
+    def encode_full(self, texts: list[str]) -> tuple[list[list[int]], list[list[int]]]:
+        """Every token of each text with its special tokens, and which of them are special."""
+        self.tokenizer.no_truncation()
+        found = self.tokenizer.encode_batch(texts)
+        return [e.ids for e in found], [e.special_tokens_mask for e in found]
+
     def run(self, rows: list[list[int]]) -> Any:
         import numpy as np
 
@@ -82,6 +88,11 @@ class TorchRunner:
 
     def encode(self, texts: list[str], max_length: int) -> list[list[int]]:
         return list(self.tokenizer(texts, truncation=True, max_length=max_length)["input_ids"])
+
+    def encode_full(self, texts: list[str]) -> tuple[list[list[int]], list[list[int]]]:
+        """Every token of each text with its special tokens, and which of them are special."""
+        found = self.tokenizer(texts, truncation=False, return_special_tokens_mask=True)
+        return list(found["input_ids"]), list(found["special_tokens_mask"])
 
     def run(self, rows: list[list[int]]) -> Any:
         import torch

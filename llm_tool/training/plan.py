@@ -37,6 +37,7 @@ class TrainingPlan:
     time_budget_seconds: float | None = None
     token_stats: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    long_text: dict[str, Any] = field(default_factory=dict)  # strategy, why, texts longer, training windows
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -104,16 +105,20 @@ def make_plan(config: TrainingConfig, base_dir: Path) -> TrainingPlan:
 
     cfg = config.model
     data = prepare(config.dataset, base_dir, seed=cfg.seed)
-    analysis = analyse_texts(data.all_texts(), load_tokenizer(cfg.selected_model), cfg.max_length)
+    tokenizer = load_tokenizer(cfg.selected_model)
+    analysis = analyse_texts(data.all_texts(), tokenizer, cfg.max_length)
     max_length, stats = analysis.max_length, analysis.stats
     rows = {name: len(split) for name, split in data.splits.items()}
+    long_text = long_text_plan(cfg, analysis, tokenizer.num_special_tokens_to_add(), rows["train"])
+    train_rows = long_text["windows"]["windows"]  # chunks: a row per window
     parameters = count_parameters(cfg.selected_model, len(data.label_names))
-    tokens_per_sample = min(max_length, stats.get("token_mean", max_length))
+    tokens_per_sample = max_length if long_text["strategy"] == "chunks" else \
+        min(max_length, stats.get("token_mean", max_length))
     cuda = torch.cuda.is_available()
-    epoch_seconds = seconds_per_epoch(parameters, tokens_per_sample, rows["train"], rows["validation"], cuda)
-    auto = auto_choices(cfg, parameters, rows["train"], epoch_seconds)
+    epoch_seconds = seconds_per_epoch(parameters, tokens_per_sample, train_rows, rows["validation"], cuda)
+    auto = auto_choices(cfg, parameters, train_rows, epoch_seconds)
     cfg = dataclasses.replace(cfg, **{key: choice.value for key, choice in auto.items()})
-    per_epoch = steps_per_epoch(rows["train"], cfg.batch_size, cfg.gradient_accumulation_steps)
+    per_epoch = steps_per_epoch(train_rows, cfg.batch_size, cfg.gradient_accumulation_steps)
     seconds = epoch_seconds * cfg.epochs + final_eval_seconds(parameters, tokens_per_sample,
                                                               rows["validation"] + rows["test"], cuda)
     notes = []
@@ -128,8 +133,20 @@ def make_plan(config: TrainingConfig, base_dir: Path) -> TrainingPlan:
         auto_settings={key: {"value": c.value, "why": c.why} for key, c in auto.items()},
         settings={"epochs": cfg.epochs, "batch_size": cfg.batch_size, "learning_rate": cfg.learning_rate,
                   "early_stopping_patience": cfg.early_stopping_patience},
-        time_budget_seconds=budget_seconds(cfg),
+        time_budget_seconds=budget_seconds(cfg), long_text=long_text,
     )
+
+
+def long_text_plan(cfg: ModelConfig, analysis: Any, specials: int, train_rows: int) -> dict[str, Any]:
+    """The strategy for texts past max_length, why, how many exceed it, and the training rows (windows) it makes."""
+    from llm_tool.training.long_text import planned, train_windows
+
+    plan, why = planned(cfg.long_text, analysis.lengths, analysis.max_length, specials, cfg.chunk_stride,
+                        cfg.max_chunks_per_text)
+    longer = sum(1 for n in analysis.lengths if n > analysis.max_length)
+    return {"strategy": plan.strategy, "why": why, "texts_longer": longer, "texts": len(analysis.lengths),
+            "chunk_stride": plan.stride if plan.strategy == "chunks" else None,
+            "windows": train_windows(analysis.lengths[:train_rows], analysis.max_length, specials, plan)}
 
 
 def make_task_plans(config: TrainingConfig, base_dir: Path) -> tuple[list[TaskInfo], list[TrainingPlan]]:

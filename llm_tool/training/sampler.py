@@ -31,7 +31,19 @@ class EpochSeededLengthSampler(Sampler[int]):
 
 
 class SessionTrainer(Trainer):
-    """The stock Trainer with an epoch-seeded length-grouped sampler."""
+    """The stock Trainer with an epoch-seeded length-grouped sampler; ``sequential_eval``: evaluation in dataset
+    order (chunks: each prediction's row is known, so windows fold into their texts)."""
+
+    sequential_eval = False
+
+    def _get_eval_sampler(self, eval_dataset: Any) -> Any:
+        if self.sequential_eval and self.args.world_size <= 1:
+            from torch.utils.data import SequentialSampler
+
+            return SequentialSampler(eval_dataset)
+        if self.sequential_eval:  # distributed: accelerate shards in order and gathers back in order
+            return None
+        return super()._get_eval_sampler(eval_dataset)
 
     def _get_train_sampler(self, train_dataset: Any = None) -> Any:
         dataset: Any = train_dataset if train_dataset is not None else self.train_dataset

@@ -25,6 +25,9 @@ def prepare_settings(run: RunView, data: PreparedData, model: Any, max_length: i
     parameters = sum(p.numel() for p in model.parameters())
     tokens = min(max_length, float(run.meta.text_analysis.text_length_stats.get("token_mean") or max_length))
     rows = {name: len(split) for name, split in data.splits.items()}
+    windows = run.meta.model_config.get("windows")
+    if isinstance(windows, dict) and isinstance(windows.get("windows"), int):  # chunks: a row per window
+        rows["train"], tokens = windows["windows"], float(max_length)
     epoch_seconds = seconds_per_epoch(parameters, tokens, rows["train"], rows["validation"], cuda)
     cfg = run.config.model
     recorded = "auto_settings" in run.meta.model_config

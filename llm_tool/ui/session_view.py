@@ -39,6 +39,8 @@ def headline_table(sid: str, head: dict[str, Any]) -> Table:
     for key, value, why in head.get("settings", []):
         text = "auto  [muted](chosen when the run starts)[/muted]" if value == "auto" else safe(_value(value))
         table.add_row(key, text + (f"  [muted](auto: {safe(why, 300)})[/muted]" if why else ""))
+    if head.get("long_text"):
+        table.add_row("long texts", safe(head["long_text"], 400))
     split = safe(head["split"] or "-")
     table.add_row("split", split + (f"  (train / validation / test: {head['split_sizes']})" if head["split_sizes"]
                                     else ""))

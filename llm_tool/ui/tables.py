@@ -113,6 +113,8 @@ def plan_table(plan: dict[str, Any], config_path: Path | None = None) -> Table:
                                      "resumable)")
     table.add_row("steps (per epoch / total)", f"{plan['steps_per_epoch']} / {plan['total_steps']}")
     table.add_row("max_length", str(plan["max_length"]))
+    if plan.get("long_text"):
+        table.add_row("long texts", long_text_line(plan["long_text"]))
     table.add_row("parameters", f"{plan['parameters'] / 1e6:.1f} M")
     table.add_row("estimated memory", f"{plan['memory_bytes'] / 2**30:.2f} GiB")
     table.add_row("estimated duration", f"{format_duration(plan['seconds_estimate'])} on {plan['device']} (rough)")
@@ -147,3 +149,16 @@ def models_table(entries: Iterable[Any]) -> Table:
         size = f"{e.parameters / 1e6:.1f} M" if e.parameters else "?"
         table.add_row(safe(e.name), safe(describe_languages(e.languages)), size, e.source, safe(e.path))
     return table
+
+
+def long_text_line(long_text: dict[str, Any]) -> str:
+    """How texts past max_length are handled, and the training rows that makes (chunks: windows)."""
+    windows = long_text.get("windows") or {}
+    line = f"{long_text.get('texts_longer', 0)} of {long_text.get('texts', 0)} texts exceed max_length: " \
+           f"{safe(str(long_text.get('strategy')), 40)}  [muted]({safe(str(long_text.get('why')), 300)})[/muted]"
+    if long_text.get("strategy") == "chunks":
+        line += f"; {windows.get('windows')} training windows from {windows.get('texts')} texts " \
+                f"(stride {long_text.get('chunk_stride')}"
+        line += f", {windows.get('texts_capped')} texts thinned to max_chunks_per_text)" \
+            if windows.get("texts_capped") else ")"
+    return line

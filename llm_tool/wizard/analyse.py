@@ -75,15 +75,17 @@ def analyse(table: Table, dataset: dict[str, Any], *, seed: int = 42) -> dict[st
     rare = [name for name, n in distribution.items() if n < 2]
     if rare:
         warnings.append(f"{len(rare)} label(s) have a single example (e.g. {rare[0]!r}): training will refuse them")
+    over = sum(1 for n in lengths if n > LONG_DOCUMENT_TOKENS)
     if stats.get("token_p95", 0) > LONG_DOCUMENT_TOKENS:
-        warnings.append(f"5% of texts exceed {LONG_DOCUMENT_TOKENS} tokens: they will be truncated; "
-                        "a long-document model is suggested")
+        warnings.append(f"5% of texts exceed {LONG_DOCUMENT_TOKENS} tokens: choose how they are read (head_tail, "
+                        "chunks) or a long-document model")
     return {
         "rows": len(rows.texts), "classes": len(distribution), "distribution": distribution,
         "imbalance_ratio": ratio, "multi_label": multi, "token_stats": stats, "tokenizer": tokenizer,
         "languages": languages.get("confirmed_languages", []),
         "language_distribution": languages.get("language_distribution", {}),
         "long_documents": stats.get("token_p95", 0) > LONG_DOCUMENT_TOKENS, "warnings": warnings,
+        "texts_over_limit": over, "limit": LONG_DOCUMENT_TOKENS,
     }
 
 

@@ -36,6 +36,7 @@ class Draft:
     split_column: str | None = None
     validation_file: Path | None = None
     test_file: Path | None = None
+    long_text: str | None = None  # model_config.long_text, asked when some texts exceed the model's limit
     tasks: list[str] | None = None  # several annotation dimensions: the tasks ticked (one model each)
     task_columns: list[str] | None = None  # several label columns: the columns ticked (label_column says so)
 
@@ -62,5 +63,6 @@ class Draft:
         model = self.models[0] if self.mode == "benchmark" and self.models else self.model
         preset = self.mode.removeprefix("preset:") if self.mode.startswith("preset:") else None
         settings = {"training_mode": "quick", "preset": preset} if preset else {"training_mode": self.mode}
+        long_text = {"long_text": self.long_text} if self.long_text else {}
         return {"dataset_config": self.dataset(),
-                "model_config": {"selected_model": model, **settings, **self.settings}}
+                "model_config": {"selected_model": model, **settings, **self.settings, **long_text}}

@@ -25,6 +25,7 @@ from llm_tool.wizard.detect import (
 )
 from llm_tool.wizard.draft import Draft
 from llm_tool.wizard.flow import Context, run_steps
+from llm_tool.wizard.long_text_question import ask_long_text
 from llm_tool.wizard.questions import (
     DATA_SUFFIXES,
     PRESET_MODE,
@@ -138,6 +139,7 @@ def step_analysis(ctx: Context, d: Draft) -> None:
             d.analysis = analyse(d.table, d.dataset())
         d.analysis_key = key
     ctx.show(views.analysis_panel(d.analysis))
+    ask_long_text(ctx, d)
     ask_split(ctx, d)
 
 

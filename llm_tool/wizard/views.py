@@ -11,7 +11,7 @@ from rich.table import Table
 
 from llm_tool.data.formats import Table as DataTable
 from llm_tool.ui.console import safe
-from llm_tool.ui.tables import format_duration
+from llm_tool.ui.tables import format_duration, long_text_line
 from llm_tool.wizard.questions import format_value
 
 PREVIEW_ROWS = 5
@@ -78,6 +78,8 @@ def analysis_panel(analysis: dict[str, Any]) -> Panel:
         f"[bold]tokens[/bold]     mean {stats.get('token_mean', 0):g}, median {stats.get('token_median', 0):g}, "
         f"p95 {stats.get('token_p95', 0):g}, max {stats.get('token_max', 0):g}  "
         f"[muted](tokenizer: {analysis['tokenizer']})[/muted]",
+        f"[bold]long texts[/bold] {analysis.get('texts_over_limit', 0)} of {analysis['rows']} exceed "
+        f"{analysis.get('limit', 512)} tokens",
     ]
     lines += [f"[warning]! {w}[/warning]" for w in analysis["warnings"]]
     if not analysis["warnings"]:
@@ -129,6 +131,8 @@ def summary_table(raw: dict[str, Any], model: dict[str, Any], plan: Any, offline
                                    "resumable)")
     auto = " (auto: p95 of the data)" if model.get("max_length") is None else ""
     out.add_row("max_length", f"{plan.max_length} tokens{auto}")
+    if plan.long_text:
+        out.add_row("long texts", long_text_line(plan.long_text))
     out.add_row("steps (per epoch / total)", f"{plan.steps_per_epoch} / {plan.total_steps}")
     out.add_row("parameters", f"{plan.parameters / 1e6:.1f} M")
     out.add_row("estimated memory", f"{plan.memory_bytes / 2**30:.2f} GiB")
