@@ -24,6 +24,7 @@ DATASET_RECORDED_KEYS = frozenset({
     "primary_file_relative", "total_samples", "num_categories", "category_distribution",
     "fingerprint_sha256", "training_files", "label_names", "split_sizes", "encoding_used",
     "delimiter_used", "format_detected", "split_method", "quoting_used",
+    "split_groups", "split_time_ranges", "split_warnings",  # group/time splits (data/split_rules.py)
 })
 MODEL_RECORDED_KEYS = frozenset({"recommended_model", "resolved_model_path", "num_labels", "max_length_used",
                                  "auto_settings", "expected_seconds", "time_budget_seconds"})
@@ -107,6 +108,9 @@ class DatasetConfig:
             raise ConfigError("multi-label needs dataset_config.label_column or dataset_config.label_columns")
         if self.label_separator == "":
             raise ConfigError("dataset_config.label_separator must not be empty")
+        ways = [name for name in ("split_column", "split_group_column", "split_time_column") if getattr(self, name)]
+        if len(ways) > 1:
+            raise ConfigError(f"dataset_config.{ways[0]} and dataset_config.{ways[1]} both say how to split: keep one")
 
 
 @dataclass(frozen=True)
