@@ -25,6 +25,7 @@ DATASET_RECORDED_KEYS = frozenset({
     "fingerprint_sha256", "training_files", "label_names", "split_sizes", "encoding_used",
     "delimiter_used", "format_detected", "split_method", "quoting_used",
     "split_groups", "split_time_ranges", "split_warnings",  # group/time splits (data/split_rules.py)
+    "train_fraction_rows",  # learning curves (data/fractions.py)
 })
 MODEL_RECORDED_KEYS = frozenset({"recommended_model", "resolved_model_path", "num_labels", "max_length_used",
                                  "auto_settings", "expected_seconds", "time_budget_seconds"})
@@ -94,6 +95,9 @@ class DatasetConfig:
                                               "group land in one split")
     split_time_column: str | None = _f(None, "column of dates: train on the oldest rows, validate and test on "
                                              "the newest")
+    train_fraction: float = _f(1.0, "train on this share of the training rows (a nested, stratified subset: a "
+                                    "learning curve's point); validation and test rows stay the same",
+                               above=0.0, max=1.0)
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS and self.format != "llm-json":

@@ -8,6 +8,7 @@ from typing import Any
 
 from llm_tool.config import DatasetConfig
 from llm_tool.data.formats import read_table
+from llm_tool.data.fractions import nested_subset
 from llm_tool.data.hashing import file_sha256
 from llm_tool.data.labels import LabeledRows, check_label_set, extract, label_counts
 from llm_tool.data.split_rules import attach_keys, missing_class_warnings, rule_of, rule_splits
@@ -59,7 +60,7 @@ def prepare(cfg: DatasetConfig, base_dir: Path, *, seed: int) -> PreparedData:
     if not multi and any(isinstance(v, list) for v in rows.labels):
         raise DatasetError("labels are lists: set dataset_config.strategy to multi-label")
     rule = rule_of(cfg.split_group_column, cfg.split_time_column)
-    rule_record: dict[str, Any] = {}
+    split_record: dict[str, Any] = {}
     if rule is None:
         splits, method = make_splits(rows, multi=multi, validation_split=cfg.validation_split,
                                      test_split=cfg.test_split, seed=seed, validation=extra.get("validation_file"),
@@ -69,7 +70,11 @@ def prepare(cfg: DatasetConfig, base_dir: Path, *, seed: int) -> PreparedData:
                                   test_split=cfg.test_split, seed=seed, validation=extra.get("validation_file"),
                                   test=extra.get("test_file"))
         method = cut.method
-        rule_record = {**cut.details, "split_warnings": missing_class_warnings(splits, label_names, multi)}
+        split_record = {**cut.details, "split_warnings": missing_class_warnings(splits, label_names, multi)}
+    if cfg.train_fraction < 1:  # a learning curve's point: validation and test rows stay the same
+        full = len(splits["train"])
+        splits["train"] = nested_subset(splits["train"], cfg.train_fraction, seed, multi)
+        split_record["train_fraction_rows"] = {"kept": len(splits["train"]), "of": full}
     if len(splits["train"]) == 0 or len(splits["validation"]) == 0:
         raise DatasetError("too few rows to make training and validation sets: add rows or set validation_file")
     train_labels = label_counts(splits["train"].labels, multi)
@@ -87,6 +92,6 @@ def prepare(cfg: DatasetConfig, base_dir: Path, *, seed: int) -> PreparedData:
         "split_method": method,
         "fingerprint_sha256": file_sha256(primary),
         **details,
-        **rule_record,
+        **split_record,
     }
     return PreparedData(splits, label_names, multi, record)
