@@ -33,14 +33,17 @@ class Draft:
     session_path: Path | None = None
     split: str | None = None  # the split question's answer (None: not asked yet)
     split_column: str | None = None
+    split_group_column: str | None = None  # a leakage-safe split by group or by date (data/split_rules.py)
+    split_time_column: str | None = None
     validation_file: Path | None = None
     test_file: Path | None = None
 
     def dataset(self) -> dict[str, Any]:
         assert self.data_path and self.text_column and self.label_column
         section = dataset_section(self.data_path, self.text_column, self.label_column, self.strategy)
-        if self.split_column:
-            section["split_column"] = self.split_column
+        for key in ("split_column", "split_group_column", "split_time_column"):
+            if getattr(self, key):
+                section[key] = getattr(self, key)
         if self.validation_file:
             section["validation_file"] = str(self.validation_file)
         if self.test_file:
