@@ -113,3 +113,26 @@ def test_curve_runs_as_a_sweep_and_plots_the_recorded_numbers(tmux_socket, isola
     shown = run_main("sessions", "show", parent["training_session"]["session_id"], env={"COLUMNS": "120"})
     assert shown.returncode == 0, shown.stderr
     assert "Learning curve" in shown.stdout and f"{scores[1]:.3f}" in shown.stdout
+
+
+@needs_tmux
+def test_the_studio_starts_a_curve_from_a_trained_model(tmux_socket, isolated_home, tiny_model, sample_csv,
+                                                       monkeypatch, capsys):
+    from llm_tool.sweeps import seam
+    from tests.wizard_helpers import pick, run_studio
+
+    config = make_config(isolated_home / "cfg", "c.json", tiny_model, sample_csv, rows=40, epochs=1)
+    assert run_main("train", str(config)).returncode == 0
+    monkeypatch.delenv("LLM_TOOL_NON_INTERACTIVE")  # the studio asks (after training without it)
+    # main menu: 4 Test a trained model → session 1 → 4 Learning curve → 1 tmux
+    ctx = run_studio(pick(4), pick(1), pick(4), pick(1), pick(6))
+    assert ctx.prompter.asked == ["main_menu", "session", "model_action", "curve_place", "main_menu"]
+    out = capsys.readouterr().out
+    assert "started learning curve curve-" in out
+    (name,) = [p.stem for p in (isolated_home / "logs" / "sweeps").glob("curve-*.json")]
+    state = seam.kill(name).jobs
+    assert len(state) == 4
+    parent = read_json(Path(state_of(isolated_home, name)["parent_session"]["session_file"]))
+    assert parent["training_session"]["workflow"] == "curve"
+    children = [read_json(Path(j.session_file)) for j in state]
+    assert [c["dataset_config"].get("train_fraction") for c in children] == [0.1, 0.25, 0.5, 1.0]
