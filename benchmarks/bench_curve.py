@@ -3,7 +3,10 @@ seeds finishes in under 10 minutes on the 2-core dev machine. Runs it in a fresh
 `--wait`), then prints the wall time, a table of macro-F1 per fraction and the fit, and writes the JSON to
 benchmarks/results/bench_curve.json.
 
-    python benchmarks/bench_curve.py [--fractions 0.25,0.5,1] [--seeds 2] [--max-parallel 1]
+    python benchmarks/bench_curve.py [--fractions 0.25,0.5,1] [--seeds 2] [--max-parallel 1] [--preset quick]
+
+The quick preset (at most 2 epochs, early stopping) is what a first "should I annotate more?" check uses; the
+standard preset's 10 epochs take about 5x longer.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ def main() -> int:
     parser.add_argument("--fractions", default="0.25,0.5,1")
     parser.add_argument("--seeds", default="2")
     parser.add_argument("--max-parallel", default="1")
+    parser.add_argument("--preset", default="quick", help="session type of every run (quick: at most 2 epochs)")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="bench_curve_"))
     config = home / "quickstart.json"
@@ -36,7 +40,8 @@ def main() -> int:
            "LLM_TOOL_TMUX_SOCKET": f"bench-curve-{os.getpid()}"}
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "llm_tool", "curve", str(config), "--fractions", args.fractions,
-                           "--seeds", args.seeds, "--max-parallel", args.max_parallel, "--name", "bench", "--wait"],
+                           "--seeds", args.seeds, "--max-parallel", args.max_parallel, "--preset", args.preset,
+                           "--name", "bench", "--wait"],
                           cwd=home, env=env, capture_output=True, text=True, timeout=3600)
     wall = time.perf_counter() - started
     print(done.stdout[-6000:], done.stderr[-3000:], sep="\n")

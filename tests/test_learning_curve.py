@@ -114,6 +114,12 @@ def test_curve_runs_as_a_sweep_and_plots_the_recorded_numbers(tmux_socket, isola
     assert shown.returncode == 0, shown.stderr
     assert "Learning curve" in shown.stdout and f"{scores[1]:.3f}" in shown.stdout
 
+    report = run_main("report", parent["training_session"]["session_id"], "-o", str(isolated_home / "out"))
+    assert report.returncode == 0, report.stderr
+    text = (isolated_home / "out" / "lc.md").read_text(encoding="utf-8")
+    assert text.startswith("# Learning curve `lc`") and f"| 100% | {full} | 1 | {scores[1]:.3f} |" in text
+    assert (isolated_home / "out" / "lc_learning_curve.png").read_bytes() == Path(curve["plot"]).read_bytes()
+
 
 @needs_tmux
 def test_the_studio_starts_a_curve_from_a_trained_model(tmux_socket, isolated_home, tiny_model, sample_csv,

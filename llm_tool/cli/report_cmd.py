@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from llm_tool.ui.options import Commands
 
@@ -31,6 +32,8 @@ def run_report(args: argparse.Namespace) -> int:
     from llm_tool.ui.results_view import loading
 
     store = SessionStore()
+    if _curve_report(store, args):
+        return 0
     ref = resolve_model(store, args.ref)
     with loading("Drawing the figures…"):
         report = build_model_report(store, ref, args.output, force=args.force)
@@ -38,3 +41,25 @@ def run_report(args: argparse.Namespace) -> int:
     for image in report.images:
         info(f"  {escape(str(image))}")
     return 0
+
+
+def _curve_report(store: Any, args: argparse.Namespace) -> bool:
+    """The parent session of `llm-tool curve`: its table, fit and plot (into -o, default reports/); False for any
+    other reference."""
+    from llm_tool.errors import LlmToolError
+    from llm_tool.sweeps import curve
+    from llm_tool.sweeps.state import SweepStore
+    from llm_tool.ui.console import success
+
+    try:
+        meta = store.read(store.resolve(args.ref))
+    except LlmToolError:
+        return False
+    sweep = meta.extra.get(curve.RECORD_KEY, {}).get("sweep") if meta.training_session.workflow == curve.WORKFLOW \
+        else None
+    if not isinstance(sweep, str):
+        return False
+    state = SweepStore(store.home).read(sweep)
+    files = curve.write_report(state, (args.output or Path("reports")).expanduser(), force=args.force, store=store)
+    success("wrote " + ", ".join(str(f) for f in files))
+    return True

@@ -330,6 +330,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     state = SweepStore().read(args.name)
     store = SessionStore()
+    if state.kind == "curve":  # the curve's table, fit and plot
+        from llm_tool.sweeps import curve
+
+        files = curve.write_report(state, args.output.expanduser(), force=args.force, store=store)
+        success("wrote " + ", ".join(str(f) for f in files))
+        return 0
     configs = ranking(state, store)
     files = write_report(state, configs, args.output.expanduser(), force=args.force)
     benchmark.finalize(state, store, configs)

@@ -145,7 +145,7 @@ def plot_curve(points: list[CurvePoint], fit: CurveFit, path: Path, *, title: st
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
         if fit.note and not fit.extrapolated:
-            ax.text(0.02, 0.03, fit.note[:90], transform=ax.transAxes, fontsize=7, color="C3")
+            ax.text(0.02, 0.97, fit.note[:110], transform=ax.transAxes, fontsize=7, color="C3", va="top")
         fig.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path)

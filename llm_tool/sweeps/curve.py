@@ -149,3 +149,46 @@ def finalize(state: SweepState, store: SessionStore | None = None) -> dict[str, 
     except SessionError:
         return None
     return record
+
+
+def markdown(name: str, record: dict[str, Any], parent: str | None, image: str | None) -> str:
+    """The curve as Markdown: per-fraction table, the fit and its 2x/4x estimates, what it means, the plot."""
+    from llm_tool.sweeps.report import markdown_table
+
+    def num(value: Any) -> str:
+        return f"{value:.3f}" if isinstance(value, (int, float)) else "-"
+
+    cells = [[f"{100 * p['fraction']:g}%", str(p["train_rows"]), str(len(p["seed_scores"])), num(p["mean"]),
+              f"{num(p['ci_low'])} – {num(p['ci_high'])}" if p.get("ci_low") is not None else "-"]
+             for p in record.get("points", [])]
+    fit = record.get("fit") or {}
+    cells += [[f"{e['factor']}x (estimate)", str(e["train_rows"]), "-", num(e["macro_f1"]),
+               f"{num(e['low'])} – {num(e['high'])}" if e.get("low") is not None else "-"]
+              for e in fit.get("estimates", []) if e.get("macro_f1") is not None]
+    lines = [f"# Learning curve `{name}`", "", f"Parent session: `{parent or '-'}`.", "",
+             markdown_table(["training data", "rows", "runs", "macro-F1", "95% interval"], cells), ""]
+    if fit.get("a") is not None:
+        lines.append(f"Fit: macro-F1 = {fit['a']:.3f} − {fit['b']:.3f} · rows^−{fit['c']:.3f} "
+                     f"(R² {num(fit.get('r2'))}).")
+    lines += [str(fit.get("note") or ""), "", "Scores: test macro-F1 (validation without a test split) of each run; "
+              "the interval over seeds is a 95% t-interval; every run is scored on the same test rows.", ""]
+    if image:
+        lines.append(f"![learning curve]({image})")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(state: SweepState, out_dir: Path, *, force: bool = False,
+                 store: SessionStore | None = None) -> list[Path]:
+    """`<out_dir>/<name>.md` and `<out_dir>/<name>_learning_curve.png` (through llm_tool.outputs)."""
+    from llm_tool import outputs
+
+    record = finalize(state, store) or {}
+    name = state.name or "curve"
+    files: dict[str, bytes] = {}
+    plot = plot_path(state, (store or SessionStore(Path(state.home) if state.home else None)).home)
+    image = f"{name}_learning_curve.png" if record.get("plot") and plot.is_file() else None
+    if image:
+        files[image] = plot.read_bytes()
+    parent = state.parent_session.session_id if state.parent_session else None
+    files[f"{name}.md"] = markdown(name, record, parent, image).encode("utf-8")
+    return outputs.write_files(out_dir, files, outputs.Rules(force=force))
