@@ -132,3 +132,17 @@ def test_cli_dry_run_with_a_text_date_column_exits_2_with_one_line(tmp_path):
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "'yesterday' in 'when' is not a date" in lines[0]
+
+
+def test_sweeps_benchmarks_and_curves_keep_the_split_rule(tmp_path):
+    from llm_tool.sweeps.curve import curve_from_config
+    from llm_tool.sweeps.spec import benchmark_from_config, parse_sweep
+
+    rows = [{"text": f"text {i}", "label": "ab"[i % 2], "doc": f"d{i // 3}"} for i in range(30)]
+    raw = {"dataset_config": {"primary_file": str(_write(tmp_path, rows)), "split_group_column": "doc"},
+           "model_config": {}}
+    specs = [benchmark_from_config(raw, ["model-a", "model-b"], base_dir=tmp_path),
+             curve_from_config(raw, [0.5, 1.0], base_dir=tmp_path, seeds=2),
+             parse_sweep({"base": raw, "grid": {"model_config.learning_rate": [1e-5, 2e-5]}}, base_dir=tmp_path)]
+    for spec in specs:
+        assert spec.jobs and all(job.raw["dataset_config"]["split_group_column"] == "doc" for job in spec.jobs)
