@@ -142,3 +142,19 @@ def test_the_studio_starts_a_curve_from_a_trained_model(tmux_socket, isolated_ho
     assert parent["training_session"]["workflow"] == "curve"
     children = [read_json(Path(j.session_file)) for j in state]
     assert [c["dataset_config"].get("train_fraction") for c in children] == [0.1, 0.25, 0.5, 1.0]
+
+
+def test_a_hostile_curve_record_is_shown_escaped_never_crashing():
+    from rich.console import Console
+
+    from llm_tool.ui.curve_view import curve_lines, curve_table
+
+    record = {"points": [{"fraction": "x", "train_rows": "[red]evil[/red]", "seed_scores": "abc", "mean": "1"},
+                         "junk", {"fraction": 0.5, "train_rows": 10, "seed_scores": [0.5], "mean": 0.5}],
+              "fit": {"a": "x", "note": "[bold]n[/bold]", "estimates": [{"factor": "[b]2", "train_rows": 3,
+                                                                           "macro_f1": 0.7}]}}
+    console = Console(width=100, record=True)
+    console.print(curve_table(record, "t"))
+    text = console.export_text()
+    assert "[red]evil[/red]" in text and "[b]2x (estimate)" in text and "50%" in text
+    assert curve_lines(record) == ["\\[bold]n\\[/bold]"]

@@ -45,7 +45,8 @@ def run_report(args: argparse.Namespace) -> int:
 
 def _curve_report(store: Any, args: argparse.Namespace) -> bool:
     """The parent session of `llm-tool curve`: its table, fit and plot (into -o, default reports/); False for any
-    other reference."""
+    other reference. The curve is the home's sweep whose state names this session as its parent (the session file
+    itself names nothing that is read or written)."""
     from llm_tool.errors import LlmToolError
     from llm_tool.sweeps import curve
     from llm_tool.sweeps.state import SweepStore
@@ -55,11 +56,13 @@ def _curve_report(store: Any, args: argparse.Namespace) -> bool:
         meta = store.read(store.resolve(args.ref))
     except LlmToolError:
         return False
-    sweep = meta.extra.get(curve.RECORD_KEY, {}).get("sweep") if meta.training_session.workflow == curve.WORKFLOW \
-        else None
-    if not isinstance(sweep, str):
+    if meta.training_session.workflow != curve.WORKFLOW:
         return False
-    state = SweepStore(store.home).read(sweep)
-    files = curve.write_report(state, (args.output or Path("reports")).expanduser(), force=args.force, store=store)
+    states = [state for _, state, _ in SweepStore(store.home).all() if state is not None and state.kind == "curve"
+              and state.parent_session is not None and state.parent_session.session_id == meta.session_id]
+    if not states:
+        return False
+    files = curve.write_report(states[0], (args.output or Path("reports")).expanduser(), force=args.force,
+                               store=store)
     success("wrote " + ", ".join(str(f) for f in files))
     return True

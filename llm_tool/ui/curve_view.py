@@ -8,8 +8,19 @@ from rich.markup import escape
 from rich.table import Table
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _score(value: Any) -> str:
-    return f"{value:.3f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
+    return f"{value:.3f}" if _is_number(value) else "-"
+
+
+def _text(value: Any) -> str:
+    """A recorded value as a cell (a session file may come from someone else: escaped, bounded)."""
+    from llm_tool.untrusted import shown
+
+    return escape(shown(value, 40)) if value is not None else "-"
 
 
 def curve_table(record: dict[str, Any], title: str) -> Table:
@@ -21,14 +32,17 @@ def curve_table(record: dict[str, Any], title: str) -> Table:
         if not isinstance(point, dict):
             continue
         low, high = point.get("ci_low"), point.get("ci_high")
-        table.add_row(f"{100 * float(point.get('fraction') or 0):g}%", str(point.get("train_rows") or "-"),
-                      str(len(point.get("seed_scores") or [])), _score(point.get("mean")),
+        fraction = point.get("fraction")
+        seeds = point.get("seed_scores")
+        share = f"{100 * float(fraction or 0):g}%" if _is_number(fraction) else "-"
+        table.add_row(share, _text(point.get("train_rows")),
+                      str(len(seeds)) if isinstance(seeds, list) else "-", _score(point.get("mean")),
                       f"{_score(low)} – {_score(high)}" if low is not None else "-")
     fit: dict[str, Any] = record["fit"] if isinstance(record.get("fit"), dict) else {}
     for estimate in fit.get("estimates") or []:
         if isinstance(estimate, dict) and estimate.get("macro_f1") is not None:
             low, high = estimate.get("low"), estimate.get("high")
-            table.add_row(f"{estimate.get('factor')}x (estimate)", str(estimate.get("train_rows")), "-",
+            table.add_row(f"{_text(estimate.get('factor'))}x (estimate)", _text(estimate.get("train_rows")), "-",
                           _score(estimate.get("macro_f1")),
                           f"{_score(low)} – {_score(high)}" if low is not None else "-", style="italic")
     return table
@@ -36,15 +50,17 @@ def curve_table(record: dict[str, Any], title: str) -> Table:
 
 def curve_lines(record: dict[str, Any]) -> list[str]:
     """The fit and what it says, in plain words (escaped for Rich)."""
+    from llm_tool.untrusted import shown
+
     fit: dict[str, Any] = record["fit"] if isinstance(record.get("fit"), dict) else {}
     lines = []
-    if fit.get("a") is not None:
+    if all(_is_number(fit.get(k)) for k in ("a", "b", "c")):
         lines.append(f"fit: macro-F1 = {fit['a']:.3f} - {fit['b']:.3f} · rows^-{fit['c']:.3f} "
                      f"(R² {_score(fit.get('r2'))}); ceiling {fit['a']:.3f}")
     if fit.get("note"):
-        lines.append(str(fit["note"]))
+        lines.append(shown(fit["note"], 300))
     if record.get("plot"):
-        lines.append(f"plot: {record['plot']}")
+        lines.append(f"plot: {shown(record['plot'], 300)}")
     return [escape(line) for line in lines]
 
 
