@@ -86,7 +86,8 @@ def test_curve_runs_as_a_sweep_and_plots_the_recorded_numbers(tmux_socket, isola
     import matplotlib.image
 
     config = make_config(isolated_home.parent / "cfg", "curve.json", tiny_model, sample_csv, rows=80, epochs=1)
-    proc = run_main("curve", str(config), "--fractions", "0.5,1", "--name", "lc", "--wait", env={"COLUMNS": "120"})
+    proc = run_main("curve", str(config), "--fractions", "0.5,1", "--per-class", "--name", "lc", "--wait",
+                    env={"COLUMNS": "120"})
     assert proc.returncode == 0, proc.stderr
     assert "Learning curve lc" in proc.stdout and "too few points to fit a curve" in proc.stdout
     state = state_of(isolated_home, "lc")
@@ -107,6 +108,11 @@ def test_curve_runs_as_a_sweep_and_plots_the_recorded_numbers(tmux_socket, isola
     assert [p["seed_scores"] for p in curve["points"]] == [[s] for s in scores]
     assert [p["train_rows"] for p in curve["points"]] == [half, full]
     assert curve["plotted"]["mean"] == [[half, scores[0]], [full, scores[1]]]  # the plot's points, as drawn
+    per_class = [read_json(isolated_home / "models" / c["training_session"]["session_id"] / "metrics.json")
+                 ["test"]["per_class"] for c in children]
+    for label in per_class[0]:
+        assert curve["plotted"][f"class {label}"] == [[half, per_class[0][label]["f1"]],
+                                                      [full, per_class[1][label]["f1"]]]
     image = matplotlib.image.imread(curve["plot"])
     assert image.shape[:2] == (450, 700) and image.std() > 0.01
 

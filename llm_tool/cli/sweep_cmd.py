@@ -103,6 +103,7 @@ def register(commands: Commands) -> None:
     curve.add_argument("config", type=Path, help="config JSON (dataset_config + model_config)")
     curve.add_argument("--fractions", metavar="F,F,...",
                        help="shares of the training rows, each above 0 and at most 1 (default 0.1,0.25,0.5,1)")
+    curve.add_argument("--per-class", action="store_true", help="also draw each class's F1 (mean over seeds)")
     _add_launch_options(curve)
     curve.set_defaults(func=cmd_curve)
 
@@ -220,7 +221,8 @@ def cmd_curve(args: argparse.Namespace) -> int:
     fractions = parse_fractions(args.fractions)
     path = args.config.expanduser().resolve()
     base = apply_overrides(load_config_file(path), [*args.sets, *budget_sets(args)])
-    spec = curve_from_config(base, fractions, base_dir=path.parent, source=path.name, seeds=args.seeds)
+    spec = curve_from_config(base, fractions, base_dir=path.parent, source=path.name, seeds=args.seeds,
+                             per_class=args.per_class)
     return _launch(spec, args)
 
 

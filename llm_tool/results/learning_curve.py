@@ -136,8 +136,9 @@ def plot_curve(points: list[CurvePoint], fit: CurveFit, path: Path, *, title: st
                 ax.errorbar([e["train_rows"]], [e["macro_f1"]], yerr=err, fmt="s", color="C1", capsize=4)
         if per_class:
             for k, name in enumerate(sorted({c for p in shown for c in p.per_class})):
-                ax.plot(xs, [p.per_class.get(name, float("nan")) for p in shown], ":", color=f"C{k + 2}",
-                        alpha=0.7, label=f"F1 {name}"[:40])
+                line = ax.plot(xs, [p.per_class.get(name, float("nan")) for p in shown], ":", color=f"C{k + 2}",
+                               alpha=0.7, label=f"F1 {name}"[:40])
+                drawn[f"class {name}"] = _xy(line[0])
         ax.set_xlabel("training rows")
         ax.set_ylabel("macro-F1")
         ax.set_ylim(0, 1)

@@ -45,7 +45,7 @@ def parse_fractions(text: str | None) -> list[float]:
 
 
 def curve_from_config(raw: dict[str, Any], fractions: list[float], *, base_dir: Path, source: str = "curve",
-                      seeds: int | None = None) -> SweepSpec:
+                      seeds: int | None = None, per_class: bool = False) -> SweepSpec:
     """One job per fraction and seed on the same base config; the split seed is fixed (the base's split seed, else
     its model seed), so every job is scored on the same validation and test rows."""
     base = copy.deepcopy(raw)
@@ -57,17 +57,19 @@ def curve_from_config(raw: dict[str, Any], fractions: list[float], *, base_dir: 
     dataset.pop("train_fraction", None)  # the curve sets it per job
     base, entries = with_seeds(base, [{FRACTION_KEY: f} for f in fractions], seeds, source)
     jobs = build_jobs(base, entries, base_dir, source)
-    return SweepSpec(source=source, base=base, base_dir=base_dir, jobs=jobs, kind="curve", group_by=FRACTION_KEY)
+    return SweepSpec(source=source, base=base, base_dir=base_dir, jobs=jobs, kind="curve", group_by=FRACTION_KEY,
+                     options={"per_class": per_class})
 
 
-def create_parent(store: SessionStore, base: dict[str, Any], *, base_dir: Path, name: str) -> tuple[Path, str]:
+def create_parent(store: SessionStore, base: dict[str, Any], *, base_dir: Path, name: str,
+                  per_class: bool = False) -> tuple[Path, str]:
     """A session that trains nothing itself: it records the curve (same base config) once its runs end."""
     path, _ = create_session(store, base, base_dir=base_dir, session_name=f"curve-{name}", sweep_id=name,
                              workflow=WORKFLOW)
 
     def apply(meta: SessionMetadata) -> None:
         meta.training_session.extra[CHILDREN_KEY] = []
-        meta.extra[RECORD_KEY] = {"sweep": name}
+        meta.extra[RECORD_KEY] = {"sweep": name, "per_class": per_class}
         meta.output_paths.model_dir = meta.output_paths.checkpoints_dir = meta.output_paths.metrics_file = None
     meta = store.update(path, apply)
     return path, meta.session_id
@@ -126,16 +128,22 @@ def finalize(state: SweepState, store: SessionStore | None = None) -> dict[str, 
     if not parent:
         return None
     store = store or SessionStore(Path(state.home) if state.home else None)
+    try:
+        recorded = store.read(Path(parent)).extra.get(RECORD_KEY)
+    except SessionError:
+        return None
+    per_class = isinstance(recorded, dict) and recorded.get("per_class") is True
     points = collect_points(state, store)
     fit = fit_curve([p for p in points if p.seed_scores])
     image = plot_path(state, store.home) if any(p.seed_scores for p in points) else None
-    plotted = plot_curve(points, fit, image, title=f"Learning curve {state.name}") if image else None
+    plotted = plot_curve(points, fit, image, title=f"Learning curve {state.name}", per_class=per_class) \
+        if image else None
     record = curve_record(points, fit, plotted, image)
     final = all_final(state.jobs)
     last = next((p for p in reversed(points) if p.mean is not None), None)
 
     def apply(meta: SessionMetadata) -> None:
-        meta.extra[RECORD_KEY] = {"sweep": state.name, **record}
+        meta.extra[RECORD_KEY] = {"sweep": state.name, "per_class": per_class, **record}
         status = meta.execution_status
         status.best_f1 = last.mean if last else None
         status.test_f1 = last.mean if last else None

@@ -53,6 +53,7 @@ class SweepSpec:
     max_parallel: int | None = None
     max_retries: int = 0
     models: list[str] = field(default_factory=list)  # benchmark candidates
+    options: dict[str, Any] = field(default_factory=dict)  # kind-specific settings (curve: per_class)
 
 
 def describe(overrides: dict[str, Any]) -> str:

@@ -178,7 +178,8 @@ def _curve_parent(spec: SweepSpec, plan: SweepPlan, sweeps: SweepStore, store: S
     if parent is not None and parent.session_file and Path(parent.session_file).is_file():
         curve.add_children(store, Path(parent.session_file), ids)
         return parent
-    path, sid = curve.create_parent(store, spec.base, base_dir=spec.base_dir, name=plan.name)
+    path, sid = curve.create_parent(store, spec.base, base_dir=spec.base_dir, name=plan.name,
+                                    per_class=bool(spec.options.get("per_class")))
     curve.add_children(store, path, ids)
     return ParentSession(session_id=sid, session_file=str(path))
 
