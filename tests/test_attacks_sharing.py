@@ -132,7 +132,8 @@ def test_reference_v2_file_imports_with_its_settings_and_keeps_the_rest(capsys, 
     model, dataset = meta.model_config, meta.dataset_config
     assert (model["epochs"], model["batch_size"], model["learning_rate"], model["seed"]) == (4, 8, 3e-5, 7)
     assert (model["warmup_ratio"], model["gradient_accumulation_steps"], model["max_length"]) == (0.06, 2, 128)
-    assert model["selected_model"] == "bert-base-uncased" and dataset["format"] == "csv"
+    assert model["selected_model"] == "bert-base-uncased"
+    assert dataset["format"] == "auto"  # --dataset: the new file's own format, never the recorded file's
     assert (dataset["validation_split"], dataset["test_split"], dataset["label_column"]) == (0.1, 0.1, "label")
     kept = meta.extra["imported_fields"]
     assert kept["metadata_version"] == "2.0" and kept["system_info"]["hostname"] == "alice-gpu"

@@ -146,3 +146,23 @@ def test_sweeps_benchmarks_and_curves_keep_the_split_rule(tmp_path):
              parse_sweep({"base": raw, "grid": {"model_config.learning_rate": [1e-5, 2e-5]}}, base_dir=tmp_path)]
     for spec in specs:
         assert spec.jobs and all(job.raw["dataset_config"]["split_group_column"] == "doc" for job in spec.jobs)
+
+
+def test_a_task_of_a_tasks_run_keeps_groups_whole_and_takes_its_fraction(tmp_path):
+    rows = [{"text": f"text {i}", "stance": "ab"[i % 2], "topic": "xyz"[i % 3], "doc": f"d{i // 4}"}
+            for i in range(120)]
+    path = _write(tmp_path, rows)
+    group = {r["text"]: r["doc"] for r in rows}
+    base = {"label_columns": ["stance", "topic"], "split_group_column": "doc"}
+    data = {task: _prepare(path, **base, task=task) for task in ("stance", "topic")}
+    for prepared in data.values():
+        sides: dict[str, set[str]] = {}
+        for name, split in prepared.splits.items():
+            for text in split.texts:
+                sides.setdefault(group[text], set()).add(name)
+        assert all(len(s) == 1 for s in sides.values())
+        assert prepared.record["split_method"].startswith("stratified group split by 'doc'")
+    assert data["stance"].splits["test"].texts == data["topic"].splits["test"].texts  # one split for all tasks
+    half = _prepare(path, **base, task="stance", train_fraction=0.5)
+    assert set(half.splits["train"].texts) < set(data["stance"].splits["train"].texts)
+    assert half.splits["test"].texts == data["stance"].splits["test"].texts

@@ -23,7 +23,7 @@ FORMATS = ("auto", "csv", "tsv", "jsonl", "json", "parquet", "excel")
 DATASET_RECORDED_KEYS = frozenset({
     "primary_file_relative", "total_samples", "num_categories", "category_distribution",
     "fingerprint_sha256", "training_files", "label_names", "split_sizes", "encoding_used",
-    "delimiter_used", "format_detected", "split_method", "quoting_used",
+    "delimiter_used", "format_detected", "split_method", "quoting_used", "rows_used", "rows_not_annotated",
     "split_groups", "split_time_ranges", "split_warnings",  # group/time splits (data/split_rules.py)
     "train_fraction_rows",  # learning curves (data/fractions.py)
 })
@@ -108,7 +108,7 @@ class DatasetConfig:
         if self.strategy == "single-label" and not (self.label_column or self.annotation_column
                                                     or self.label_columns):
             raise ConfigError("dataset_config.label_column is required for single-label")
-        if self.strategy == "multi-label" and not (self.label_column or self.label_columns):
+        if self.strategy == "multi-label" and not (self.label_column or self.label_columns or self.annotation_column):
             raise ConfigError("multi-label needs dataset_config.label_column or dataset_config.label_columns")
         if self.label_separator == "":
             raise ConfigError("dataset_config.label_separator must not be empty")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,28 +10,14 @@ from llm_tool.data.formats import read_table
 from llm_tool.data.fractions import nested_subset
 from llm_tool.data.hashing import file_sha256
 from llm_tool.data.labels import LabeledRows, check_label_set, extract, label_counts
+from llm_tool.data.prepared import PreparedData as PreparedData
+from llm_tool.data.prepared import resolve_path as resolve_path
 from llm_tool.data.split_rules import attach_keys, missing_class_warnings, rule_of, rule_splits
-from llm_tool.data.splits import Split, make_splits
+from llm_tool.data.splits import make_splits
+from llm_tool.data.task_split import prepare_task
+from llm_tool.data.tasks import is_multi_task
 from llm_tool.errors import DatasetError
 from llm_tool.untrusted import quoted
-
-
-@dataclass
-class PreparedData:
-    splits: dict[str, Split]
-    label_names: list[str]
-    multi_label: bool
-    record: dict[str, Any] = field(default_factory=dict)  # recorded fields for dataset_config
-
-    def all_texts(self) -> list[str]:
-        return [t for s in self.splits.values() for t in s.texts]
-
-
-def resolve_path(value: str, base_dir: Path) -> Path:
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else (base_dir / path)
-
-
 
 
 def _load(path: Path, cfg: DatasetConfig) -> tuple[LabeledRows, dict[str, Any]]:
@@ -46,6 +31,11 @@ def _load(path: Path, cfg: DatasetConfig) -> tuple[LabeledRows, dict[str, Any]]:
 def prepare(cfg: DatasetConfig, base_dir: Path, *, seed: int) -> PreparedData:
     """Read, validate and split the data named by ``cfg`` (relative paths are taken from ``base_dir``); the split
     uses ``cfg.split_seed`` when set, else ``seed`` (the model seed)."""
+    if cfg.task is not None:
+        return prepare_task(cfg, base_dir, seed=seed)
+    if is_multi_task(cfg):
+        raise DatasetError("dataset_config names several tasks (annotation_column, or single-label label_columns): "
+                           "one model is trained per task; to train one alone set dataset_config.task")
     seed = seed if cfg.split_seed is None else cfg.split_seed
     primary = resolve_path(cfg.primary_file, base_dir)
     rows, details = _load(primary, cfg)

@@ -7,27 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from llm_tool.data.analysis import detect_each as detect_each  # its home moved to data; imported from here too
+
 MIN_TEXTS = 10  # a language gets its own metrics from this many texts on
-MAX_TEXTS = 50_000  # texts run through the detector (beyond that: not detected, '')
-MAX_CHARS = 1_000  # characters of each text given to the detector
-
-
-def detect_each(texts: list[str], languages: list[str] | None = None) -> list[str]:
-    """The ISO 639-1 code of each text ('' when unknown), among ``languages`` (codes such as 'EN') when given,
-    else among every language lingua knows. Empty codes everywhere when lingua is not installed."""
-    try:
-        from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
-    except ImportError:
-        return [""] * len(texts)
-    chosen = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code)) for code in languages or []
-              if isinstance(code, str) and hasattr(IsoCode639_1, code)]
-    builder = (LanguageDetectorBuilder.from_languages(*chosen) if len(chosen) >= 2
-               else LanguageDetectorBuilder.from_all_languages())
-    detector = builder.with_low_accuracy_mode().build()
-    sample = [text[:MAX_CHARS] for text in texts[:MAX_TEXTS]]
-    found = detector.detect_languages_in_parallel_of(sample)
-    codes = [lang.iso_code_639_1.name if lang else "" for lang in found]
-    return codes + [""] * (len(texts) - len(codes))
 
 
 def per_language(y_true: np.ndarray, y_pred: np.ndarray, languages: list[str],

@@ -11,6 +11,7 @@ from llm_tool.config.auto import AUTO, AUTO_KEYS
 from llm_tool.config.fields import coerce
 from llm_tool.config.schema import DATASET_RECORDED_KEYS, FORMATS, METADATA_SECTIONS, MODEL_RECORDED_KEYS
 from llm_tool.errors import ConfigError
+from llm_tool.sessions.reference_tasks import is_llm_json, map_llm_json
 from llm_tool.untrusted import shown
 
 DATASET_FIELDS = {f.name for f in dataclasses.fields(DatasetConfig)}
@@ -53,6 +54,7 @@ class ForeignSettings:
     raw: dict[str, dict[str, Any]]
     kept: dict[str, Any]
     unused: list[str]
+    notes: list[str] = dataclasses.field(default_factory=list)  # how the file's choices were mapped, to show
 
 
 def _convert(section: str, key: str, value: Any) -> Any:
@@ -102,12 +104,29 @@ def settings_of(data: dict[str, Any]) -> ForeignSettings:
                 raw[our_section][name] = _valid(our_section, name, _convert(section, key, value))
             except ConfigError as exc:
                 unused.append(f"{section}.{shown(key, 40)} ({shown(str(exc), 80)})")
+    notes = _reference_tasks(data, raw, unused)
     kept = {k: v for k, v in data.items() if k not in METADATA_SECTIONS}  # other sections: kept, never used
     sources = dict(SOURCES)
     unused += [shown(k, 40) for k in kept if k not in sources and k != "metadata_version"]
     if leftovers:
         kept["unused_settings"] = leftovers
-    return ForeignSettings(raw, kept, unused)
+    return ForeignSettings(raw, kept, unused, notes)
+
+
+def _reference_tasks(data: dict[str, Any], raw: dict[str, dict[str, Any]], unused: list[str]) -> list[str]:
+    """An LLM_Tool llm-json session becomes a tasks config; each mapped value is checked like any other."""
+    if not is_llm_json(data.get("dataset_config")):
+        return []
+    notes = map_llm_json(data, raw, unused)
+    for section, name in (("dataset_config", "annotation_column"), ("dataset_config", "tasks"),
+                          ("model_config", "selected_model"), ("model_config", "language_strategy")):
+        if name in raw[section]:
+            try:
+                raw[section][name] = _valid(section, name, raw[section][name])
+            except ConfigError as exc:
+                unused.append(f"{section}.{name} ({shown(str(exc), 80)})")
+                del raw[section][name]
+    return notes
 
 
 def unused_note(unused: list[str], limit: int = 8) -> str:

@@ -66,6 +66,8 @@ def relaunch_config(store: SessionStore, path: Path, *, dataset: Path | None = N
     if dataset is not None:
         if not dataset.is_file():
             raise SessionError(f"--dataset {shown(str(dataset))} is not a file")
+        if str(dataset.resolve()) != raw["dataset_config"].get("primary_file"):
+            raw["dataset_config"].pop("format", None)  # another file: its own format, not the recorded one's
         raw["dataset_config"]["primary_file"] = str(dataset.resolve())
     else:
         found, warning = locate_dataset(meta, store.home)

@@ -14,6 +14,7 @@ from llm_tool.errors import SessionError
 from llm_tool.sessions.create import create_session
 from llm_tool.sessions.foreign import DATASET_FIELDS, MODEL_FIELDS, settings_of, unused_note
 from llm_tool.sessions.lifecycle import now_iso
+from llm_tool.sessions.reference_tasks import is_llm_json, text_column_of
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
 from llm_tool.untrusted import read_json_file, shown
@@ -75,7 +76,10 @@ def _text(value: Any, limit: int = 200) -> str | None:
 def _data_candidates(dataset: dict[str, Any], home: Path) -> list[Path]:
     """Where the file's data may be here: its home-relative path first, then the path it names."""
     out = []
-    for key in ("primary_file_relative", "primary_file"):
+    keys: tuple[str, ...] = ("primary_file_relative", "primary_file")
+    if is_llm_json(dataset):  # its primary_file is a file LLM_Tool derived; source_file is the user's own data
+        keys = ("source_file", *keys)
+    for key in keys:
         value = dataset.get(key)
         if not isinstance(value, str) or not value.strip():
             continue
@@ -141,13 +145,19 @@ def import_session(store: SessionStore, data: dict[str, Any], *, base_dir: Path,
         if not dataset.is_file():
             raise SessionError(f"--dataset {shown(str(dataset))} is not a file")
         raw["dataset_config"]["primary_file"] = str(dataset.resolve())
+        raw["dataset_config"].pop("format", None)  # the new file's format (its extension), not the old file's
     else:
         raw["dataset_config"]["primary_file"], confirm = _choose_data(source_dataset, store.home, warnings)
     _check_other_paths(raw, store.home)
+    if is_llm_json(source_dataset):
+        column = text_column_of(Path(raw["dataset_config"]["primary_file"]), raw["dataset_config"].get("text_column"))
+        if column:
+            raw["dataset_config"]["text_column"] = column
     meta = SessionMetadata.from_dict(data)
     origin = _text(meta.session_id) or "unknown"
     old_notes = meta.training_session.notes if isinstance(meta.training_session.notes, list) else []
     notes = [n[:2000] for n in old_notes[:100] if isinstance(n, str)] + [f"imported from {origin} on {now_iso()}"]
+    warnings.extend(foreign.notes)
     if foreign.unused:
         warnings.append(unused_note(foreign.unused))
         notes.append(unused_note(foreign.unused, limit=30))

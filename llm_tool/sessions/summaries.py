@@ -39,10 +39,14 @@ def duration_seconds(meta: SessionMetadata) -> float | None:
 
 
 def task_label(dataset: dict[str, Any]) -> str | None:
-    """What a session learns to predict: its label column (``topics (multi)`` for multi-label)."""
+    """What a session learns to predict: its label column (``topics (multi)`` for multi-label), or the task of
+    a tasks run's child (``stance [FR]`` for one language)."""
     columns = dataset.get("label_columns")
     label = _text(dataset.get("label_column")) if not columns else (
         "+".join(map(str, columns)) if isinstance(columns, list) else _text(columns))
+    if _text(dataset.get("task")):
+        language = _text(dataset.get("language"))
+        label = f"{dataset['task']}" + (f" [{language}]" if language else "")
     if label and dataset.get("strategy") == "multi-label":
         label += " (multi)"
     return label

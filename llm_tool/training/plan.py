@@ -10,6 +10,7 @@ from typing import Any
 from llm_tool.config import ModelConfig, TrainingConfig
 from llm_tool.config.auto import AutoChoice, choose
 from llm_tool.data.prepare import prepare
+from llm_tool.data.tasks import TaskInfo
 
 # Effective training throughput used for the duration estimate, in FLOP/s (6 x params x mean tokens per sample).
 # CPU: measured with benchmarks/bench_training.py (MiniLM-L6, 2,400 rows x 16.9 mean tokens in 41.8 s on the
@@ -129,3 +130,15 @@ def make_plan(config: TrainingConfig, base_dir: Path) -> TrainingPlan:
                   "early_stopping_patience": cfg.early_stopping_patience},
         time_budget_seconds=budget_seconds(cfg),
     )
+
+
+def make_task_plans(config: TrainingConfig, base_dir: Path) -> tuple[list[TaskInfo], list[TrainingPlan]]:
+    """A config of several tasks: the tasks found (checked) and the dry-run plan of each task's model."""
+    from llm_tool.config import DatasetConfig
+    from llm_tool.data.tasks import child_dataset_config, discover_tasks, with_tasks
+
+    infos = discover_tasks(config.dataset, base_dir)
+    dataset = with_tasks(config.dataset, infos)
+    plans = [make_plan(dataclasses.replace(config, dataset=DatasetConfig(**child_dataset_config(dataset, info))),
+                       base_dir) for info in infos]
+    return infos, plans

@@ -105,12 +105,32 @@ def show_submitted(job: SlurmJob) -> None:
 def show_plan(raw: dict[str, Any], base_dir: Path) -> None:
     """Validate config, data and model and print the training plan (a dry run: nothing is trained)."""
     from llm_tool.config import parse_config
+    from llm_tool.data.tasks import is_multi_task
     from llm_tool.training.plan import make_plan
     from llm_tool.ui.tables import plan_table
 
-    plan = make_plan(parse_config(raw), base_dir)
+    config = parse_config(raw)
+    if is_multi_task(config.dataset):
+        show_task_plans(config, base_dir)
+        return
+    plan = make_plan(config, base_dir)
     console.print(plan_table(plan.as_dict()))
     success("config, data and model are valid (dry run: nothing was trained)")
+
+
+def show_task_plans(config: Any, base_dir: Path) -> None:
+    """The dry run of a config with several tasks: each task's classes and coverage, then its model's plan."""
+    from llm_tool.data.analysis import task_rows
+    from llm_tool.training.plan import make_task_plans
+    from llm_tool.ui.task_tables import task_plans_table, tasks_table
+
+    infos, plans = make_task_plans(config, base_dir)
+    console.print(tasks_table(task_rows(infos)))
+    console.print(task_plans_table([(info.name, plan.as_dict()) for info, plan in zip(infos, plans, strict=True)]))
+    if plans and plans[0].split_method:
+        info(f"split: {plans[0].split_method}")
+    count = f"{len(infos)} task{'s' if len(infos) != 1 else ''}"
+    success(f"config, data and model are valid for {count} (dry run: nothing was trained)")
 
 
 def show_tmux_plan(plan: LaunchPlan, max_retries: int, timeout_hours: float | None) -> None:

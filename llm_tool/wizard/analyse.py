@@ -7,9 +7,10 @@ from typing import Any
 
 from llm_tool.config import DatasetConfig
 from llm_tool.config.schema import DEFAULT_MODEL
-from llm_tool.data.analysis import detect_languages, imbalance_ratio, token_length_stats
+from llm_tool.data.analysis import detect_languages, imbalance_ratio, task_rows, token_length_stats
 from llm_tool.data.formats import Table
 from llm_tool.data.labels import extract, label_counts
+from llm_tool.data.tasks import is_multi_task, read_task_table, table_tasks, task_problem
 
 IMBALANCE_WARNING = 3.0  # largest class / smallest class
 LONG_DOCUMENT_TOKENS = 512  # p95 above this: most encoders truncate
@@ -57,6 +58,8 @@ def token_lengths(texts: list[str]) -> tuple[list[int], str]:
 
 def analyse(table: Table, dataset: dict[str, Any], *, seed: int = 42) -> dict[str, Any]:
     cfg = DatasetConfig(**dataset)
+    if is_multi_task(cfg):
+        return _analyse_tasks(table, cfg, seed)
     rows = extract(table, cfg, Path(dataset["primary_file"]).name)
     multi = cfg.strategy == "multi-label"
     distribution = dict(sorted(label_counts(rows.labels, multi).items(), key=lambda kv: (-kv[1], kv[0])))
@@ -78,6 +81,26 @@ def analyse(table: Table, dataset: dict[str, Any], *, seed: int = 42) -> dict[st
     return {
         "rows": len(rows.texts), "classes": len(distribution), "distribution": distribution,
         "imbalance_ratio": ratio, "multi_label": multi, "token_stats": stats, "tokenizer": tokenizer,
+        "languages": languages.get("confirmed_languages", []),
+        "language_distribution": languages.get("language_distribution", {}),
+        "long_documents": stats.get("token_p95", 0) > LONG_DOCUMENT_TOKENS, "warnings": warnings,
+    }
+
+
+def _analyse_tasks(table: Table, cfg: DatasetConfig, seed: int) -> dict[str, Any]:
+    """The analysis of a data set with several tasks: texts as for one task, classes per task (the task table)."""
+    task_table = read_task_table(table, cfg, Path(cfg.primary_file).name)
+    infos = table_tasks([task_table], cfg)
+    lengths, tokenizer = token_lengths(task_table.rows.texts)
+    stats = token_length_stats(lengths)
+    languages = detect_languages(task_table.rows.texts, seed=seed)
+    warnings = [problem for problem in map(task_problem, infos) if problem]
+    if stats.get("token_p95", 0) > LONG_DOCUMENT_TOKENS:
+        warnings.append(f"5% of texts exceed {LONG_DOCUMENT_TOKENS} tokens: they will be truncated; "
+                        "a long-document model is suggested")
+    return {
+        "rows": len(task_table.rows.texts), "classes": 0, "distribution": {}, "imbalance_ratio": 1.0,
+        "multi_label": False, "token_stats": stats, "tokenizer": tokenizer, "tasks": task_rows(infos),
         "languages": languages.get("confirmed_languages", []),
         "language_distribution": languages.get("language_distribution", {}),
         "long_documents": stats.get("token_p95", 0) > LONG_DOCUMENT_TOKENS, "warnings": warnings,

@@ -98,11 +98,13 @@ def column_hints(table: Table) -> dict[str, str]:
     return hints
 
 
-def guess_text_column(table: Table) -> str:
-    """The column with the longest values on average (a conventional name wins a near tie)."""
+def guess_text_column(table: Table, exclude: tuple[str, ...] = ()) -> str:
+    """The column with the longest values on average (a conventional name wins a near tie), not in ``exclude``
+    (e.g. annotation columns, whose JSON may be longer than the texts)."""
     stats = column_stats(table)
-    best = max(table.columns, key=lambda c: (stats[c]["avg_length"], c.lower() in TEXT_NAMES))
-    named = [c for c in table.columns if c.lower() in TEXT_NAMES]
+    columns = [c for c in table.columns if c not in exclude] or table.columns
+    best = max(columns, key=lambda c: (stats[c]["avg_length"], c.lower() in TEXT_NAMES))
+    named = [c for c in columns if c.lower() in TEXT_NAMES]
     if named and stats[named[0]]["avg_length"] >= 0.8 * stats[best]["avg_length"]:
         return named[0]
     return best

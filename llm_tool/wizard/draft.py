@@ -9,6 +9,7 @@ from typing import Any
 from llm_tool.config.schema import DEFAULT_MODEL
 from llm_tool.data.formats import Table
 from llm_tool.wizard.detect import dataset_section
+from llm_tool.wizard.tasks_step import SEVERAL_COLUMNS
 
 
 @dataclass
@@ -37,10 +38,18 @@ class Draft:
     split_time_column: str | None = None
     validation_file: Path | None = None
     test_file: Path | None = None
+    tasks: list[str] | None = None  # several annotation dimensions: the tasks ticked (one model each)
+    task_columns: list[str] | None = None  # several label columns: the columns ticked (label_column says so)
 
     def dataset(self) -> dict[str, Any]:
         assert self.data_path and self.text_column and self.label_column
         section = dataset_section(self.data_path, self.text_column, self.label_column, self.strategy)
+        if self.tasks is not None:
+            section.update(label_column=None, tasks=list(self.tasks))
+            if self.label_column == SEVERAL_COLUMNS:
+                section["label_columns"] = list(self.task_columns or [])
+            else:
+                section["annotation_column"] = self.label_column
         for key in ("split_column", "split_group_column", "split_time_column"):
             if getattr(self, key):
                 section[key] = getattr(self, key)

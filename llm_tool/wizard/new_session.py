@@ -12,6 +12,7 @@ from llm_tool.config.schema import DEFAULT_MODEL
 from llm_tool.data.formats import read_table
 from llm_tool.errors import DatasetError
 from llm_tool.ui.console import console, error, warning
+from llm_tool.ui.task_tables import task_plans_table
 from llm_tool.wizard import benchmark_mode, views
 from llm_tool.wizard.detect import (
     column_hints,
@@ -56,6 +57,7 @@ from llm_tool.wizard.split_questions import (
     split_file_question,
     split_question,
 )
+from llm_tool.wizard.tasks_step import SEVERAL_COLUMNS, annotation_columns, label_question, step_tasks
 
 
 def new_session(ctx: Context) -> None:
@@ -95,7 +97,7 @@ def step_data_file(ctx: Context, d: Draft) -> None:
 # ----- step 2 ------------------------------------------------------------------------------------
 def step_text_column(ctx: Context, d: Draft) -> None:
     assert d.table is not None
-    default = d.text_column or guess_text_column(d.table)
+    default = d.text_column or guess_text_column(d.table, exclude=tuple(annotation_columns(d.table)))
     question = column_question("text_column", "Step 2/8 · Text column", d.table.columns, default,
                                column_hints(d.table))
     d.text_column = ctx.ask(question)
@@ -106,15 +108,20 @@ def step_label_column(ctx: Context, d: Draft) -> None:
     others = [c for c in d.table.columns if c != d.text_column]
     if not others:
         raise DatasetError(f"{d.data_path} has a single column: it needs a text column and a label column")
-    default = d.label_column if d.label_column in others else guess_label_column(d.table, d.text_column)
-    question = column_question("label_column", "Step 2/8 · Label column", others, default, column_hints(d.table))
-    d.label_column = ctx.ask(question)
+    annotations = annotation_columns(d.table, exclude=(d.text_column,))
+    kept = d.label_column in others or d.label_column == SEVERAL_COLUMNS
+    default = d.label_column if kept else annotations[0] if annotations else guess_label_column(d.table,
+                                                                                                 d.text_column)
+    d.label_column = ctx.ask(label_question(others, default, column_hints(d.table), annotations))
 
 
 def step_task(ctx: Context, d: Draft) -> None:
     from llm_tool.wizard.analyse import label_distribution
 
     assert d.table is not None and d.label_column is not None
+    if d.label_column == SEVERAL_COLUMNS or d.label_column in annotation_columns(d.table, (d.text_column or "",)):
+        return step_tasks(ctx, d)
+    d.tasks = d.task_columns = None
     detected, reason = detect_strategy([row.get(d.label_column) for row in d.table.rows])
     chosen = d.strategy if d.strategy_column == d.label_column else detected
     d.strategy = detected
@@ -129,7 +136,7 @@ def step_analysis(ctx: Context, d: Draft) -> None:
     from llm_tool.wizard.analyse import analyse
 
     assert d.table is not None
-    key = (d.data_path, d.text_column, d.label_column, d.strategy)
+    key = (d.data_path, d.text_column, d.label_column, d.strategy, tuple(d.tasks or ()), tuple(d.task_columns or ()))
     if d.analysis_key != key or d.analysis is None:
         with console.status("Analysing the texts: languages and token lengths…"):
             d.analysis = analyse(d.table, d.dataset())
@@ -141,7 +148,8 @@ def step_analysis(ctx: Context, d: Draft) -> None:
 def ask_split(ctx: Context, d: Draft) -> None:
     """The data's own split when it has one (a split column, sibling files), typed files, or a random one."""
     assert d.table is not None and d.data_path is not None
-    columns = split_column_candidates(d.table, exclude=(d.text_column or "", d.label_column or ""))
+    columns = split_column_candidates(d.table, exclude=(d.text_column or "", d.label_column or "",
+                                                        *(d.task_columns or ())))
     siblings = sibling_split_files(d.data_path)
     official = COLUMN_SPLIT + columns[0][0] if columns else SIBLING_SPLIT if siblings else RANDOM_SPLIT
     taken = (d.text_column or "", d.label_column or "", *(c for c, _ in columns))
@@ -247,13 +255,24 @@ def step_review(ctx: Context, d: Draft) -> object:
     raw = d.raw_config()
     config = parse_config(raw, source="the studio's answers")
     with console.status("Checking the data and the model, estimating duration and memory…"):
-        d.plan = make_plan(config, ctx.store.home)
+        task_plans = task_plan_rows(config, ctx.store.home) if d.tasks else []
+        d.plan = task_plans[0][1] if task_plans else make_plan(config, ctx.store.home)
     d.session_path = None  # settings may have changed since a session was created
     ctx.show(views.summary_table(raw, dataclasses.asdict(config.model), d.plan, usable_offline(d.model)))
+    if task_plans:
+        ctx.show(task_plans_table([(task, plan.as_dict()) for task, plan in task_plans]))
     show_language_fit(d)
     ctx.show(views.SAVE_PANEL)
     d.save = bool(ctx.ask(save_question(d.save)))
     return None
+
+
+def task_plan_rows(config: Any, home: Path) -> list[tuple[str, Any]]:
+    """Each task's training plan (the model of each task is planned like a session of its own)."""
+    from llm_tool.training.plan import make_task_plans
+
+    infos, plans = make_task_plans(config, home)
+    return [(info.name, plan) for info, plan in zip(infos, plans, strict=True)]
 
 
 def show_language_fit(d: Draft) -> None:
@@ -304,7 +323,14 @@ def dataset_sets(d: Draft) -> list[str]:
                                  "strategy": d.strategy, "split_column": d.split_column,
                                  "split_group_column": d.split_group_column, "split_time_column": d.split_time_column,
                                  "validation_file": str(d.validation_file) if d.validation_file else None,
-                                 "test_file": str(d.test_file) if d.test_file else None}
+                                 "test_file": str(d.test_file) if d.test_file else None,
+                                 "annotation_column": None, "tasks": None}
+    if d.tasks:  # tasks: from an annotation column or from label columns (the other one cleared)
+        section = d.dataset()
+        values.update({key: section.get(key) for key in ("label_column", "annotation_column", "tasks")},
+                      label_columns=section.get("label_columns"))
+    elif d.strategy == "single-label":  # single-label label_columns would make it a tasks run
+        values["label_columns"] = None
     return [f"dataset_config.{key}={json.dumps(value)}" for key, value in values.items()]
 
 

@@ -160,7 +160,10 @@ def mode_question(default: str = "quick", *, tmux_available: bool = True, slurm_
 
 QUICK_FIELDS = ("epochs", "batch_size")  # also asked in benchmark mode: the same settings for every candidate
 FIXED_FIELDS = ("selected_model", "training_mode")
-HYPERPARAMETERS = tuple(f.name for f in dataclasses.fields(ModelConfig) if f.name not in FIXED_FIELDS)
+# Asked at the step they belong to (the data analysis, the tasks step, the trackers), not among the settings.
+ASKED_ELSEWHERE = ("long_text", "chunk_stride", "max_chunks_per_text", "language_strategy", "report_to")
+HYPERPARAMETERS = tuple(f.name for f in dataclasses.fields(ModelConfig)
+                        if f.name not in FIXED_FIELDS and f.name not in ASKED_ELSEWHERE)
 _HINTS = typing.get_type_hints(ModelConfig)
 _HELP = field_help(ModelConfig)
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(ModelConfig) if f.default is not dataclasses.MISSING}

@@ -57,15 +57,23 @@ def distribution_table(distribution: dict[str, int], title: str = "Label distrib
     return out
 
 
+def _classes_line(analysis: dict[str, Any]) -> str:
+    tasks = analysis.get("tasks")
+    if tasks:
+        names = ", ".join(safe(t["task"], 40) for t in tasks[:8]) + (" …" if len(tasks) > 8 else "")
+        return f"[bold]tasks[/bold]      {len(tasks)}: {names}  [muted](classes and coverage: the task table)[/muted]"
+    return (f"[bold]classes[/bold]    {analysis['classes']} "
+            f"({'multi-label' if analysis['multi_label'] else 'single-label'}), "
+            f"imbalance {analysis['imbalance_ratio']:g}:1")
+
+
 def analysis_panel(analysis: dict[str, Any]) -> Panel:
     stats = analysis["token_stats"]
     languages = analysis["language_distribution"]
     shown = ", ".join(f"{code} {n}" for code, n in list(languages.items())[:6]) or "not detected"
     lines = [
         f"[bold]rows[/bold]       {analysis['rows']}",
-        f"[bold]classes[/bold]    {analysis['classes']} "
-        f"({'multi-label' if analysis['multi_label'] else 'single-label'})"
-        f", imbalance {analysis['imbalance_ratio']:g}:1",
+        _classes_line(analysis),
         f"[bold]languages[/bold]  {', '.join(analysis['languages']) or '-'}  [muted]({shown})[/muted]",
         f"[bold]tokens[/bold]     mean {stats.get('token_mean', 0):g}, median {stats.get('token_median', 0):g}, "
         f"p95 {stats.get('token_p95', 0):g}, max {stats.get('token_max', 0):g}  "
@@ -84,6 +92,14 @@ def _data_rows(raw: dict[str, Any], plan: Any, title: str) -> Table:
     out.add_column("Setting", style="bold")
     out.add_column("Value", overflow="fold")
     out.add_row("data file", safe(str(dataset["primary_file"]), 1000))
+    if dataset.get("tasks"):
+        source = (f"annotation: {safe(dataset['annotation_column'], 80)}" if dataset.get("annotation_column")
+                  else f"label columns: {safe(', '.join(dataset.get('label_columns') or []), 300)}")
+        out.add_row("columns", f"text: {safe(dataset['text_column'], 80)}, {source}")
+        out.add_row("tasks", f"{len(dataset['tasks'])}, one model each: {safe(', '.join(dataset['tasks']), 300)} "
+                             "(rows and labels of each: the plan per task below)")
+        out.add_row("split", safe(plan.split_method))
+        return out
     out.add_row("columns", f"text: {dataset['text_column']}, label: {dataset['label_column']}")
     out.add_row("task", dataset["strategy"])
     rows = plan.rows
