@@ -33,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"llm-tool {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (train_cmd, sessions_cmd, tmux_cmd, slurm_cmd, sweep_cmd, evaluate_cmd, report_cmd, models_cmd,
-                   studio_cmd, doctor_cmd):
+    for module in (train_cmd, sessions_cmd, tmux_cmd, slurm_cmd, sweep_cmd, evaluate_cmd, report_cmd,
+                   models_cmd, studio_cmd, doctor_cmd):
         module.register(commands)
     return parser
 

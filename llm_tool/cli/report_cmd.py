@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from llm_tool.ui.options import Commands
 
@@ -41,6 +42,8 @@ def run_report(args: argparse.Namespace) -> int:
             tasks = build_tasks_report(store, *parent, args.output, force=args.force)
         success(f"report written: {escape(str(tasks.html))} ({len(tasks.sections)} task sections)")
         return 0
+    if _curve_report(store, args):
+        return 0
     ref = resolve_model(store, args.ref)
     with loading("Drawing the figures…"):
         report = build_model_report(store, ref, args.output, force=args.force)
@@ -48,3 +51,28 @@ def run_report(args: argparse.Namespace) -> int:
     for image in report.images:
         info(f"  {escape(str(image))}")
     return 0
+
+
+def _curve_report(store: Any, args: argparse.Namespace) -> bool:
+    """The parent session of `llm-tool curve`: its table, fit and plot (into -o, default reports/); False for any
+    other reference. The curve is the home's sweep whose state names this session as its parent (the session file
+    itself names nothing that is read or written)."""
+    from llm_tool.errors import LlmToolError
+    from llm_tool.sweeps import curve
+    from llm_tool.sweeps.state import SweepStore
+    from llm_tool.ui.console import success
+
+    try:
+        meta = store.read(store.resolve(args.ref))
+    except LlmToolError:
+        return False
+    if meta.training_session.workflow != curve.WORKFLOW:
+        return False
+    states = [state for _, state, _ in SweepStore(store.home).all() if state is not None and state.kind == "curve"
+              and state.parent_session is not None and state.parent_session.session_id == meta.session_id]
+    if not states:
+        return False
+    files = curve.write_report(states[0], (args.output or Path("reports")).expanduser(), force=args.force,
+                               store=store)
+    success("wrote " + ", ".join(str(f) for f in files))
+    return True

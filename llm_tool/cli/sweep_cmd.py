@@ -1,4 +1,4 @@
-"""`llm-tool sweep ...` (start, list, status, kill, report, attach) and `llm-tool benchmark`."""
+"""`llm-tool sweep ...` (start, list, status, kill, report, attach), `llm-tool benchmark` and `llm-tool curve`."""
 
 from __future__ import annotations
 
@@ -94,6 +94,19 @@ def register(commands: Commands) -> None:
     _add_launch_options(bench)
     bench.set_defaults(func=cmd_benchmark)
 
+    curve = commands.add_parser(
+        "curve", help="learning curve: train on 10/25/50/100%% of the training rows; would more data help?",
+        description="Train the config on nested, stratified fractions of its training rows (the 25%% contain the "
+                    "10%%), each scored on the same validation and test rows, as a sweep (tmux or Slurm). A parent "
+                    "curve session records macro-F1 per fraction (mean and 95%% interval over seeds), an inverse "
+                    "power law fitted to it with the estimated macro-F1 at 2x and 4x the data, and a PNG plot.")
+    curve.add_argument("config", type=Path, help="config JSON (dataset_config + model_config)")
+    curve.add_argument("--fractions", metavar="F,F,...",
+                       help="shares of the training rows, each above 0 and at most 1 (default 0.1,0.25,0.5,1)")
+    curve.add_argument("--per-class", action="store_true", help="also draw each class's F1 (mean over seeds)")
+    _add_launch_options(curve)
+    curve.set_defaults(func=cmd_curve)
+
 
 # ----- start / benchmark -----------------------------------------------------------------------------
 def _print_plan(plan: Any) -> None:
@@ -171,6 +184,12 @@ def _print_results(state: SweepState) -> None:
     from llm_tool.ui.console import console, success
 
     store = SessionStore()
+    if state.kind == "curve":
+        from llm_tool.sweeps.curve import finalize
+        from llm_tool.ui.curve_view import print_curve
+
+        print_curve(finalize(state, store), f"Learning curve {state.name}")
+        return
     configs = ranking(state, store)
     if any(c.mean is not None for c in configs):
         console.print(leaderboard_table(configs, title=f"Leaderboard of {state.name}", width=console.width))
@@ -193,6 +212,18 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
     return _launch(benchmark_spec(args.config, args.models, [*args.sets, *budget_sets(args)], seeds=args.seeds),
                    args)
+
+
+def cmd_curve(args: argparse.Namespace) -> int:
+    from llm_tool.config import apply_overrides, load_config_file
+    from llm_tool.sweeps.curve import curve_from_config, parse_fractions
+
+    fractions = parse_fractions(args.fractions)
+    path = args.config.expanduser().resolve()
+    base = apply_overrides(load_config_file(path), [*args.sets, *budget_sets(args)])
+    spec = curve_from_config(base, fractions, base_dir=path.parent, source=path.name, seeds=args.seeds,
+                             per_class=args.per_class)
+    return _launch(spec, args)
 
 
 # ----- list / status / kill / report / attach --------------------------------------------------------
@@ -294,6 +325,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     state = SweepStore().read(args.name)
     store = SessionStore()
+    if state.kind == "curve":  # the curve's table, fit and plot
+        from llm_tool.sweeps import curve
+
+        files = curve.write_report(state, args.output.expanduser(), force=args.force, store=store)
+        success("wrote " + ", ".join(str(f) for f in files))
+        return 0
     configs = ranking(state, store)
     files = write_report(state, configs, args.output.expanduser(), force=args.force)
     benchmark.finalize(state, store, configs)

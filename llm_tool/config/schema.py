@@ -24,6 +24,8 @@ DATASET_RECORDED_KEYS = frozenset({
     "primary_file_relative", "total_samples", "num_categories", "category_distribution",
     "fingerprint_sha256", "training_files", "label_names", "split_sizes", "encoding_used",
     "delimiter_used", "format_detected", "split_method", "quoting_used", "rows_used", "rows_not_annotated",
+    "split_groups", "split_time_ranges", "split_warnings",  # group/time splits (data/split_rules.py)
+    "train_fraction_rows",  # learning curves (data/fractions.py)
 })
 MODEL_RECORDED_KEYS = frozenset({"recommended_model", "resolved_model_path", "num_labels", "max_length_used",
                                  "auto_settings", "expected_seconds", "time_budget_seconds",
@@ -94,6 +96,9 @@ class DatasetConfig:
                                               "group land in one split")
     split_time_column: str | None = _f(None, "column of dates: train on the oldest rows, validate and test on "
                                              "the newest")
+    train_fraction: float = _f(1.0, "train on this share of the training rows (a nested, stratified subset: a "
+                                    "learning curve's point); validation and test rows stay the same",
+                               above=0.0, max=1.0)
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS and self.format != "llm-json":
@@ -108,6 +113,9 @@ class DatasetConfig:
             raise ConfigError("multi-label needs dataset_config.label_column or dataset_config.label_columns")
         if self.label_separator == "":
             raise ConfigError("dataset_config.label_separator must not be empty")
+        ways = [name for name in ("split_column", "split_group_column", "split_time_column") if getattr(self, name)]
+        if len(ways) > 1:
+            raise ConfigError(f"dataset_config.{ways[0]} and dataset_config.{ways[1]} both say how to split: keep one")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ class LabeledRows:
     labels: list[Any]  # str for single-label, list[str] for multi-label
     row_numbers: list[int]
     splits: list[str] | None = None
+    split_keys: list[Any] | None = None  # group ids or timestamps of a group/time split (data/split_rules.py)
 
 
 def _missing(value: Any) -> bool:

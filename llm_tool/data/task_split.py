@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from llm_tool.config import DatasetConfig
+from llm_tool.data.fractions import nested_subset
 from llm_tool.data.hashing import file_sha256
 from llm_tool.data.labels import LabeledRows, check_label_set, label_counts
 from llm_tool.data.prepared import PreparedData
+from llm_tool.data.split_rules import attach_keys, rule_of, rule_splits
 from llm_tool.data.splits import Split, make_splits
 from llm_tool.data.tasks import TaskTable, Value, data_files, load_task_table, task_order
 from llm_tool.errors import DatasetError
@@ -40,8 +42,17 @@ def shared_split(tables: dict[str, TaskTable], cfg: DatasetConfig, seed: int) ->
         found.update(dict.fromkeys(table.values))
     first = task_order(list(found), cfg)[0]
     index = {prefix: _index_rows(table, prefix, first) for prefix, table in tables.items()}
-    splits, method = make_splits(index["p"], multi=False, validation_split=cfg.validation_split,
-                                 test_split=cfg.test_split, seed=seed, validation=index.get("v"), test=index.get("t"))
+    rule = rule_of(cfg.split_group_column, cfg.split_time_column)
+    if rule is None:
+        splits, method = make_splits(index["p"], multi=False, validation_split=cfg.validation_split,
+                                     test_split=cfg.test_split, seed=seed, validation=index.get("v"),
+                                     test=index.get("t"))
+    else:  # by group or by date (data/split_rules.py), over every text as well
+        rows = attach_keys(index["p"], tables["p"].table, rule, tables["p"].source)
+        splits, cut = rule_splits(rows, rule, multi=False, validation_split=cfg.validation_split,
+                                  test_split=cfg.test_split, seed=seed, validation=index.get("v"),
+                                  test=index.get("t"))
+        method = cut.method
     return {name: split.texts for name, split in splits.items()}, f"{method}; shared by every task, on '{first}'"
 
 
@@ -90,10 +101,15 @@ def prepare_task(cfg: DatasetConfig, base_dir: Path, *, seed: int) -> PreparedDa
     language = (cfg.language or "").strip().upper()
     languages = {p: row_languages(t, cfg) for p, t in tables.items()} if language else None
     splits = {name: _task_split(rows, tables, task, languages, language) for name, rows in indices.items()}
+    record: dict[str, Any] = {}
+    if cfg.train_fraction < 1:  # a learning curve's point: validation and test rows stay the same
+        full = len(splits["train"])
+        splits["train"] = nested_subset(splits["train"], cfg.train_fraction, seed, cfg.strategy == "multi-label")
+        record["train_fraction_rows"] = {"kept": len(splits["train"]), "of": full}
     considered = sum(len(t.rows.texts) for t in tables.values()) if languages is None else \
         sum(code == language for codes in languages.values() for code in codes)
     first = tables["p"].table
-    record = {"fingerprint_sha256": file_sha256(paths["p"]), **first.details, "format_detected": first.format}
+    record.update({"fingerprint_sha256": file_sha256(paths["p"]), **first.details, "format_detected": first.format})
     return _checked(cfg, splits, considered, method, record)
 
 

@@ -88,6 +88,11 @@ def finalize(state: SweepState, store: SessionStore | None = None,
              configs: list[ConfigRow] | None = None) -> ConfigRow | None:
     """Rank the candidates from their metrics on disk (or take ``configs``, already ranked) and record the result
     on the parent (if the sweep has one); a tasks run's parent gets its children's statuses and scores instead."""
+    if state.kind == "curve":  # a learning curve's parent records the curve, not a ranking
+        from llm_tool.sweeps import curve
+
+        curve.finalize(state, store)
+        return None
     parent = state.parent_session.session_file if state.parent_session else None
     if not parent:
         return None

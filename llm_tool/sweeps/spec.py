@@ -58,6 +58,7 @@ class SweepSpec:
     max_retries: int = 0
     models: list[str] = field(default_factory=list)  # benchmark candidates
     parent: ParentSession | None = None  # a tasks run: its parent session (the jobs are its children)
+    options: dict[str, Any] = field(default_factory=dict)  # kind-specific settings (curve: per_class)
 
 
 def describe(overrides: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from llm_tool.sessions.create import create_session
 from llm_tool.sessions.lifecycle import effective_status, now_iso
 from llm_tool.sessions.schema import SessionMetadata
 from llm_tool.sessions.store import SessionStore
-from llm_tool.sweeps import benchmark, tmux_ops
+from llm_tool.sweeps import benchmark, curve, tmux_ops
 from llm_tool.sweeps.layout import WindowPlan, assign_windows, plan_windows
 from llm_tool.sweeps.naming import get_dotted, group_label, job_titles, sweep_name, tmux_session_name
 from llm_tool.sweeps.queue import default_max_parallel, detect_gpus
@@ -99,6 +99,9 @@ def _record_job(store: SessionStore, path: Path, key: str, title: str) -> None:
     store.update(path, apply)
 
 
+CHILD_WORKFLOWS = {"benchmark": "benchmark candidate", "curve": "curve point"}  # a child session's workflow
+
+
 def create_job_sessions(plan: SweepPlan, spec: SweepSpec, store: SessionStore) -> list[SweepJob]:
     """One pending session per new job (sweep id recorded), or the job's existing session; all or nothing."""
     created: list[Path] = []
@@ -109,8 +112,8 @@ def create_job_sessions(plan: SweepPlan, spec: SweepSpec, store: SessionStore) -
             if job.session is not None:
                 path = job.session
             else:
-                workflow = "benchmark candidate" if spec.kind == "benchmark" else \
-                    f"sweep: user function {job.function}" if job.function else "sweep"
+                workflow = f"sweep: user function {job.function}" if job.function else \
+                    CHILD_WORKFLOWS.get(spec.kind, "sweep")
                 path, _ = create_session(store, job.raw, base_dir=spec.base_dir, sweep_id=plan.name,
                                          session_name=f"{plan.name}-{job.title}"[:100], workflow=workflow)
                 created.append(path)
@@ -143,7 +146,8 @@ def start_sweep(spec: SweepSpec, plan: SweepPlan, *, server: TmuxServer | None =
                       home=sweeps.home, max_parallel=plan.max_parallel, max_panes_per_window=plan.max_panes_per_window,
                       group_by=plan.group_by, max_retries=spec.max_retries, gpus=plan.gpus)
     try:
-        parent = _benchmark_parent(spec, plan, sweeps, store, jobs) if spec.kind == "benchmark" else spec.parent
+        parent = _benchmark_parent(spec, plan, sweeps, store, jobs) if spec.kind in ("benchmark", "curve") \
+            else spec.parent
         with sweeps.locked(plan.name, create=fresh) as state:
             state.jobs.extend(jobs)
             state.max_parallel = plan.max_parallel
@@ -170,8 +174,10 @@ def _delete_created(store: SessionStore, plan: SweepPlan, jobs: list[SweepJob]) 
 
 def _benchmark_parent(spec: SweepSpec, plan: SweepPlan, sweeps: SweepStore, store: SessionStore,
                       jobs: list[SweepJob]) -> ParentSession:
-    """The parent benchmark session (created on the first start), with the new candidates added to it."""
+    """The parent benchmark (or curve) session (created on the first start), with the new candidates added to it."""
     ids = [j.session_id for j in jobs]
+    if spec.kind == "curve":
+        return _curve_parent(spec, plan, sweeps, store, ids)
     models = [str(j.model) for j in jobs]
     parent = sweeps.read(plan.name).parent_session if plan.appending else None
     if parent is not None and parent.session_file and Path(parent.session_file).is_file():
@@ -179,6 +185,19 @@ def _benchmark_parent(spec: SweepSpec, plan: SweepPlan, sweeps: SweepStore, stor
         return parent
     path, sid = benchmark.create_parent(store, spec.base, base_dir=spec.base_dir, name=plan.name, models=models)
     benchmark.add_children(store, path, ids, models)
+    return ParentSession(session_id=sid, session_file=str(path))
+
+
+def _curve_parent(spec: SweepSpec, plan: SweepPlan, sweeps: SweepStore, store: SessionStore,
+                  ids: list[str]) -> ParentSession:
+    """The parent curve session (created on the first start), with the new runs added to it."""
+    parent = sweeps.read(plan.name).parent_session if plan.appending else None
+    if parent is not None and parent.session_file and Path(parent.session_file).is_file():
+        curve.add_children(store, Path(parent.session_file), ids)
+        return parent
+    path, sid = curve.create_parent(store, spec.base, base_dir=spec.base_dir, name=plan.name,
+                                    per_class=bool(spec.options.get("per_class")))
+    curve.add_children(store, path, ids)
     return ParentSession(session_id=sid, session_file=str(path))
 
 

@@ -164,6 +164,8 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
     data = prepare(run.config.dataset, base, seed=run.config.model.seed)
     if resume and run.meta.dataset_config.get("fingerprint_sha256") not in (None, data.record["fingerprint_sha256"]):
         raise SessionError(f"the data file changed since {run.sid} started: relaunch it instead of resuming")
+    for problem in data.record.get("split_warnings", []):  # a group/time split left a class out of a split
+        run.stage(f"warning: {problem}")
     device = _numerics(run, environment.detect_device(), resume)
     run.update(lambda m: _record_environment(m, device, environment.versions()))
 

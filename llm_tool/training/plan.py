@@ -121,7 +121,7 @@ def make_plan(config: TrainingConfig, base_dir: Path) -> TrainingPlan:
     per_epoch = steps_per_epoch(train_rows, cfg.batch_size, cfg.gradient_accumulation_steps)
     seconds = epoch_seconds * cfg.epochs + final_eval_seconds(parameters, tokens_per_sample,
                                                               rows["validation"] + rows["test"], cuda)
-    notes = []
+    notes = list(data.record.get("split_warnings", []))
     if analysis.needs_long_document_model:
         notes.append(f"5% of texts are longer than {analysis.model_limit} tokens: consider a long-document model")
     return TrainingPlan(

@@ -68,6 +68,13 @@ def show_session(store: SessionStore, meta: SessionMetadata, *, everything: bool
         from llm_tool.ui.tasks_view import show_parent
 
         show_parent(store, meta)
+    curve = meta.extra.get("learning_curve")
+    if isinstance(curve, dict) and curve.get("points"):  # the parent session of `llm-tool curve`
+        from llm_tool.ui.curve_view import curve_lines, curve_table
+
+        console.print(curve_table(curve, f"Learning curve ({meta.session_id})"))
+        for line in curve_lines(curve):
+            info(line)
     if metrics:
         split = "test" if isinstance(metrics.get("test"), dict) else "validation"
         report = metrics.get(split)

@@ -189,3 +189,50 @@ def sibling_split_files(path: Path) -> dict[str, Path]:
                 found[split] = candidate
                 break
     return found
+
+
+# ----- leakage-safe splits: id-like and date-like columns ----------------------------------------------
+_ID_NAME = re.compile(r"(?:^|[_\W])(?:id|doc|document|speech|speaker|user|author|post|thread|article|manifesto|"
+                      r"party|group|session|interview|respondent)(?:$|[_\W])|_id$|id$", re.IGNORECASE)
+_DATE_NAME = re.compile(r"date|time|year|day|month|published|created|posted", re.IGNORECASE)
+MAX_SPLIT_CANDIDATES = 3
+
+
+def group_column_candidates(table: Table, exclude: tuple[str, ...]) -> list[tuple[str, int]]:
+    """Columns whose rows come in groups (an id-like name, or values repeated on many rows; at least 3 groups):
+    (column, number of groups) each, id-like names first."""
+    found: list[tuple[bool, str, int]] = []
+    rows = len(table.rows)
+    for column in table.columns:
+        if column in exclude or rows < 6:
+            continue
+        values = [str(row.get(column, "")).strip() for row in table.rows]
+        if any(not v for v in values):
+            continue
+        groups = len(set(values))
+        named = bool(_ID_NAME.search(column))
+        repeated = 3 <= groups <= rows // 2
+        if repeated or (named and 3 <= groups < rows):
+            found.append((not named, column, groups))
+    return [(column, groups) for _, column, groups in sorted(found)[:MAX_SPLIT_CANDIDATES]]
+
+
+def date_column_candidates(table: Table, exclude: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """Columns whose every sampled cell is a date (bare numbers only under a date-like name): (column, oldest,
+    newest) each."""
+    import pandas as pd
+
+    found = []
+    sample = table.rows[:500]
+    for column in table.columns:
+        if column in exclude or not sample:
+            continue
+        values = [str(row.get(column, "")).strip() for row in sample]
+        numeric = all(v.replace(".", "", 1).isdigit() for v in values)
+        if not all(values) or (numeric and not _DATE_NAME.search(column)) or len(set(values)) < 3:
+            continue
+        stamps = pd.to_datetime(pd.Series(values, dtype="object"), errors="coerce", format="mixed", utc=True)
+        if stamps.isna().any():
+            continue
+        found.append((column, str(stamps.min().date()), str(stamps.max().date())))
+    return found[:MAX_SPLIT_CANDIDATES]

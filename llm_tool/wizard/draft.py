@@ -34,6 +34,8 @@ class Draft:
     session_path: Path | None = None
     split: str | None = None  # the split question's answer (None: not asked yet)
     split_column: str | None = None
+    split_group_column: str | None = None  # a leakage-safe split by group or by date (data/split_rules.py)
+    split_time_column: str | None = None
     validation_file: Path | None = None
     test_file: Path | None = None
     long_text: str | None = None  # model_config.long_text, asked when some texts exceed the model's limit
@@ -49,8 +51,9 @@ class Draft:
                 section["label_columns"] = list(self.task_columns or [])
             else:
                 section["annotation_column"] = self.label_column
-        if self.split_column:
-            section["split_column"] = self.split_column
+        for key in ("split_column", "split_group_column", "split_time_column"):
+            if getattr(self, key):
+                section[key] = getattr(self, key)
         if self.validation_file:
             section["validation_file"] = str(self.validation_file)
         if self.test_file:

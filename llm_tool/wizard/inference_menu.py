@@ -53,7 +53,10 @@ def inference_menu(ctx: Context) -> None:
 
     action = ctx.ask(results_menu.MODEL_ACTION)
     if action != "type":
-        run = results_menu.evaluate_model if action == "evaluate" else results_menu.write_model_report
+        from llm_tool.wizard.curve_mode import learning_curve
+
+        run = {"evaluate": results_menu.evaluate_model, "report": results_menu.write_model_report,
+               "curve": learning_curve}[action]
         run(ctx, folders[name], ctx.store.dir / name)
         return
     with loading(f"Loading the model in {folders[name]}…") as say:

@@ -16,8 +16,10 @@ from llm_tool.ui.task_tables import task_plans_table
 from llm_tool.wizard import benchmark_mode, views
 from llm_tool.wizard.detect import (
     column_hints,
+    date_column_candidates,
     detect_strategy,
     find_data_files,
+    group_column_candidates,
     guess_label_column,
     guess_text_column,
     sibling_split_files,
@@ -47,9 +49,11 @@ from llm_tool.wizard.questions import (
 from llm_tool.wizard.run_where import forget, run_where, sbatch_available, tmux_available
 from llm_tool.wizard.split_questions import (
     COLUMN_SPLIT,
+    GROUP_SPLIT,
     RANDOM_SPLIT,
     SEPARATE_FILES,
     SIBLING_SPLIT,
+    TIME_SPLIT,
     relaunch_confirm_question,
     split_file_question,
     split_question,
@@ -150,9 +154,14 @@ def ask_split(ctx: Context, d: Draft) -> None:
                                                         *(d.task_columns or ())))
     siblings = sibling_split_files(d.data_path)
     official = COLUMN_SPLIT + columns[0][0] if columns else SIBLING_SPLIT if siblings else RANDOM_SPLIT
+    taken = (d.text_column or "", d.label_column or "", *(c for c, _ in columns))
+    dates = date_column_candidates(d.table, taken)
+    groups = group_column_candidates(d.table, (*taken, *(c for c, _, _ in dates)))
     while True:
-        choice = ctx.ask(split_question(columns, siblings, d.split or official))
+        choice = ctx.ask(split_question(columns, siblings, d.split or official, groups=groups, dates=dates))
         d.split_column = choice[len(COLUMN_SPLIT):] if choice.startswith(COLUMN_SPLIT) else None
+        d.split_group_column = choice[len(GROUP_SPLIT):] if choice.startswith(GROUP_SPLIT) else None
+        d.split_time_column = choice[len(TIME_SPLIT):] if choice.startswith(TIME_SPLIT) else None
         d.validation_file = siblings.get("validation") if choice == SIBLING_SPLIT else None
         d.test_file = siblings.get("test") if choice == SIBLING_SPLIT else None
         if choice == SEPARATE_FILES:
@@ -314,6 +323,7 @@ def dataset_sets(d: Draft) -> list[str]:
     assert d.text_column and d.label_column
     values: dict[str, object] = {"text_column": d.text_column, "label_column": d.label_column,
                                  "strategy": d.strategy, "split_column": d.split_column,
+                                 "split_group_column": d.split_group_column, "split_time_column": d.split_time_column,
                                  "validation_file": str(d.validation_file) if d.validation_file else None,
                                  "test_file": str(d.test_file) if d.test_file else None,
                                  "annotation_column": None, "tasks": None}

@@ -23,6 +23,8 @@ MODEL_ACTION = select("model_action", "What do you want to do with this model?",
     Choice("Type texts and see the predicted labels", "type"),
     Choice("Evaluate it on a labelled file", "evaluate", "the training metrics on another file; saved in the session"),
     Choice("Write its report (HTML + figures)", "report", "training curves, confusion matrix, F1 per class/language"),
+    Choice("Learning curve: would more annotations help?", "curve",
+           "train on 10/25/50/100% of its rows (same test rows), fit the curve, estimate the score at 2x and 4x"),
 ), "type")
 
 

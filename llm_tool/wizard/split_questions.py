@@ -8,11 +8,15 @@ from llm_tool.wizard.questions import Choice, Question, select, validate_data_pa
 
 RANDOM_SPLIT, SIBLING_SPLIT, SEPARATE_FILES = "random", "siblings", "files"
 COLUMN_SPLIT = "column:"  # + the column's name
+GROUP_SPLIT, TIME_SPLIT = "group:", "time:"  # + the column's name (dataset_config.split_group/time_column)
 
 
 def split_question(columns: list[tuple[str, dict[str, int]]], siblings: dict[str, Path], default: str,
-                   validation_share: float = 0.1, test_share: float = 0.1) -> Question:
-    """Step 3's question: an official split (a split column, sibling files, files typed) or a random one."""
+                   validation_share: float = 0.1, test_share: float = 0.1, *,
+                   groups: list[tuple[str, int]] | None = None,
+                   dates: list[tuple[str, str, str]] | None = None) -> Question:
+    """Step 3's question: an official split (a split column, sibling files, files typed), a leakage-safe one (by
+    group or by date), or a random one."""
     choices = []
     for column, sizes in columns:
         choices.append(Choice(f"Use the column '{column}': train {sizes['train']} / validation "
@@ -22,6 +26,12 @@ def split_question(columns: list[tuple[str, dict[str, int]]], siblings: dict[str
         named = ", ".join(f"{p.name} ({split})" for split, p in siblings.items())
         choices.append(Choice(f"Use the files beside it: {named}", SIBLING_SPLIT,
                               "the official files: test rows are never trained on"))
+    for column, count in groups or []:
+        choices.append(Choice(f"Keep each '{column}' in one split ({count} groups)", GROUP_SPLIT + column,
+                              "rows of one document, speaker or user never on two sides: honest test scores"))
+    for column, oldest, newest in dates or []:
+        choices.append(Choice(f"Split by date '{column}' ({oldest} … {newest}): train on the oldest",
+                              TIME_SPLIT + column, "validate and test on the newest rows, as the model will be used"))
     train = round(100 * (1 - validation_share - test_share))
     choices.append(Choice(f"Random stratified split {train}/{round(100 * validation_share)}/"
                           f"{round(100 * test_share)} (seed 42)", RANDOM_SPLIT,
