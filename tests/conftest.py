@@ -123,7 +123,12 @@ def pytest_configure(config: pytest.Config) -> None:
 LONGEST_FIRST = (
     "test_slurm.py",  # one group (~150 s on one worker): started first, the other worker takes everything else
     "test_torchrun.py",
+    "test_tasks_runs.py",  # one group (~60 s): a module-scoped tasks run, then interrupted/tmux runs
+    "test_long_text.py",  # one group: a module-scoped chunked training, then a kill + exact resume
+    "test_notebook.py",
     "test_benchmark.py",
+    "test_learning_curve.py",
+    "test_api_sweep.py",
     "test_tmux_training.py",
     "test_sweep_tmux.py",
     "test_wizard_benchmark.py",
