@@ -12,7 +12,8 @@ their `label` (random, seed 7, the same rows every run). Rows:
 Targets: tasks run >= alone - 0.01 and >= plain Trainer - 0.02 per task; the tasks run's wall time against the
 sum of the alone runs (K x one task + 10%). Prints a table and writes benchmarks/results/tasks_quality.json.
 
-    python benchmarks/bench_tasks_quality.py [--skip-baseline]
+    python benchmarks/bench_tasks_quality.py [--skip-baseline] [--parts tasks,alone,baseline]
+        [--baseline-lrs 5e-5,1e-4] [--output tasks_quality.json]
 """
 
 from __future__ import annotations
@@ -97,25 +98,40 @@ def run_tasks(data: Path, home: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--parts", default="tasks,alone,baseline", help="which rows to run (separate processes "
+                                                                        "can share the work: the data are the same)")
+    parser.add_argument("--baseline-lrs", default="5e-5,1e-4", help="the plain Trainer's learning rates; TASK=LR "
+                                                                     "pairs (label=5e-5,source=1e-4) give one per task")
+    parser.add_argument("--output", default="tasks_quality.json")
     args = parser.parse_args()
+    parts = set(args.parts.split(",")) - ({"baseline"} if args.skip_baseline else set())
+    named = dict(item.split("=") for item in args.baseline_lrs.split(",") if "=" in item)
+    lrs = {task: [float(named[task])] if task in named else [float(v) for v in args.baseline_lrs.split(",")]
+           for task in TASKS}
     folder = Path(tempfile.mkdtemp(prefix="bench_tasks_quality_"))
     data = with_gaps(split_file(folder), folder)
     out: dict = {"data": "bundled sample, fixed split, " + ", ".join(f"{int(s * 100)}% of rows without {t}"
                                                                      for t, s in BLANKED.items())}
-    (folder / "tasks").mkdir()
-    out["tasks_run"] = run_tasks(data, folder / "tasks")
-    print(f"tasks run: {out['tasks_run']}", flush=True)
+    if "tasks" in parts:
+        (folder / "tasks").mkdir()
+        out["tasks_run"] = run_tasks(data, folder / "tasks")
+        print(f"tasks run: {out['tasks_run']}", flush=True)
     for task in TASKS:
-        home = folder / f"alone_{task}"
-        home.mkdir()
         only = task_file(data, task, folder)
-        out[f"{task}_alone"] = run_tool(only, task, home)
-        print(f"{task} alone: {out[f'{task}_alone']}", flush=True)
-        if not args.skip_baseline:
-            grid = [run_baseline(only, task, lr, 4) for lr in (5e-5, 1e-4)]
+        if "alone" in parts:
+            home = folder / f"alone_{task}"
+            home.mkdir()
+            out[f"{task}_alone"] = run_tool(only, task, home)
+            print(f"{task} alone: {out[f'{task}_alone']}", flush=True)
+        if "baseline" in parts:
+            grid = [run_baseline(only, task, lr, 4) for lr in lrs[task]]
             out[f"{task}_baseline_grid"] = grid
             out[f"{task}_baseline_best"] = max(grid, key=lambda r: r["validation_macro_f1"])
             print(f"{task} plain Trainer: {grid}", flush=True)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / args.output).write_text(json.dumps(out, indent=2))
+    if not {"tasks", "alone"} <= parts:
+        return
     alone_wall = sum(out[f"{t}_alone"]["wall_seconds"] for t in TASKS)
     out["wall_ratio_tasks_to_alone_sum"] = round(out["tasks_run"]["wall_seconds"] / alone_wall, 3)
     print(f"\n{'task':8} {'tasks run':>10} {'alone':>8} {'diff':>7} {'plain Trainer':>14} {'diff':>7}")
