@@ -254,18 +254,28 @@ def _edited_pending_session(tmp_path: Path, config: Path, extra: list[str]) -> t
     return path, data["training_session"]["session_id"]
 
 
+def _probe_job_id(cluster: Cluster) -> int:
+    """Submit a held job that does nothing, cancel it, and return its id (the cluster's job counter)."""
+    proc = cluster.run("sbatch", "--hold", "--parsable", "--job-name=probe", "--output=/dev/null", "--wrap", "true")
+    assert proc.returncode == 0, proc.stderr
+    job = proc.stdout.strip().split(";")[0]
+    cluster.run("scancel", job)
+    return int(job)
+
+
 def test_an_edited_session_cannot_run_a_command_on_the_node(on_cluster: Cluster, tmp_path, isolated_home,
                                                            sample_csv, tiny_model, capsys):
     pwned = tmp_path / "PWNED"
     payload = f'--export=ALL,"BASH_FUNC_cd%%=() {{ /usr/bin/touch {pwned}; }}"'  # replaces the script's `cd`
     path, sid = _edited_pending_session(tmp_path, _config(tmp_path, sample_csv, tiny_model, "edited"), [payload])
-    before = on_cluster.run("squeue", "-h", "-o", "%i").stdout
+    first = _probe_job_id(on_cluster)
     for extra in ([], ["--yes"]):  # --yes lifts the seal check, never the allow-list
         assert main(["sessions", "resume", sid, "--backend", "slurm", *extra]) == 2
         err = capsys.readouterr().err
         assert "--export is not an option llm-tool passes to sbatch" in err and len(err.strip().splitlines()) == 1
-    time.sleep(3)  # a job would have started by now
-    assert on_cluster.run("squeue", "-h", "-o", "%i").stdout == before and not pwned.exists()
+    # job ids are handed out in order: the next one right after the first probe means nothing was submitted in
+    # between (no waiting for a job that might start: the queue itself says none was made)
+    assert _probe_job_id(on_cluster) == first + 1 and not pwned.exists()
     assert _status(path)["status"] == "pending" and "slurm" not in _status(path)
 
     path, sid = _edited_pending_session(tmp_path, _config(tmp_path, sample_csv, tiny_model, "held"), ["--hold"])
