@@ -208,10 +208,14 @@ def save_evaluation(store: SessionStore, ref: ModelRef, result: dict[str, Any]) 
                    "num_samples": result["evaluation"]["num_samples"],
                    "accuracy": result["evaluation"]["accuracy"], "macro_f1": result["evaluation"]["macro_f1"],
                    "macro_f1_tuned": (result.get("evaluation_tuned") or {}).get("macro_f1"), "file": str(path)}
-
-        def apply(meta: Any) -> None:
-            recorded = meta.extra.get("evaluations")
-            recorded = recorded if isinstance(recorded, list) else []
-            meta.extra["evaluations"] = ([*recorded, summary])[-MAX_RECORDED:]
-        store.update(ref.session_path, apply)
+        record_evaluation(store, ref.session_path, summary)
     return path
+
+
+def record_evaluation(store: SessionStore, session_path: Path, summary: dict[str, Any]) -> None:
+    """Append ``summary`` to the session's ``evaluations`` (the newest MAX_RECORDED are kept)."""
+    def apply(meta: Any) -> None:
+        recorded = meta.extra.get("evaluations")
+        recorded = recorded if isinstance(recorded, list) else []
+        meta.extra["evaluations"] = ([*recorded, summary])[-MAX_RECORDED:]
+    store.update(session_path, apply)

@@ -12,10 +12,9 @@ import numpy as np
 
 from llm_tool.errors import DatasetError
 from llm_tool.sessions.store import SessionStore
+from llm_tool.training.evaluate import record_evaluation
 from llm_tool.training.task_predict import ModelPool, TaskOutput, TasksParent, language_column, predict_task
 from llm_tool.untrusted import shown
-
-MAX_RECORDED = 100  # evaluations kept in the parent's session file (the newest)
 
 
 def parent_dataset(parent: TasksParent, text_column: str | None) -> Any:
@@ -108,12 +107,7 @@ def save_tasks_evaluation(store: SessionStore, parent: TasksParent, result: dict
                "fingerprint_sha256": result["fingerprint_sha256"], "file": str(path),
                "tasks": {task: {"rows_used": r["rows_used"], "macro_f1": r["evaluation"].get("macro_f1")}
                          for task, r in result["tasks"].items()}}
-
-    def apply(meta: Any) -> None:
-        recorded = meta.extra.get("evaluations")
-        recorded = recorded if isinstance(recorded, list) else []
-        meta.extra["evaluations"] = ([*recorded, summary])[-MAX_RECORDED:]
-    store.update(parent.path, apply)
+    record_evaluation(store, parent.path, summary)
     return path
 
 
