@@ -63,6 +63,24 @@ def test_fit_extrapolates_a_clean_curve_and_refuses_too_few_rows():
     assert all(e["macro_f1"] is None for e in small.estimates)
 
 
+def test_a_flat_curve_is_called_a_plateau_and_a_noisy_one_is_not():
+    from llm_tool.results.learning_curve import CurvePoint, fit_curve
+
+    def points(means: list[float]) -> list[CurvePoint]:
+        out = []
+        for f, m in zip((0.25, 0.5, 1.0), means, strict=True):
+            point = CurvePoint(fraction=f, train_rows=int(2400 * f), seed_scores=[m - 0.004, m + 0.004])
+            point.summarise()
+            out.append(point)
+        return out
+
+    flat = fit_curve(points([0.923, 0.910, 0.915]))  # the bundled sample's measured curve
+    assert not flat.extrapolated
+    assert "plateau" in flat.note and "within 0.013 from 600 to 2400" in flat.note
+    noisy = fit_curve(points([0.80, 0.70, 0.85]))  # no trend a power law fits, and far from flat
+    assert not noisy.extrapolated and "plateau" not in noisy.note and "fits the points poorly" in noisy.note
+
+
 @pytest.mark.parametrize("fractions", ["0", "1.5", "0.5,abc"])
 def test_bad_fractions_are_one_line_exit_2(tmp_path, tiny_model, sample_csv, fractions):
     config = make_config(tmp_path / "cfg", "c.json", tiny_model, sample_csv, rows=40)

@@ -10,6 +10,7 @@ from typing import Any
 
 MIN_ROWS_TO_EXTRAPOLATE = 500  # fewer full training rows: the estimate is not given (too noisy to act on)
 MIN_R2 = 0.6  # a poorer fit of the points: not extrapolated
+PLATEAU_SPREAD = 0.02  # fraction means this close together (and no better fit): the curve is flat, a plateau
 DRAWS = 2000  # parameter draws from the fit's covariance for the estimate's interval
 
 
@@ -56,6 +57,20 @@ def power_law(n: Any, a: Any, b: Any, c: Any) -> Any:
     return a - b * n ** (-c)
 
 
+def plateau_note(points: list[CurvePoint]) -> str:
+    """A flat curve said as such: the fraction means within PLATEAU_SPREAD of each other (else "")."""
+    means = [(p.train_rows, p.mean) for p in sorted(points, key=lambda p: p.train_rows) if p.mean is not None]
+    if len(means) < 3:
+        return ""
+    values = [m for _, m in means]
+    spread = max(values) - min(values)
+    if spread > PLATEAU_SPREAD:
+        return ""
+    return (f"the curve is flat, a plateau: macro-F1 stays within {spread:.3f} from {means[0][0]} to {means[-1][0]} "
+            "training rows, so more annotations like these are unlikely to raise it much (nothing to extrapolate); "
+            "harder or rarer examples may help more")
+
+
 def fit_curve(points: list[CurvePoint]) -> CurveFit:
     """Fit every seed's score (scipy.optimize.curve_fit, bounded: the ceiling a within [0, 1]); the estimates'
     intervals come from parameter draws of the fit's covariance. Too few rows or a poor fit: said in ``note``."""
@@ -80,7 +95,8 @@ def fit_curve(points: list[CurvePoint]) -> CurveFit:
         fit.note = (f"too few training rows to extrapolate ({full}, below {MIN_ROWS_TO_EXTRAPOLATE}): annotate more "
                     "and run the curve again")
     elif r2 < MIN_R2 or not np.all(np.isfinite(cov)):
-        fit.note = f"the curve fits the points poorly (R² {r2:.2f}): not extrapolated; add seeds or fractions"
+        fit.note = plateau_note(points) or \
+            f"the curve fits the points poorly (R² {r2:.2f}): not extrapolated; add seeds or fractions"
     else:
         fit.extrapolated = True
         fit.note = "estimates from the fitted inverse power law; the interval covers the fit's uncertainty only"
