@@ -21,18 +21,18 @@ def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, text)
 
 
-def _write_temp(path: Path, text: str) -> str:
-    """A fsynced temp file beside ``path`` holding ``text``; returns its name."""
+def _write_temp(path: Path, text: str | bytes) -> str:
+    """A fsynced temp file beside ``path`` holding ``text`` (or bytes); returns its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "wb") as handle:
             try:
                 mode = path.stat().st_mode & 0o777  # a replaced file keeps its permissions
             except FileNotFoundError:
                 mode = 0o666 & ~_UMASK
             os.fchmod(handle.fileno(), mode)
-            handle.write(text)
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
@@ -55,7 +55,8 @@ def create_json_exclusive(path: Path, data: Any) -> bool:
     return True
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str | bytes) -> None:
+    """Replace ``path`` with ``text`` (str as UTF-8, or bytes such as a PNG): readers never see a partial file."""
     tmp = _write_temp(path, text)
     try:
         os.replace(tmp, path)

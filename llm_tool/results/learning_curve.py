@@ -164,8 +164,9 @@ def plot_curve(points: list[CurvePoint], fit: CurveFit, path: Path, *, title: st
         if fit.note and not fit.extrapolated:
             ax.text(0.02, 0.97, fit.note[:110], transform=ax.transAxes, fontsize=7, color="C3", va="top")
         fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path)
+        from llm_tool.results.plots import save_png
+
+        save_png(fig, path)
     finally:
         plt.close(fig)
     return drawn

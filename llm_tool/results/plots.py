@@ -32,7 +32,7 @@ def _figure(path: Path, width: float, height: float, ncols: int = 1,
         try:
             yield fig, axes
             fig.tight_layout()
-            fig.savefig(path, dpi=110)
+            save_png(fig, path, dpi=110)
         finally:
             plt.close(fig)
 
@@ -195,3 +195,15 @@ def plot_per_language(per_language: dict[str, Any], path: Path, title: str) -> d
                     va="center")
         ax.set(xlim=(0, 1.25), xlabel="macro-F1", title=title)
     return values
+
+
+def save_png(fig: Figure, path: Path, *, dpi: float | None = None) -> None:
+    """The figure as a PNG replacing ``path`` atomically: a report or a curve read while it is redrawn is never
+    empty or partial."""
+    import io
+
+    from llm_tool.atomic import write_text_atomic
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    write_text_atomic(path, buffer.getvalue())

@@ -103,8 +103,9 @@ def write_chart(configs: list[ConfigRow], path: Path, title: str) -> Path | None
         ax2.set_xlabel("F1 per class (mean over seeds)")
         ax2.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    from llm_tool.results.plots import save_png
+
+    save_png(fig, path, dpi=110)
     plt.close(fig)
     return path
 
