@@ -5,6 +5,11 @@ against the forward passes of its windows alone. Prints a table and writes
 benchmarks/results/long_text_<strategies>.json.
 
     python benchmarks/bench_long_text.py [--epochs 1] [--data PATH] [--strategies truncate,head_tail,chunks]
+        [--epochs-for truncate=3,head_tail=3]   # equal steps: chunks' windows are ~3.3x the reviews
+
+``--epochs-for`` gives some strategies their own epochs, so all of them can take about the same number of
+optimizer steps (the table prints each one's steps): chunks trains on every window of a review, so at equal epochs
+it also takes 3.3x the steps of truncate and head_tail.
 """
 
 from __future__ import annotations
@@ -47,8 +52,10 @@ def train(strategy: str, data: Path, epochs: int, home: Path) -> dict[str, Any]:
             "validation_macro_f1": metrics["validation"]["macro_f1"], "wall_seconds": round(wall, 1),
             "train_runtime_seconds": metrics["train_runtime_seconds"],
             "train_rows_per_epoch": windows.get("windows", meta.dataset_config["split_sizes"]["train"]),
-            "long_text_reason": meta.model_config.get("long_text_reason"),
-            "windows": windows or None, "model_dir": str(outcome.model_dir)}
+            "long_text_reason": meta.model_config.get("long_text_reason"), "epochs": epochs,
+            "windows": windows or None, "model_dir": str(outcome.model_dir)} | {
+            "optimizer_steps": epochs * -(-int(windows.get("windows", meta.dataset_config["split_sizes"]["train"]))
+                                          // BATCH)}
 
 
 def long_infer(model_dir: Path, data: Path, tokens: int = 20_000) -> dict[str, Any]:
@@ -86,27 +93,30 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated (default: all three)")
+    parser.add_argument("--epochs-for", default="", help="STRATEGY=EPOCHS,... (others: --epochs)")
     args = parser.parse_args()
+    epochs_for = {k: int(v) for k, v in (item.split("=") for item in args.epochs_for.split(",") if item)}
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     home = Path(tempfile.mkdtemp(prefix="bench_long_text_"))
     os.environ["LLM_TOOL_HOME"] = str(home)
-    results = [train(strategy, args.data, args.epochs, home) for strategy in args.strategies.split(",")]
+    results = [train(strategy, args.data, epochs_for.get(strategy, args.epochs), home)
+               for strategy in args.strategies.split(",")]
     chunks = next((r for r in results if r["strategy"] == "chunks"), None)
     infer = long_infer(Path(chunks["model_dir"]), args.data) if chunks else {}
     print(f"IMDb {args.data.name}, {MODEL}, max_length {MAX_LENGTH}, {args.epochs} epochs, batch {BATCH}, "
           f"{os.cpu_count()} CPUs (shared)")
     print(f"{'strategy':<10} {'test macro-F1':>13} {'accuracy':>9} {'texts':>6} {'train rows/epoch':>17} "
-          f"{'wall s':>8}")
+          f"{'epochs':>6} {'steps':>6} {'wall s':>8}")
     for r in results:
         print(f"{r['strategy']:<10} {r['test_macro_f1']:>13.4f} {r['test_accuracy']:>9.4f} {r['test_texts']:>6} "
-              f"{r['train_rows_per_epoch']:>17} {r['wall_seconds']:>8.1f}")
+              f"{r['train_rows_per_epoch']:>17} {r['epochs']:>6} {r['optimizer_steps']:>6} {r['wall_seconds']:>8.1f}")
     if infer:
         print(f"infer on {infer['tokens']} tokens: {infer['windows']} windows, {infer['infer_seconds']} s against "
               f"{infer['forward_seconds']} s of forward passes ({infer['ratio']}x, {infer['backend']})")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {"data": args.data.name, "model": MODEL, "max_length": MAX_LENGTH, "epochs": args.epochs,
            "cpus": os.cpu_count(), "strategies": results, "long_infer": infer}
-    name = "_".join(args.strategies.split(","))
+    name = "_".join(f"{s}{epochs_for[s]}ep" if s in epochs_for else s for s in args.strategies.split(","))
     (RESULTS / f"long_text_{name}.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
 
 
