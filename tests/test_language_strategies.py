@@ -1,0 +1,203 @@
+"""`benchmark CONFIG --language-strategies multilingual,per_language`: both strategies trained on one split and
+compared on the same test rows (overall, per language, paired bootstrap), and the bad inputs refused."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llm_tool.sessions import SessionStore
+from llm_tool.sessions.task_parent import task_entries
+from tests.conftest import SAMPLE_CSV
+from tests.helpers import run_main, sample_rows, session_files, write_csv
+
+pytestmark = pytest.mark.xdist_group("language_strategies")
+CODES = (["en"] * 5 + ["fr"] * 5 + ["de"]) * 12  # 60 en, 60 fr, 12 de (too few for a German model)
+
+
+def write_data(folder: Path, codes: list[str] | tuple[str, ...] = CODES) -> Path:
+    rows = sample_rows(SAMPLE_CSV, len(codes))
+    return write_csv(folder / "coded.csv", [
+        {"text": r["text"], "lang": code, "annotation": json.dumps({"sentiment": r["label"]})}
+        for r, code in zip(rows, codes, strict=True)])
+
+
+def write_config(folder: Path, data: Path, model: Path, **dataset: Any) -> Path:
+    config = folder / "config.json"
+    config.write_text(json.dumps({
+        "dataset_config": {"primary_file": data.name, "annotation_column": "annotation", "language_column": "lang",
+                           "validation_split": 0.1, "test_split": 0.3, **dataset},
+        "model_config": {"selected_model": str(model), "epochs": 1, "batch_size": 16, "learning_rate": 3e-3,
+                         "early_stopping": False, "num_threads": 1}}), encoding="utf-8")
+    return config
+
+
+@dataclass(frozen=True)
+class Compared:
+    home: Path
+    data: Path
+    parent: str  # the benchmark's parent session
+    arms: dict[str, str]  # strategy -> its tasks parent
+    record: dict[str, Any]
+
+    def env(self) -> dict[str, str]:
+        return {"LLM_TOOL_HOME": str(self.home)}
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Compared:
+    """Both arms created as `benchmark --language-strategies` creates them, each run here with `sessions resume`
+    (foreground, in process: its children one after another), then compared: 4 trainings of the tiny BERT."""
+    from llm_tool.sweeps import strategies, strategy_record
+
+    home = tmp_path_factory.mktemp("language_strategies") / "home"
+    home.mkdir()
+    data = write_data(home)
+    raw = json.loads(write_config(home, data, tiny_model).read_text(encoding="utf-8"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LLM_TOOL_HOME", str(home))
+        patch.chdir(home)
+        store = SessionStore(home)
+        plan = strategies.plan_strategies(raw, ["multilingual", "per_language"], base_dir=home)
+        made = strategies.create(store, plan, "cmp")
+        for run in made.arms.values():
+            result = run_main("sessions", "resume", run.session_id, env={"LLM_TOOL_HOME": str(home)}, cwd=home)
+            assert result.returncode == 0, result.stderr[-3000:]
+        record = strategy_record.record_comparison(store, made.path, final=True)
+    assert record is not None
+    return Compared(home, data, made.session_id, {s: r.session_id for s, r in made.arms.items()}, record)
+
+
+def answers(c: Compared) -> list[dict[str, str]]:
+    (path,) = c.record["answers"].values()
+    with Path(path).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_both_strategies_are_scored_on_the_same_test_rows(compared: Compared) -> None:
+    """The comparison's rows are the multilingual model's test rows, and exactly the per_language models' test rows
+    (the fallback's, which are every language's): same texts, same order."""
+    from llm_tool.config import parse_config
+    from llm_tool.data.task_split import prepare_task
+
+    store = SessionStore(compared.home)
+
+    def test_texts(session_id: str) -> list[str]:
+        meta = store.read(store.path_for_id(session_id))
+        config = parse_config({"dataset_config": meta.dataset_config, "model_config": meta.model_config})
+        return prepare_task(config.dataset, compared.home, seed=config.model.seed).splits["test"].texts
+
+    arms = {s: store.read(store.path_for_id(sid)) for s, sid in compared.arms.items()}
+    multi = {e.language: e.session_id for e in task_entries(arms["multilingual"])}
+    per = {e.language: e.session_id for e in task_entries(arms["per_language"])}
+    assert set(multi) == {None} and set(per) == {None, "EN", "FR"}  # German: too few rows, left to the fallback
+    rows = answers(compared)
+    texts = [row["text"] for row in rows]
+    assert texts == test_texts(multi[None]) == test_texts(per[None])
+    assert len(set(r["row"] for r in rows)) == len(rows) == compared.record["tasks"][0]["test_rows"]
+    for code in ("EN", "FR"):
+        assert [r["text"] for r in rows if r["language"] == code] == test_texts(per[code])
+    assert {r["routed"] for r in rows if r["language"] == "DE"} == {"fallback"}
+    assert {r["routed"] for r in rows if r["language"] in ("EN", "FR")} == {"en", "fr"}
+
+
+def test_overall_and_per_language_scores_equal_sklearn_on_the_saved_answers(compared: Compared) -> None:
+    from sklearn.metrics import f1_score
+
+    (task,) = compared.record["tasks"]
+    rows = answers(compared)
+
+    def f1(subset: list[dict[str, str]], arm: str) -> float:
+        return float(f1_score([r["gold"] for r in subset], [r[arm] for r in subset], average="macro",
+                              zero_division=0))
+
+    for arm in ("multilingual", "per_language"):
+        assert task["macro_f1"][arm] == pytest.approx(f1(rows, arm))
+    languages = {lang["language"]: lang for lang in task["languages"]}
+    assert set(languages) == {"EN", "FR", "DE"}
+    for code, lang in languages.items():
+        subset = [r for r in rows if r["language"] == code]
+        assert lang["support"] == len(subset)
+        assert lang["multilingual_macro_f1"] == pytest.approx(f1(subset, "multilingual"))
+        assert lang["per_language_macro_f1"] == pytest.approx(f1(subset, "per_language"))
+    assert languages["DE"]["support"] < 10 and languages["DE"]["conclusion"].startswith("too few test rows")
+    assert languages["DE"]["answered_by"] == "fallback" and languages["EN"]["answered_by"] == "en"
+
+
+def test_the_paired_bootstrap_difference_is_recorded_with_its_interval(compared: Compared) -> None:
+    from llm_tool.results.stats import macro_f1, paired_bootstrap_diff
+    from llm_tool.results.strategy_comparison import encode
+
+    (task,) = compared.record["tasks"]
+    rows = answers(compared)
+    y, (per_language, multilingual) = encode([r["gold"] for r in rows], [r["per_language"] for r in rows],
+                                             [r["multilingual"] for r in rows])
+    diff, low, high = paired_bootstrap_diff(y, per_language, multilingual, macro_f1)
+    recorded = task["difference"]
+    assert recorded["diff"] == pytest.approx(task["macro_f1"]["per_language"] - task["macro_f1"]["multilingual"])
+    assert (recorded["diff"], recorded["ci_low"], recorded["ci_high"]) == pytest.approx((diff, low, high))
+    assert recorded["ci_low"] <= recorded["diff"] <= recorded["ci_high"]
+    word = "per_language is better" if low > 0 else "multilingual is better" if high < 0 else "no clear difference"
+    assert recorded["conclusion"].startswith(word)
+    parent = SessionStore(compared.home).read(SessionStore(compared.home).resolve(compared.parent))
+    assert parent.execution_status.status == "completed" and parent.extra["language_comparison"]["final"] is True
+    shown = run_main("sessions", "show", compared.parent, env={**compared.env(), "COLUMNS": "220"})
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "Language strategies" in shown.stdout and "too few test rows to conclude" in shown.stdout
+    assert f"{recorded['diff']:+.3f}" in shown.stdout
+
+
+def test_per_language_answers_are_what_infer_gives_routing_each_row(compared: Compared, tmp_path: Path) -> None:
+    """`infer` on the per_language tasks run, on the test rows: each row through its language's model (German: the
+    fallback, said in sentiment_routed) gives the answers the comparison scored."""
+    rows = answers(compared)
+    test_file = write_csv(tmp_path / "test_rows.csv", [{"text": r["text"], "lang": r["language"].lower()}
+                                                       for r in rows])
+    out = tmp_path / "predicted.csv"
+    result = run_main("infer", compared.arms["per_language"], "--input", str(test_file), "--output", str(out),
+                      "--backend", "torch", env=compared.env())
+    assert result.returncode == 0, result.stderr[-3000:]
+    with out.open(encoding="utf-8", newline="") as handle:
+        inferred = list(csv.DictReader(handle))
+    assert [r["sentiment_routed"] for r in inferred] == [r["routed"] for r in rows]
+    assert [r["sentiment_label"] for r in inferred] == [r["per_language"] for r in rows]
+
+
+@pytest.mark.parametrize(("args", "dataset", "message"), [
+    (["--language-strategies", "multilingual,bilingual"], {}, "unknown strategy 'bilingual'"),
+    (["--language-strategies", "per_language"], {}, "compares both strategies"),
+    (["--language-strategies", "multilingual,per_language", "--models", "m"], {}, "leave out --models"),
+    (["--language-strategies", "multilingual,per_language"], {"language_column": "langue"},
+     "language column 'langue' not found"),
+])
+def test_bad_strategy_input_is_one_line_exit_2_and_creates_nothing(isolated_home: Path, tiny_model: Path,
+                                                                    args: list[str], dataset: dict[str, Any],
+                                                                    message: str) -> None:
+    config = write_config(isolated_home, write_data(isolated_home), tiny_model, **dataset)
+    result = run_main("benchmark", str(config), *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert session_files(isolated_home) == [] and not (isolated_home / "logs" / "sweeps").exists()
+
+
+def test_per_language_with_no_language_big_enough_is_refused_and_a_dry_run_plans_both_arms(
+        isolated_home: Path, tiny_model: Path) -> None:
+    small = write_config(isolated_home, write_data(isolated_home, ["en", "fr"] * 30), tiny_model)
+    result = run_main("benchmark", str(small), "--language-strategies", "multilingual,per_language")
+    assert result.returncode == 2 and "per_language would train no model of its own" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and session_files(isolated_home) == []
+
+    config = write_config(isolated_home, write_data(isolated_home), tiny_model)
+    dry = run_main("benchmark", str(config), "--language-strategies", "multilingual,per_language", "--dry-run",
+                   env={"COLUMNS": "200"})
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    for title in ("multilingual-sentiment", "per_language-sentiment", "per_language-sentiment-en",
+                  "per_language-sentiment-fr"):
+        assert title in dry.stdout
+    assert "no DE model of sentiment" in dry.stdout and "dry run" in dry.stdout
+    assert session_files(isolated_home) == []
