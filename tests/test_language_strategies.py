@@ -201,3 +201,40 @@ def test_per_language_with_no_language_big_enough_is_refused_and_a_dry_run_plans
         assert title in dry.stdout
     assert "no DE model of sentiment" in dry.stdout and "dry run" in dry.stdout
     assert session_files(isolated_home) == []
+
+
+def test_the_studio_offers_the_comparison_when_the_data_has_a_language_column(
+        isolated_home: Path, interactive: None, tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Benchmark mode on data with a `lang` column asks what to compare; "one model for every language vs one per
+    language" asks for one model, shows the trainings of both strategies and starts them as one sweep (a stand-in
+    Slurm here: the trainings themselves are the fixture's)."""
+    from tests.sweep_helpers import stand_in_slurm
+    from tests.wizard_helpers import Keys, pick, replace, run_studio, to_data_file
+
+    write_data(isolated_home)
+    stand_in_slurm(tmp_path / "fake-slurm", monkeypatch)
+    ctx = run_studio(*to_data_file(), Keys.ENTER, Keys.ENTER, Keys.ENTER, Keys.ENTER,  # file, text, label, tasks
+                     Keys.ENTER, pick(3), replace("1"), replace("8"),  # split; benchmark mode; epochs, batch size
+                     pick(2),  # compare: one model for every language vs one model per language
+                     Keys.UP + Keys.UP + Keys.ENTER, str(tiny_model) + Keys.ENTER,  # the model: a typed folder
+                     pick(2), pick(3), pick(6))  # step 8: the Slurm cluster; then leave the studio
+    asked = ctx.prompter.asked
+    assert asked[asked.index("batch_size") + 1:asked.index("run_benchmark") + 1] == [
+        "compare", "model", "model_name", "run_benchmark"]
+    out = capsys.readouterr().out
+    assert "Summary: the comparison that will run" in out and "per_language-sentiment-fr" in out
+    assert "no DE model of sentiment" in out and "started the comparison of language strategies" in out
+    (state_file,) = (isolated_home / "logs" / "sweeps").glob("*.json")
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    assert state["kind"] == "benchmark" and len(state["jobs"]) == 4
+    assert {j["overrides"]["model_config.language_strategy"] for j in state["jobs"]} == {"multilingual",
+                                                                                         "per_language"}
+    store = SessionStore()
+    parent = store.read(Path(state["parent_session"]["session_file"]))
+    arms = parent.extra["benchmark"]["language_strategies"]
+    for strategy, sid in arms.items():
+        arm = store.read(store.path_for_id(sid))
+        assert arm.training_session.workflow == "tasks" and arm.training_session.parent_session == parent.session_id
+        assert arm.model_config["language_strategy"] == strategy and arm.dataset_config["language_column"] == "lang"
+    assert len(session_files(isolated_home)) == 1 + 2 + 4  # the benchmark, its two tasks runs, their children
