@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -238,3 +239,29 @@ def test_the_studio_offers_the_comparison_when_the_data_has_a_language_column(
         assert arm.training_session.workflow == "tasks" and arm.training_session.parent_session == parent.session_id
         assert arm.model_config["language_strategy"] == strategy and arm.dataset_config["language_column"] == "lang"
     assert len(session_files(isolated_home)) == 1 + 2 + 4  # the benchmark, its two tasks runs, their children
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_the_benchmark_runs_both_strategies_in_tmux_and_records_the_comparison(
+        tmux_socket: str, isolated_home: Path, tiny_model: Path) -> None:
+    """`llm-tool benchmark --language-strategies ... --wait`: the four trainings run as one sweep; its scheduler
+    keeps both tasks runs' tables and records the comparison; `sweep status` (and --json), `sweep report` show it."""
+    config = write_config(isolated_home, write_data(isolated_home), tiny_model)
+    proc = run_main("benchmark", str(config), "--language-strategies", "multilingual,per_language", "--name", "langs",
+                    "--max-parallel", "4", "--wait", env={"COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Language strategies of langs" in proc.stdout and "too few test rows to conclude" in proc.stdout
+    document = json.loads(run_main("sweep", "status", "langs", "--json").stdout)
+    assert [j["status"] for j in document["jobs"]] == ["completed"] * 4
+    compared = document["language_comparison"]
+    (task,) = compared["tasks"]
+    assert compared["final"] is True and {lang["language"] for lang in task["languages"]} == {"EN", "FR", "DE"}
+    store = SessionStore()
+    parent = store.read(store.path_for_id(document["sweep"]["parent_session"]))
+    assert parent.execution_status.status == "completed" and parent.extra["language_comparison"] == compared
+    for sid in compared["strategies"].values():  # each tasks run's table followed its children
+        assert store.read(store.path_for_id(sid)).execution_status.status == "completed"
+    report = run_main("sweep", "report", "langs", "-o", str(isolated_home / "reports"))
+    assert report.returncode == 0, report.stderr[-2000:]
+    text = (isolated_home / "reports" / "langs.md").read_text(encoding="utf-8")
+    assert "| sentiment | all |" in text and f"{task['difference']['diff']:+.3f}" in text

@@ -25,6 +25,17 @@ def is_strategies(state: SweepState) -> bool:
     return state.kind == "benchmark" and bool(state.jobs) and all(STRATEGY_KEY in j.overrides for j in state.jobs)
 
 
+def recorded_comparison(state: SweepState, store: SessionStore) -> dict[str, Any] | None:
+    """The comparison recorded on such a sweep's parent (None for any other sweep, or before its first record)."""
+    if not is_strategies(state) or state.parent_session is None or not state.parent_session.session_file:
+        return None
+    try:
+        found = store.read(Path(state.parent_session.session_file)).extra.get(RECORD_KEY)
+    except SessionError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
 def arms_of(store: SessionStore, meta: SessionMetadata) -> dict[str, Path]:
     """{strategy: tasks parent file} recorded on a benchmark's parent (empty for a benchmark of models)."""
     recorded = (meta.extra.get("benchmark") or {}).get("language_strategies")
