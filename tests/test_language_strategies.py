@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from llm_tool.sessions import SessionStore
@@ -151,6 +152,11 @@ def test_the_paired_bootstrap_difference_is_recorded_with_its_interval(compared:
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert "Language strategies" in shown.stdout and "too few test rows to conclude" in shown.stdout
     assert f"{recorded['diff']:+.3f}" in shown.stdout
+    reported = run_main("report", compared.parent, "-o", str(compared.home / "reports"), "--force",
+                        env=compared.env())
+    assert reported.returncode == 0, reported.stderr[-2000:]
+    text = (compared.home / "reports" / "cmp.md").read_text(encoding="utf-8")
+    assert f"| sentiment | all | {task['test_rows']} |" in text and "too few test rows to conclude" in text
 
 
 def test_per_language_answers_are_what_infer_gives_routing_each_row(compared: Compared, tmp_path: Path) -> None:
@@ -167,6 +173,36 @@ def test_per_language_answers_are_what_infer_gives_routing_each_row(compared: Co
         inferred = list(csv.DictReader(handle))
     assert [r["sentiment_routed"] for r in inferred] == [r["routed"] for r in rows]
     assert [r["sentiment_label"] for r in inferred] == [r["per_language"] for r in rows]
+
+
+def test_multi_label_answers_are_scored_per_label_and_per_language_as_sklearn_does() -> None:
+    """A multi-label task (sets of labels): both strategies' per-language macro-F1 are sklearn's on 0/1 rows."""
+    from sklearn.metrics import f1_score
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    from llm_tool.results.strategy_comparison import ArmAnswers, ScoredRows, compare_task
+
+    rng = np.random.default_rng(3)
+    labels = ["food", "price", "service"]
+    n = 30
+    gold = [frozenset(x for x in labels if rng.random() < 0.5) for _ in range(n)]
+    multi = [frozenset(x for x in labels if rng.random() < 0.5) for _ in range(n)]
+    per = [g if i % 3 else frozenset() for i, g in enumerate(gold)]
+    codes = ["EN" if i % 2 else "FR" for i in range(n)]
+    rows = ScoredRows([f"p{i}" for i in range(n)], [f"text {i}" for i in range(n)], codes)
+    record = compare_task("topics", rows, ArmAnswers(gold, multi, ["fallback"] * n),
+                          ArmAnswers(gold, per, ["en" if c == "EN" else "fr" for c in codes]))
+    binary = MultiLabelBinarizer(classes=labels).fit([labels])
+    y, a, b = (binary.transform(v) for v in (gold, multi, per))
+    assert record["multi_label"] is True
+    assert record["macro_f1"]["multilingual"] == pytest.approx(f1_score(y, a, average="macro", zero_division=0))
+    assert record["macro_f1"]["per_language"] == pytest.approx(f1_score(y, b, average="macro", zero_division=0))
+    for lang in record["languages"]:
+        mask = np.asarray(codes) == lang["language"]
+        assert lang["support"] == 15 and lang["answered_by"] == lang["language"].lower()
+        assert lang["per_language_macro_f1"] == pytest.approx(
+            f1_score(y[mask], b[mask], average="macro", zero_division=0))
+    assert record["difference"]["ci_low"] <= record["difference"]["diff"] <= record["difference"]["ci_high"]
 
 
 @pytest.mark.parametrize(("args", "dataset", "message"), [
@@ -261,6 +297,8 @@ def test_the_benchmark_runs_both_strategies_in_tmux_and_records_the_comparison(
     assert parent.execution_status.status == "completed" and parent.extra["language_comparison"] == compared
     for sid in compared["strategies"].values():  # each tasks run's table followed its children
         assert store.read(store.path_for_id(sid)).execution_status.status == "completed"
+    listed = json.loads(run_main("sweep", "list", "--json").stdout)
+    assert [(s["name"], s["kind"], s["best"]) for s in listed] == [("langs", "benchmark", None)]
     report = run_main("sweep", "report", "langs", "-o", str(isolated_home / "reports"))
     assert report.returncode == 0, report.stderr[-2000:]
     text = (isolated_home / "reports" / "langs.md").read_text(encoding="utf-8")

@@ -284,7 +284,7 @@ def cmd_curve(args: argparse.Namespace) -> int:
 # ----- list / status / kill / report / attach --------------------------------------------------------
 def cmd_list(args: argparse.Namespace) -> int:
     from llm_tool.sessions.store import SessionStore
-    from llm_tool.sweeps import seam
+    from llm_tool.sweeps import seam, strategy_record
     from llm_tool.sweeps.ranking import best_config, ranking
     from llm_tool.sweeps_ui.tables import sweeps_table
     from llm_tool.ui.console import console, info
@@ -296,7 +296,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             items.append({"name": entry.name, "error": entry.error})
             continue
         state = entry.snapshot.state
-        top = best_config(ranking(state, store, with_stats=False))
+        top = None if strategy_record.is_strategies(state) else best_config(ranking(state, store, with_stats=False))
         items.append({"name": entry.name, "kind": state.kind, "state": state.state, "place": entry.snapshot.place,
                       "jobs": len(state.jobs), "counts": entry.snapshot.counts,
                       "tmux_session": state.tmux_session, "tmux_alive": entry.snapshot.tmux_alive,

@@ -41,13 +41,21 @@ def print_comparison(record: dict[str, Any] | None, title: str) -> None:
 
 def report_strategies(state: SweepState, store: SessionStore, folder: Path, *, force: bool = False) -> int:
     """`sweep report NAME` of such a benchmark: `<folder>/<name>.md` with the comparison (recorded again first)."""
-    from llm_tool import outputs
     from llm_tool.sweeps import strategy_record
-    from llm_tool.ui.console import success
 
     record = strategy_record.finalize(state, store)
     parent = state.parent_session.session_id if state.parent_session else None
-    text = strategy_record.markdown(state.name, record, parent)
-    files = outputs.write_files(folder, {f"{state.name}.md": text.encode("utf-8")}, outputs.Rules(force=force))
-    success("wrote " + ", ".join(str(f) for f in files))
+    write_comparison(state.name, record, parent, folder, force=force)
     return 0
+
+
+def write_comparison(name: str, record: dict[str, Any] | None, parent: str | None, folder: Path, *,
+                     force: bool = False) -> None:
+    """`<folder>/<name>.md` (`sweep report NAME`, `report PARENT`), through llm_tool.outputs."""
+    from llm_tool import outputs
+    from llm_tool.sweeps.strategy_record import markdown
+    from llm_tool.ui.console import success
+
+    text = markdown(name, record, parent)
+    files = outputs.write_files(folder, {f"{name}.md": text.encode("utf-8")}, outputs.Rules(force=force))
+    success("wrote " + ", ".join(safe(str(f), 300) for f in files))
