@@ -303,3 +303,7 @@ def test_the_benchmark_runs_both_strategies_in_tmux_and_records_the_comparison(
     assert report.returncode == 0, report.stderr[-2000:]
     text = (isolated_home / "reports" / "langs.md").read_text(encoding="utf-8")
     assert "| sentiment | all |" in text and f"{task['difference']['diff']:+.3f}" in text
+    (isolated_home / "coded.csv").unlink()  # the data gone: the comparison made before stays, status still works
+    again = run_main("sweep", "status", "langs", env={"COLUMNS": "200"})
+    assert again.returncode == 0 and "too few test rows to conclude" in again.stdout
+    assert store.read(store.path_for_id(parent.session_id)).extra["language_comparison"] == compared

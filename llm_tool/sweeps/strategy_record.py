@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llm_tool.errors import SessionError
+from llm_tool.errors import LlmToolError, SessionError
 from llm_tool.results.strategy_comparison import STRATEGIES
 from llm_tool.sessions import transitions
 from llm_tool.sessions.schema import SessionMetadata
@@ -68,7 +68,14 @@ def record_comparison(store: SessionStore, parent: Path, *, final: bool) -> dict
         synced = {s: sync_parent(store, path) for s, path in arms.items()}
     except SessionError:
         return None
-    tasks, answers = compare_arms(store, synced["multilingual"], synced["per_language"])
+    try:
+        tasks, answers = compare_arms(store, synced["multilingual"], synced["per_language"])
+    except LlmToolError as exc:  # the data file gone or changed since: said on the parent, the sweep goes on
+        before = store.read(parent).extra.get(RECORD_KEY)
+        if isinstance(before, dict) and any("macro_f1" in t for t in before.get("tasks") or []
+                                            if isinstance(t, dict)):
+            return before  # a comparison made before stays as it was
+        tasks, answers = [{"task": "-", "note": f"not compared: {exc}"}], {}
     record = {"strategies": {s: m.session_id for s, m in synced.items()}, "tasks": tasks,
               "answers": _write_answers(store, store.read(parent), answers), "final": final}
     compared = [t for t in tasks if "macro_f1" in t]
