@@ -307,3 +307,28 @@ def test_the_benchmark_runs_both_strategies_in_tmux_and_records_the_comparison(
     again = run_main("sweep", "status", "langs", env={"COLUMNS": "200"})
     assert again.returncode == 0 and "too few test rows to conclude" in again.stdout
     assert store.read(store.path_for_id(parent.session_id)).extra["language_comparison"] == compared
+
+
+def test_the_studio_finds_languages_in_a_code_column_or_in_detection_and_back_returns_to_the_question(
+        isolated_home: Path, interactive: None, tiny_model: Path) -> None:
+    from llm_tool.data.formats import Table
+    from llm_tool.wizard.draft import Draft
+    from llm_tool.wizard.languages_compare import language_source
+    from tests.wizard_helpers import Keys, pick, replace, run_studio, to_data_file
+
+    def table(column: str, values: list[str]) -> Table:
+        return Table(["text", column], [{"text": "t", column: v} for v in values], list(range(len(values))), "csv")
+
+    assert language_source(Draft(table=table("Lang", ["en", "fr", "pt-BR", ""]))) == (
+        "Lang", "its column 'Lang'")
+    assert language_source(Draft(table=table("lang", ["English", "French"]))) is None  # names, not codes
+    assert language_source(Draft(table=table("lang", ["en", "en"]))) is None  # one language: nothing to compare
+    detected = language_source(Draft(table=table("source", ["a", "b"]), analysis={"languages": ["EN", "FR"]}))
+    assert detected is not None and detected[0] is None and "detected" in detected[1] and "EN, FR" in detected[1]
+
+    write_data(isolated_home)  # in the studio: ← at the model question goes back to "what to compare"
+    ctx = run_studio(*to_data_file(), Keys.ENTER, Keys.ENTER, Keys.ENTER, Keys.ENTER, Keys.ENTER, pick(3),
+                     replace("1"), replace("8"), pick(2), Keys.LEFT, pick(1))
+    asked = ctx.prompter.asked
+    assert asked[asked.index("batch_size") + 1:][:4] == ["compare", "model", "compare", "models"]
+    assert session_files(isolated_home) == []
