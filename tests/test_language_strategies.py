@@ -332,3 +332,16 @@ def test_the_studio_finds_languages_in_a_code_column_or_in_detection_and_back_re
     asked = ctx.prompter.asked
     assert asked[asked.index("batch_size") + 1:][:4] == ["compare", "model", "compare", "models"]
     assert session_files(isolated_home) == []
+
+
+def test_per_language_without_a_language_column_or_a_detected_language_is_refused(isolated_home: Path,
+                                                                                   tiny_model: Path) -> None:
+    data = write_csv(isolated_home / "numbers.csv", [{"text": f"{i * 7919 % 100000} {i}", "label": "ab"[i % 2]}
+                                                     for i in range(80)])
+    config = isolated_home / "plain.json"
+    config.write_text(json.dumps({"dataset_config": {"primary_file": data.name, "label_column": "label"},
+                                  "model_config": {"selected_model": str(tiny_model)}}), encoding="utf-8")
+    result = run_main("benchmark", str(config), "--language-strategies", "multilingual,per_language")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "no text has a known language" in result.stderr and "dataset_config.language_column" in result.stderr
+    assert session_files(isolated_home) == [] and not (isolated_home / "logs" / "sweeps").exists()
