@@ -125,6 +125,7 @@ LONGEST_FIRST = (
     "test_torchrun.py",
     "test_tasks_runs.py",  # one group (~60 s): a module-scoped tasks run, then interrupted/tmux runs
     "test_long_text.py",  # one group: a module-scoped chunked training, then a kill + exact resume
+    "test_language_strategies.py",  # one group (~40-70 s): 4 trainings in process, then 4 in a tmux sweep
     "test_notebook.py",
     "test_benchmark.py",
     "test_learning_curve.py",

@@ -42,7 +42,7 @@ def run_report(args: argparse.Namespace) -> int:
             tasks = build_tasks_report(store, *parent, args.output, force=args.force)
         success(f"report written: {escape(str(tasks.html))} ({len(tasks.sections)} task sections)")
         return 0
-    if _curve_report(store, args):
+    if _curve_report(store, args) or _strategies_report(store, args):
         return 0
     ref = resolve_model(store, args.ref)
     with loading("Drawing the figures…"):
@@ -75,4 +75,27 @@ def _curve_report(store: Any, args: argparse.Namespace) -> bool:
     files = curve.write_report(states[0], (args.output or Path("reports")).expanduser(), force=args.force,
                                store=store)
     success("wrote " + ", ".join(str(f) for f in files))
+    return True
+
+
+def _strategies_report(store: Any, args: argparse.Namespace) -> bool:
+    """The parent session of `benchmark --language-strategies`: the comparison recorded on it, as Markdown (into
+    -o, default reports/); False for any other reference."""
+    from llm_tool.errors import LlmToolError
+    from llm_tool.sweeps.strategy_record import RECORD_KEY
+
+    try:
+        meta = store.read(store.resolve(args.ref))
+    except LlmToolError:
+        return False
+    record = meta.extra.get(RECORD_KEY)
+    if meta.training_session.workflow != "benchmark" or not isinstance(record, dict):
+        return False
+    import re
+
+    from llm_tool.ui.strategies_view import write_comparison
+
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", str(meta.training_session.sweep_id or ""))[:60].strip("._")
+    write_comparison(name or meta.session_id, record, meta.session_id, (args.output or Path("reports")).expanduser(),
+                     force=args.force)
     return True

@@ -89,8 +89,12 @@ def register(commands: Commands) -> None:
                     "run as a sweep; a leaderboard ranks them by test macro-F1 and a parent benchmark session "
                     "records the best.")
     bench.add_argument("config", type=Path, help="config JSON (dataset_config + model_config)")
-    bench.add_argument("--models", nargs="+", required=True, metavar="MODEL",
+    bench.add_argument("--models", nargs="+", metavar="MODEL",
                        help="candidate models: a Hugging Face id or a local folder each (one job per model)")
+    bench.add_argument("--language-strategies", metavar="multilingual,per_language",
+                       help="instead of models: train the config's tasks with one model for every language and with "
+                            "one model per language (model_config.language_strategy) on the same split, and compare "
+                            "them on the same test rows (overall and per language, paired bootstrap)")
     _add_launch_options(bench)
     bench.set_defaults(func=cmd_benchmark)
 
@@ -178,7 +182,7 @@ def _wait(name: str) -> int:
 
 def _print_results(state: SweepState) -> None:
     from llm_tool.sessions.store import SessionStore
-    from llm_tool.sweeps import benchmark
+    from llm_tool.sweeps import benchmark, strategy_record
     from llm_tool.sweeps.ranking import ranking, score_text
     from llm_tool.sweeps_ui.tables import leaderboard_table
     from llm_tool.ui.console import console, success
@@ -189,6 +193,11 @@ def _print_results(state: SweepState) -> None:
         from llm_tool.ui.curve_view import print_curve
 
         print_curve(finalize(state, store), f"Learning curve {state.name}")
+        return
+    if strategy_record.is_strategies(state):
+        from llm_tool.ui.strategies_view import print_comparison
+
+        print_comparison(strategy_record.finalize(state, store), f"Language strategies of {state.name}")
         return
     configs = ranking(state, store)
     if any(c.mean is not None for c in configs):
@@ -208,10 +217,56 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
+    from llm_tool.errors import ConfigError
     from llm_tool.sweeps.spec import benchmark_spec
 
+    if args.language_strategies is not None:
+        if args.models:
+            raise ConfigError("--language-strategies compares two strategies of one model: leave out --models (set "
+                              "model_config.selected_model, or --set model_config.selected_model=MODEL)")
+        return _launch_strategies(args)
+    if not args.models:
+        raise ConfigError("give the candidate models (--models A B) or --language-strategies multilingual,per_language")
     return _launch(benchmark_spec(args.config, args.models, [*args.sets, *budget_sets(args)], seeds=args.seeds),
                    args)
+
+
+def _launch_strategies(args: argparse.Namespace) -> int:
+    """`benchmark CONFIG --language-strategies ...`: both tasks runs planned (nothing created on a dry run or an
+    error), then created and started as one sweep."""
+    from llm_tool.config import apply_overrides, load_config_file
+    from llm_tool.errors import ConfigError
+    from llm_tool.sweeps import seam, strategies
+    from llm_tool.ui.console import info, success
+    from llm_tool.ui.slurm_args import slurm_options
+
+    if args.seeds not in (None, 1):
+        raise ConfigError("--language-strategies runs each strategy once: leave out --seeds")
+    options = slurm_options(args)
+    names = strategies.parse_strategies(args.language_strategies)
+    path = args.config.expanduser().resolve()
+    raw = apply_overrides(load_config_file(path), [*args.sets, *budget_sets(args)])
+    plan = strategies.plan_strategies(raw, names, base_dir=path.parent, source=path.name)
+    planned = seam.plan(strategies.sweep_spec(plan), name=args.name or f"{path.stem}-languages",
+                        max_parallel=args.max_parallel)
+    if args.dry_run or len(planned.jobs) <= MAX_TABLE_JOBS:
+        _print_plan(planned)
+    for skipped in (plan.arms["per_language"].languages.skipped if plan.arms["per_language"].languages else []):
+        info(f"  per_language: no {skipped.language} model of {skipped.task} ({skipped.reason}); its rows go to "
+             "the fallback")
+    if args.dry_run:
+        info("dry run: no session was created and nothing was started")
+        return 0
+    started = strategies.start(plan, args.backend, planned=planned, slurm=options)
+    parent = started.state.parent_session.session_id if started.state.parent_session else "-"
+    success(f"started benchmark {started.name} of language strategies ({', '.join(names)}): "
+            f"{len(started.state.jobs)} trainings, at most {started.state.max_parallel} at once; comparison recorded "
+            f"on benchmark session {parent}")
+    if started.attach:
+        info(f"  attach   {started.attach}")
+    info(f"  status   llm-tool sweep status {started.name}")
+    info(f"  report   llm-tool sweep report {started.name} -o reports/")
+    return _wait(started.name) if args.wait else 0
 
 
 def cmd_curve(args: argparse.Namespace) -> int:
@@ -229,7 +284,7 @@ def cmd_curve(args: argparse.Namespace) -> int:
 # ----- list / status / kill / report / attach --------------------------------------------------------
 def cmd_list(args: argparse.Namespace) -> int:
     from llm_tool.sessions.store import SessionStore
-    from llm_tool.sweeps import seam
+    from llm_tool.sweeps import seam, strategy_record
     from llm_tool.sweeps.ranking import best_config, ranking
     from llm_tool.sweeps_ui.tables import sweeps_table
     from llm_tool.ui.console import console, info
@@ -241,7 +296,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             items.append({"name": entry.name, "error": entry.error})
             continue
         state = entry.snapshot.state
-        top = best_config(ranking(state, store, with_stats=False))
+        top = None if strategy_record.is_strategies(state) else best_config(ranking(state, store, with_stats=False))
         items.append({"name": entry.name, "kind": state.kind, "state": state.state, "place": entry.snapshot.place,
                       "jobs": len(state.jobs), "counts": entry.snapshot.counts,
                       "tmux_session": state.tmux_session, "tmux_alive": entry.snapshot.tmux_alive,
@@ -331,6 +386,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         files = curve.write_report(state, args.output.expanduser(), force=args.force, store=store)
         success("wrote " + ", ".join(str(f) for f in files))
         return 0
+    from llm_tool.sweeps import strategy_record
+
+    if strategy_record.is_strategies(state):  # the comparison of the two strategies
+        from llm_tool.ui.strategies_view import report_strategies
+
+        return report_strategies(state, store, args.output.expanduser(), force=args.force)
     configs = ranking(state, store)
     files = write_report(state, configs, args.output.expanduser(), force=args.force)
     benchmark.finalize(state, store, configs)

@@ -100,5 +100,10 @@ def finalize(state: SweepState, store: SessionStore | None = None,
     if state.kind == "tasks":  # a tasks run ranks nothing: its parent records each task's status and score
         sync_parent(store, Path(parent))
         return None
+    from llm_tool.sweeps import strategy_record as strategies
+
+    if strategies.is_strategies(state):  # language strategies compared: recorded on the parent, nothing ranked
+        strategies.finalize(state, store)
+        return None
     configs = ranking(state, store) if configs is None else configs
     return record_result(store, Path(parent), configs, final=all_final(state.jobs))

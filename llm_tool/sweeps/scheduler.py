@@ -33,6 +33,8 @@ from llm_tool.sweeps.queue import all_final, plan_starts, running
 from llm_tool.sweeps.ranking import format_plain, ranking, score_text
 from llm_tool.sweeps.state import SweepError, SweepJob, SweepState, SweepStore
 from llm_tool.sweeps.state_schema import SchedulerInfo, WindowInfo
+from llm_tool.sweeps.strategy_record import finalize as finalize_strategies
+from llm_tool.sweeps.strategy_record import is_strategies, plain_lines
 from llm_tool.sweeps.summaries import finished_status
 
 MODULE = "llm_tool.sweeps.scheduler"
@@ -161,7 +163,7 @@ class Scheduler:
                 state.scheduler.ended = True
         for message in messages:
             self.say(message)
-        if settled_any and state.kind == "tasks":  # the parent's task table follows its children as they end
+        if settled_any and (state.kind == "tasks" or is_strategies(state)):  # the parents follow their children
             benchmark.finalize(state, self.store)
         return done
 
@@ -211,6 +213,13 @@ class Scheduler:
 
     def _finish(self) -> None:
         state = self.sweeps.read(self.name)
+        if is_strategies(state):
+            record = finalize_strategies(state, self.store)
+            self.say(f"sweep {self.name} finished")
+            self.out.write("\n".join(plain_lines(record)) + "\n")
+            self.say(f"report: llm-tool sweep report {self.name} -o reports/")
+            self.out.flush()
+            return
         configs = ranking(state, self.store)
         top = benchmark.finalize(state, self.store, configs)
         self.say(f"sweep {self.name} finished")

@@ -275,7 +275,13 @@ def status_document(name: str, *, sweeps: SweepStore | None = None) -> dict[str,
     now = refresh(name, sweeps=sweeps)
     runs = leaderboard(now.state, SessionStore(sweeps.home))
     board = [c.to_dict() for c in rank_configs(group_configs(now.state, runs))]
-    return {"sweep": now.summary(), "jobs": now.rows, "leaderboard": board, "runs": [r.to_dict() for r in runs]}
+    document = {"sweep": now.summary(), "jobs": now.rows, "leaderboard": board, "runs": [r.to_dict() for r in runs]}
+    from llm_tool.sweeps.strategy_record import recorded_comparison
+
+    compared = recorded_comparison(now.state, SessionStore(sweeps.home))
+    if compared is not None:  # a benchmark of language strategies: its comparison, as recorded on its parent
+        document["language_comparison"] = compared
+    return document
 
 
 def overview(sweeps: SweepStore | None = None) -> list[SweepEntry]:

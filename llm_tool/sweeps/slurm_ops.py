@@ -42,7 +42,8 @@ def start_on_slurm(spec: SweepSpec, plan: SweepPlan, options: SlurmOptions | Non
                       group_by=plan.group_by, max_retries=spec.max_retries, gpus=[])
     fresh.extra[BACKEND_KEY] = "slurm"
     try:
-        parent = _benchmark_parent(spec, plan, sweeps, store, jobs) if spec.kind in ("benchmark", "curve") \
+        parent = _benchmark_parent(spec, plan, sweeps, store, jobs) \
+            if spec.kind in ("benchmark", "curve") and spec.parent is None \
             else spec.parent
         submitted = slurm.submit_array(store, [Path(j.session_file) for j in jobs], options, name=plan.name,
                                        max_parallel=plan.max_parallel, start_dir=spec.base_dir,

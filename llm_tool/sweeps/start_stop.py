@@ -146,7 +146,8 @@ def start_sweep(spec: SweepSpec, plan: SweepPlan, *, server: TmuxServer | None =
                       home=sweeps.home, max_parallel=plan.max_parallel, max_panes_per_window=plan.max_panes_per_window,
                       group_by=plan.group_by, max_retries=spec.max_retries, gpus=plan.gpus)
     try:
-        parent = _benchmark_parent(spec, plan, sweeps, store, jobs) if spec.kind in ("benchmark", "curve") \
+        parent = _benchmark_parent(spec, plan, sweeps, store, jobs) \
+            if spec.kind in ("benchmark", "curve") and spec.parent is None \
             else spec.parent
         with sweeps.locked(plan.name, create=fresh) as state:
             state.jobs.extend(jobs)

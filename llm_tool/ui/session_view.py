@@ -68,6 +68,11 @@ def show_session(store: SessionStore, meta: SessionMetadata, *, everything: bool
         from llm_tool.ui.tasks_view import show_parent
 
         show_parent(store, meta)
+    compared = meta.extra.get("language_comparison")
+    if isinstance(compared, dict):  # a benchmark of language strategies: the comparison recorded on it
+        from llm_tool.ui.strategies_view import print_comparison
+
+        print_comparison(compared, f"Language strategies ({meta.session_id})")
     curve = meta.extra.get("learning_curve")
     if isinstance(curve, dict) and curve.get("points"):  # the parent session of `llm-tool curve`
         from llm_tool.ui.curve_view import curve_lines, curve_table

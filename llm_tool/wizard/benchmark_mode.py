@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from llm_tool.errors import InteractiveSessionError, LlmToolError
 from llm_tool.sweeps import seam
 from llm_tool.ui.console import console, error, info, success
-from llm_tool.wizard import views
+from llm_tool.wizard import languages_compare, views
 from llm_tool.wizard.draft import Draft
 from llm_tool.wizard.flow import SKIPPED, Context
 from llm_tool.wizard.questions import (
@@ -38,6 +38,8 @@ def step_models(ctx: Context, d: Draft) -> None:
     from llm_tool.wizard.analyse import recommend_models
 
     assert d.analysis is not None
+    if languages_compare.ask_compare(ctx, d):  # one model, trained multilingual and per language
+        return
     suggestions = recommend_models(d.analysis["languages"], d.analysis["long_documents"])
     names = [s[0] for s in suggestions]
     typed_before = [m for m in d.models if m not in names]
@@ -80,6 +82,8 @@ def step_review(ctx: Context, d: Draft) -> object:
     from llm_tool.sweeps.state import SweepStore
     from llm_tool.training.plan import make_plan
 
+    if d.compare_languages:
+        return languages_compare.step_review(ctx, d, new_sweep_name(ctx, d))
     spec = sweep_spec(ctx, d)  # every candidate's config validated, the data file checked
     d.sweep_name = new_sweep_name(ctx, d)
     plan = seam.plan(spec, name=d.sweep_name, sweeps=SweepStore(ctx.store.home))
@@ -102,9 +106,15 @@ def step_review(ctx: Context, d: Draft) -> object:
 def run_question(d: Draft, places: dict[Place, str | None]) -> Question:
     """Where to run the benchmark: tmux, and Slurm (last, so tmux keeps its number) where sbatch is installed."""
     question = benchmark_run_question(d.sweep_name or "?", len(d.models), tmux_available=places["tmux"] is None)
+    if d.compare_languages:  # one training per model and language: say how many
+        question = dataclasses.replace(question, choices=tuple(dataclasses.replace(
+            c, title=f"Start it in tmux now: sweep {d.sweep_name}, {len(d.plans)} trainings (both strategies)")
+            for c in question.choices))
     if places["slurm"] is not None:
         return question
-    slurm = Choice(f"Submit it to the Slurm cluster: one job array, one training per model ({len(d.models)})",
+    what = f"{len(d.plans)} trainings (both strategies)" if d.compare_languages else \
+        f"one training per model ({len(d.models)})"
+    slurm = Choice(f"Submit it to the Slurm cluster: one job array, {what}",
                    "slurm", "queued with sbatch, at most --max-parallel at once; each job checkpoints and requeues "
                    "itself (sbatch settings: the config's slurm_config section)")
     return dataclasses.replace(question, choices=(*question.choices, slurm))  # default: Back, never a start
@@ -115,9 +125,11 @@ def start_benchmark(ctx: Context, d: Draft, place: Place = "tmux") -> StartOutco
     from llm_tool.sweeps.state import SweepStore
 
     sweeps = SweepStore(ctx.store.home)
-    spec = sweep_spec(ctx, d)
     if not d.sweep_name or sweeps.exists(d.sweep_name):
         d.sweep_name = new_sweep_name(ctx, d)
+    if d.compare_languages:
+        return languages_compare.start(ctx, d, place)
+    spec = sweep_spec(ctx, d)
     return seam.start(spec, place, name=d.sweep_name, sweeps=sweeps, store=ctx.store)
 
 
@@ -136,7 +148,7 @@ def step_launch(ctx: Context, d: Draft) -> None:
         except LlmToolError as exc:
             error(str(exc))
             continue
-        _show_started(started)
+        (languages_compare.show_started if d.compare_languages else _show_started)(started)
         return
 
 

@@ -41,6 +41,8 @@ class Draft:
     long_text: str | None = None  # model_config.long_text, asked when some texts exceed the model's limit
     tasks: list[str] | None = None  # several annotation dimensions: the tasks ticked (one model each)
     task_columns: list[str] | None = None  # several label columns: the columns ticked (label_column says so)
+    compare_languages: bool = False  # benchmark mode: one model for every language vs one per language
+    language_column: str | None = None  # the data's column of language codes (None: detected)
 
     def dataset(self) -> dict[str, Any]:
         assert self.data_path and self.text_column and self.label_column
@@ -54,6 +56,8 @@ class Draft:
         for key in ("split_column", "split_group_column", "split_time_column"):
             if getattr(self, key):
                 section[key] = getattr(self, key)
+        if self.language_column:
+            section["language_column"] = self.language_column
         if self.validation_file:
             section["validation_file"] = str(self.validation_file)
         if self.test_file:
