@@ -113,3 +113,17 @@ def test_the_optimizer_is_a_sweep_axis(isolated_home: Path, tiny_model: Path) ->
     layout = launch_sweep(jobs, base=config, name="opt", dry_run=True).layout()
     assert list(layout["window"]) == ["adamw", "adamw", "sgd", "sgd"]
     assert list(layout["title"]) == ["adamw_lr1e-3", "adamw_lr3e-3", "sgd_lr1e-3", "sgd_lr3e-3"]
+
+
+def test_a_reference_session_s_optimizer_is_taken(isolated_home: Path) -> None:
+    from llm_tool.sessions.foreign import settings_of
+
+    reference = json.loads((Path(__file__).parent / "data" / "reference_training_metadata_v2.json").read_text())
+    assert reference["training_params"]["optimizer"] == "adamw_torch"  # LLM_Tool records the Trainer's name
+    assert settings_of(reference).raw["model_config"]["optimizer"] == "adamw"
+    reference["training_params"]["optimizer"] = "SGD"
+    assert settings_of(reference).raw["model_config"]["optimizer"] == "sgd"
+    reference["training_params"]["optimizer"] = "lion_8bit"  # not one of ours: left out, and said so
+    found = settings_of(reference)
+    assert "optimizer" not in found.raw["model_config"]
+    assert any(note.startswith("training_params.optimizer (") for note in found.unused)
