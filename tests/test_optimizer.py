@@ -90,7 +90,7 @@ def test_a_session_written_before_the_setting_runs_adamw(isolated_home: Path, ti
     import llm_tool
     from llm_tool.sessions.store import SessionStore
 
-    config = _config(isolated_home, tiny_model)
+    config = _config(isolated_home, tiny_model, keep_checkpoints=True)
     saved = llm_tool.train(config, session_name="older", place="save")
 
     def forget(meta: Any) -> None:  # what a session file written before model_config.optimizer holds
@@ -102,6 +102,10 @@ def test_a_session_written_before_the_setting_runs_adamw(isolated_home: Path, ti
     assert shown.returncode == 0 and any("optimizer" in line and "adamw" in line for line in shown.stdout.splitlines())
     again = llm_tool.Session.load("older").relaunch(place="save")
     assert again.metadata.model_config["optimizer"] == "adamw"
+    saved.resume()  # runs the saved session: with today's optimizer, the Trainer's AdamW
+    assert saved.status == "completed" and "optimizer" not in saved.metadata.model_config
+    _, names = _optimizer_state(Path(str(saved.metadata.execution_status.last_checkpoint)))
+    assert {"exp_avg", "exp_avg_sq"} <= names
 
 
 def test_the_optimizer_is_a_sweep_axis(isolated_home: Path, tiny_model: Path) -> None:
