@@ -1,11 +1,15 @@
 """xmux at scale: the 72-job demo shape (3 models x 4 lrs x 3 batch sizes x 2 optimisers, grouped by model and
 optimiser, 4 panes per window) and a 500-job queued sweep (--max-parallel 2), launched with the Python API in a
-private tmux server. The jobs are user function jobs that return at once (`examples/xmux_demo_job.py`,
+private tmux server. By default the jobs are user function jobs that return at once (`examples/xmux_demo_job.py`,
 seconds=0), so what is measured is the tool: planning, scheduler overhead per job (supervisor + pane + Python
 start), `sweep status --json` time, control-window refresh time and tmux server memory. Prints a table and writes
 benchmarks/results/xmux_scale.json.
 
+`--real-72` runs the 72 jobs as real trainings instead (benchmarks/xmux_real72.py): 3 tiny BERTs, 4 learning
+rates, 3 batch sizes, model_config.optimizer adamw/sgd, 2 at a time; writes benchmarks/results/xmux_real72.json.
+
     python benchmarks/bench_xmux_scale.py [--parallel-72 8] [--jobs-500 500] [--run-500 120]
+    python benchmarks/bench_xmux_scale.py --real-72 [--rows 48] [--timeout 3600]
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def _timed(fn: Any, runs: int = 5) -> float:
@@ -87,7 +92,16 @@ def main() -> None:
     parser.add_argument("--parallel-72", type=int, default=8)
     parser.add_argument("--jobs-500", type=int, default=500)
     parser.add_argument("--run-500", type=float, default=120.0, help="seconds to let the 500-job sweep run")
+    parser.add_argument("--real-72", action="store_true", help="the 72 jobs as real tiny trainings (only that)")
+    parser.add_argument("--rows", type=int, default=48, help="--real-72: rows of the bundled sample")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="--real-72: give up after this many seconds")
+    parser.add_argument("--limit", type=int, help="--real-72: only the first N jobs (a quick check)")
     args = parser.parse_args()
+    if args.real_72:
+        from xmux_real72 import run_real_72
+
+        run_real_72(rows=args.rows, timeout=args.timeout, limit=args.limit)
+        return
     from xmux_demo import jobs_for
 
     socket = f"llmtool-bench-{uuid.uuid4().hex[:8]}"
@@ -95,8 +109,8 @@ def main() -> None:
         os.environ.update(LLM_TOOL_HOME=home, LLM_TOOL_TMUX_SOCKET=socket, LLM_TOOL_NON_INTERACTIVE="1",
                           HF_HUB_OFFLINE="1")
         try:
-            large = measure("demo72", jobs_for("large", seconds=0), args.parallel_72, None, socket)
-            queued = [*jobs_for("large", seconds=0)] * (args.jobs_500 // 72 + 1)
+            large = measure("demo72", jobs_for("large", stand_in=0), args.parallel_72, None, socket)
+            queued = [*jobs_for("large", stand_in=0)] * (args.jobs_500 // 72 + 1)
             from llm_tool.api import Job
 
             many = [Job({**dict(j.overrides), "n": n}, window=j.window, title=f"q{n}-{j.title}", function=j.function)

@@ -57,6 +57,23 @@ def test_train_in_process_is_silent_and_gives_the_metrics(isolated_home: Path, t
     assert listed[0]["session_id"] == session.id and listed[0]["name"] == "api-run"
 
 
+def test_verbose_shows_the_cli_progress_in_plain_text(isolated_home: Path, tiny_model: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The capture that stays empty above (silent by default) is the one Rich's progress goes to when asked."""
+    import llm_tool
+
+    config = _config(isolated_home, tiny_model)
+    session = llm_tool.train(config, session_name="loud", learning_rate=3e-3, epochs=1, verbose=True)
+    out = capsys.readouterr().out
+    assert session.status == "completed"
+    lines = out.splitlines()
+    assert lines[0].startswith(f"session {session.id}")
+    for stage in ("reading data", "training", "epoch 1: validation macro-F1", "saving the model"):
+        assert any(line.endswith(stage) or f"] {stage}" in line for line in lines), (stage, out)
+    assert "Results (best model)" in out and f"✓ {session.id} completed" in out
+    assert "\x1b[" not in out  # not a terminal (a notebook, a pipe): no escape codes
+
+
 def test_load_by_number_name_and_id(copied: Path) -> None:
     from llm_tool import Session, list_sessions
     from llm_tool.api import sessions

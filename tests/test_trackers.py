@@ -75,3 +75,56 @@ def test_tensorboard_and_mlflow_runs_and_a_resume_appends_to_the_same_run(isolat
     assert {m.step for m in history} > steps_before  # the resumed segment appended its final metrics
     assert client.get_run(run_id).data.metrics["final/test_macro_f1"] == pytest.approx(
         session.metrics["test"]["macro_f1"])
+
+
+def _trackio_rows(db: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str, int, dict[str, float]]]]:
+    """(run id, run name) of each run's config, and (run id, run name, step, metrics) of each logged row."""
+    import json
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        configs = conn.execute("SELECT run_id, run_name FROM configs").fetchall()
+        rows = conn.execute("SELECT run_id, run_name, step, metrics FROM metrics ORDER BY id").fetchall()
+    return configs, [(run_id, name, step, json.loads(metrics)) for run_id, name, step, metrics in rows]
+
+
+def test_trackio_writes_a_local_run_named_by_the_session_and_a_resume_continues_it(
+        isolated_home: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+    import sys
+
+    if importlib.util.find_spec("trackio") is None:  # not imported here: its import would fix its folder now
+        pytest.skip("trackio is not installed: pip install 'llm-tool[tracking]'")
+    if "trackio" in sys.modules:  # trackio reads TRACKIO_DIR once, at its import: this process already chose one
+        pytest.skip("trackio was imported earlier in this process; its store folder is fixed (run this file alone)")
+    import llm_tool
+
+    monkeypatch.delenv("TRACKIO_DIR", raising=False)
+    monkeypatch.delenv("TRACKIO_SPACE_ID", raising=False)
+    data = write_csv(isolated_home / "reviews.csv", sample_rows(SAMPLE_CSV, 40))
+    config = write_config(isolated_home / "config.json", data, tiny_model, num_threads=1, epochs=2,
+                          keep_checkpoints=True)
+    session = llm_tool.train(config, session_name="tio", report_to=["trackio"], time_budget="0.01s")
+    assert session.status == "completed"
+    recorded = session.metadata.training_session.extra["trackers"]
+    store = isolated_home / "logs" / "trackio"
+    assert recorded == {"trackio_project": "tio", "trackio_dir": str(store)}
+    (db,) = store.glob("*.db")  # the project's SQLite store, in the home (never ~/.cache)
+    configs, rows = _trackio_rows(db)
+    assert [name for _, name in configs] == [session.id]
+    run_id = configs[0][0]
+    finals = [(step, m["final/test_macro_f1"]) for _, _, step, m in rows if "final/test_macro_f1" in m]
+    assert finals == [(1, pytest.approx(session.metrics["test"]["macro_f1"]))]
+    assert any("train/loss" in m or "loss" in m for *_, m in rows)  # the Trainer's callback logged as it trained
+
+    session.resume(time_budget="1h")
+    assert session.status == "completed"
+    configs, rows = _trackio_rows(db)
+    assert configs == [(run_id, session.id)]  # the same run, continued
+    assert {(rid, name) for rid, name, *_ in rows} == {(run_id, session.id)}
+    finals = [(step, m["final/test_macro_f1"]) for _, _, step, m in rows if "final/test_macro_f1" in m]
+    assert [step for step, _ in finals] == [1, 8]
+    assert finals[-1][1] == pytest.approx(session.metrics["test"]["macro_f1"])
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == "", captured  # the API stays silent with a tracker too

@@ -15,6 +15,7 @@ from llm_tool.errors import ConfigError
 from llm_tool.untrusted import quoted, read_json_file, shown
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_OPTIMIZER = "adamw"  # what a session without model_config.optimizer (written before it existed) ran with
 MAX_BATCH = 4096
 TRACKERS = ("tensorboard", "trackio", "mlflow")
 FORMATS = ("auto", "csv", "tsv", "jsonl", "json", "parquet", "excel")
@@ -124,7 +125,7 @@ class ModelConfig:
     training_mode: Literal["quick", "custom", "benchmark"] = _f("quick", "how the run was configured")
     epochs: int = _f(3, "passes over the training data", min=1, max=1000)
     batch_size: int = _f(16, "texts per step", min=1, max=MAX_BATCH)
-    learning_rate: float = _f(5e-5, "AdamW learning rate", above=0.0, below=1.0)
+    learning_rate: float = _f(5e-5, "the optimizer's learning rate", above=0.0, below=1.0)
     early_stopping: bool = _f(True, "stop when validation macro-F1 stops improving")
     early_stopping_patience: int = _f(2, "epochs without improvement before stopping", min=1, max=1000)
     max_length: int | None = _f(None, "max tokens per text (default: the data's p95, capped by the model)",
@@ -132,7 +133,10 @@ class ModelConfig:
     seed: int = _f(42, "random seed for the head initialisation, the batch order and the split (unless "
                        "dataset_config.split_seed is set)", min=0, max=2**32 - 1)
     warmup_ratio: float = _f(0.1, "share of steps with a linearly rising learning rate", min=0.0, below=1.0)
-    weight_decay: float = _f(0.01, "AdamW weight decay", min=0.0, max=10.0)
+    weight_decay: float = _f(0.01, "weight decay (decoupled for AdamW)", min=0.0, max=10.0)
+    optimizer: Literal["adamw", "adafactor", "sgd"] = _f(
+        DEFAULT_OPTIMIZER, "adamw (torch's fused AdamW, the Trainer's default), adafactor (less memory), "
+                           "sgd (momentum 0.9)")
     gradient_accumulation_steps: int = _f(1, "steps whose gradients are summed before an update", min=1, max=4096)
     class_weights: str | dict[str, float] | None = _f(None, "none, 'balanced', or {label: weight}")
     save_steps: int | None = _f(None, "also checkpoint every N steps (default: at each epoch end)", min=1,

@@ -9,9 +9,9 @@ from llm_tool.model_folder import MODEL_CARD_FILE
 from llm_tool.results.text import as_dict, clean, md, number, yaml_str
 
 FILE_NAME = MODEL_CARD_FILE
-SETTINGS = ("selected_model", "epochs", "batch_size", "learning_rate", "weight_decay", "warmup_ratio",
-            "gradient_accumulation_steps", "max_length", "max_length_used", "seed", "class_weights", "precision",
-            "early_stopping", "early_stopping_patience", "training_mode")
+SETTINGS = ("selected_model", "epochs", "batch_size", "learning_rate", "optimizer", "weight_decay",
+            "warmup_ratio", "gradient_accumulation_steps", "max_length", "max_length_used", "seed", "class_weights",
+            "precision", "early_stopping", "early_stopping_patience", "training_mode")
 
 
 def _section(session: dict[str, Any], name: str) -> dict[str, Any]:

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 from llm_tool.results.text import as_dict, htm, number
 
 SPLITS = ("validation", "test", "evaluation")
-SETTING_KEYS = ("selected_model", "epochs", "batch_size", "learning_rate", "weight_decay", "warmup_ratio",
-                "gradient_accumulation_steps", "max_length_used", "seed", "class_weights", "precision",
+SETTING_KEYS = ("selected_model", "epochs", "batch_size", "learning_rate", "optimizer", "weight_decay",
+                "warmup_ratio", "gradient_accumulation_steps", "max_length_used", "seed", "class_weights", "precision",
                 "early_stopping", "training_mode")
 STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
          "table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px}"

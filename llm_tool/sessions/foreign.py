@@ -23,7 +23,9 @@ _TRAINING_KEYS = {"epochs": "epochs", "num_epochs": "epochs", "n_epochs": "epoch
                   "patience": "early_stopping_patience", "max_length": "max_length", "max_seq_length": "max_length",
                   "gradient_accumulation_steps": "gradient_accumulation_steps", "eval_batch_size": "eval_batch_size",
                   "save_steps": "save_steps", "save_total_limit": "save_total_limit", "num_threads": "num_threads",
-                  "class_weights": "class_weights", "precision": "precision"}
+                  "class_weights": "class_weights", "precision": "precision", "optimizer": "optimizer"}
+# The Trainer's `optim` names a reference session records (LLM_Tool: "adamw_torch") -> model_config.optimizer.
+_TRAINER_OPTIMIZERS = {"adamw_torch": "adamw", "adamw_torch_fused": "adamw", "adamw_hf": "adamw"}
 _SPLIT_KEYS = {"validation_split": "validation_split", "validation_ratio": "validation_split",
                "val_ratio": "validation_split", "val_split": "validation_split", "test_split": "test_split",
                "test_ratio": "test_split", "split_column": "split_column"}
@@ -62,6 +64,8 @@ def _convert(section: str, key: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ConfigError("multi_label must be true or false")
         return "multi-label" if value else "single-label"
+    if key == "optimizer" and isinstance(value, str):
+        return _TRAINER_OPTIMIZERS.get(value.lower(), value.lower())
     if key == "format_type" and value not in FORMATS:
         raise ConfigError(f"format {shown(value, 40)} is not one of ours")
     return value

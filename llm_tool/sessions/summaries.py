@@ -242,6 +242,7 @@ def settings_shown(model: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
     """(setting, value that runs or ran, why the tool chose it) for the settings the tool may choose; the value is
     "auto" (why: None) while a pending session's run has still to choose it."""
     from llm_tool.config.auto import AUTO, AUTO_KEYS, auto_state
+    from llm_tool.config.schema import DEFAULT_OPTIMIZER
 
     state = auto_state(model)
     out: list[tuple[str, Any, str | None]] = []
@@ -251,4 +252,5 @@ def settings_shown(model: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
             out.append((key, AUTO, None) if choice is None else (key, choice.value, choice.why or "chosen by the tool"))
         elif key in model:
             out.append((key, model[key], None))
+    out.append(("optimizer", model.get("optimizer", DEFAULT_OPTIMIZER), None))  # older sessions: the default
     return out

@@ -17,7 +17,7 @@ MAX_WINDOW = 30
 # Readable short forms of well-known setting names (the last part of a dotted key).
 KEY_ABBREVIATIONS = {
     "learning_rate": "lr", "batch_size": "bs", "epochs": "ep", "warmup_ratio": "wu", "weight_decay": "wd",
-    "max_length": "len", "seed": "seed", "gradient_accumulation_steps": "ga", "early_stopping": "es",
+    "optimizer": "", "max_length": "len", "seed": "seed", "gradient_accumulation_steps": "ga", "early_stopping": "es",
     "early_stopping_patience": "pat", "eval_batch_size": "ebs", "class_weights": "cw", "precision": "prec",
     "num_threads": "thr", "save_steps": "ss", "save_total_limit": "keep", "group_by_length": "gbl",
     "validation_split": "val", "test_split": "test", "strategy": "", "training_mode": "",

@@ -13,6 +13,14 @@ if TYPE_CHECKING:
 
     from llm_tool.training.environment import PrecisionFlags
 
+# model_config.optimizer -> the Trainer's `optim` (and `optim_args`). adamw passes nothing: the Trainer's default
+# (transformers 5: torch's fused AdamW, `adamw_torch_fused`), exactly as before the setting existed.
+OPTIMIZERS: dict[str, dict[str, Any]] = {
+    "adamw": {},
+    "adafactor": {"optim": "adafactor"},  # the Trainer's Adafactor: fixed learning rate, no parameter scaling
+    "sgd": {"optim": "sgd", "optim_args": "momentum=0.9"},
+}
+
 
 def training_arguments(cfg: ModelConfig, output_dir: Path, *, precision: PrecisionFlags, steps_per_epoch: int,
                        use_cpu: bool, run_name: str | None = None, project: str | None = None) -> TrainingArguments:
@@ -31,6 +39,7 @@ def training_arguments(cfg: ModelConfig, output_dir: Path, *, precision: Precisi
         per_device_eval_batch_size=cfg.eval_batch_size or cfg.batch_size * 2,
         learning_rate=cfg.learning_rate,
         weight_decay=cfg.weight_decay,
+        **OPTIMIZERS[cfg.optimizer],
         warmup_steps=cfg.warmup_ratio,  # transformers 5: a float below 1 is a ratio of all steps
         gradient_accumulation_steps=cfg.gradient_accumulation_steps,
         eval_strategy="epoch",

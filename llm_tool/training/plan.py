@@ -132,7 +132,7 @@ def make_plan(config: TrainingConfig, base_dir: Path) -> TrainingPlan:
         split_method=str(data.record.get("split_method", "")),
         auto_settings={key: {"value": c.value, "why": c.why} for key, c in auto.items()},
         settings={"epochs": cfg.epochs, "batch_size": cfg.batch_size, "learning_rate": cfg.learning_rate,
-                  "early_stopping_patience": cfg.early_stopping_patience},
+                  "optimizer": cfg.optimizer, "early_stopping_patience": cfg.early_stopping_patience},
         time_budget_seconds=budget_seconds(cfg), long_text=long_text,
     )
 

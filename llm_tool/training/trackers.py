@@ -2,15 +2,20 @@
 
 Run name = the session id; project/experiment = the sweep id, else the session name, else "llm-tool". Stores are
 local by default: TensorBoard event files in logs/tensorboard/<project>/<session id>, MLflow's SQLite store
-logs/mlflow.db (unless MLFLOW_TRACKING_URI says otherwise), trackio's local database. The effective settings are
-logged by the Trainer's callbacks, the final validation/test metrics once at the end; a resumed run continues the
-same tracker run (the MLflow run id is recorded in the session). The session JSON stays the source of truth.
+logs/mlflow.db (unless MLFLOW_TRACKING_URI says otherwise), trackio's SQLite store in logs/trackio (unless
+TRACKIO_DIR says otherwise). The effective settings are logged by the Trainer's callbacks, the final
+validation/test metrics once at the end; a resumed run continues the same tracker run (the MLflow run id is
+recorded in the session, trackio resumes by run name). The session JSON stays the source of truth.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import io
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,6 +29,7 @@ if TYPE_CHECKING:
 INSTALL_HINT = "pip install 'llm-tool[tracking]'"
 SESSION_KEY = "trackers"  # training_session.trackers: where each tracker's run is
 FINAL_KEYS = ("accuracy", "macro_f1", "micro_f1", "weighted_f1")
+LOG = logging.getLogger(__name__)
 
 
 def installed() -> dict[str, bool]:
@@ -78,9 +84,10 @@ def plan_tracking(store: SessionStore, meta: SessionMetadata, names: list[str]) 
         if isinstance(run_id, str) and run_id.isalnum():
             tracking.env["MLFLOW_RUN_ID"] = run_id
         tracking.record["mlflow_tracking_uri"] = uri
-    if "trackio" in names:
-        tracking.env["TRACKIO_PROJECT_NAME"] = project
-        tracking.record["trackio_project"] = project
+    if "trackio" in names:  # trackio reads TRACKIO_DIR once, when first imported (in a run's process: here)
+        trackio_dir = os.environ.get("TRACKIO_DIR") or str(logs / "trackio")
+        tracking.env.update(TRACKIO_PROJECT_NAME=project, TRACKIO_DIR=trackio_dir)
+        tracking.record.update(trackio_project=project, trackio_dir=trackio_dir)
     return tracking
 
 
@@ -127,6 +134,35 @@ def recorder(tracking: Tracking, record: Any) -> Any:
     return TrackerRecorder()
 
 
+class _LogLines(io.TextIOBase):
+    """A text stream whose lines go to the log (INFO), not the terminal."""
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                LOG.info("trackio: %s", line.strip())
+        return len(text)
+
+
+def quietly(action: Callable[..., Any]) -> Callable[..., Any]:
+    """``action`` with what it prints on stdout sent to the log (trackio prints its project, dashboard hint and
+    uploads unconditionally: a run through the Python API or a notebook prints nothing unless asked)."""
+    @functools.wraps(action)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with contextlib.redirect_stdout(_LogLines()):
+            return action(*args, **kwargs)
+    return run
+
+
+def quiet_callbacks(callbacks: list[Any]) -> None:
+    """The Trainer's trackio callback made quiet (each of its event methods: see ``quietly``)."""
+    for callback in callbacks:
+        if type(callback).__name__ == "TrackioCallback":
+            for name in dir(callback):
+                if name.startswith("on_") and callable(getattr(callback, name)):
+                    setattr(callback, name, quietly(getattr(callback, name)))
+
+
 def final_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     """``final/<split>_<metric>`` for validation and test (the numbers of metrics.json)."""
     out: dict[str, float] = {}
@@ -158,8 +194,12 @@ def log_final(tracking: Tracking, metrics: dict[str, Any], step: int) -> None:
         for key, value in values.items():
             client.log_metric(run_id, key, value, step=step)
     if "trackio" in tracking.names:
-        import trackio
+        quietly(_log_trackio)(tracking, values, step)
 
-        trackio.init(project=tracking.project, name=tracking.run_name, resume="allow")
-        trackio.log(values, step=step)
-        trackio.finish()
+
+def _log_trackio(tracking: Tracking, values: dict[str, float], step: int) -> None:
+    import trackio
+
+    trackio.init(project=tracking.project, name=tracking.run_name, resume="allow")
+    trackio.log(values, step=step)
+    trackio.finish()

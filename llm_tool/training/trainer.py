@@ -66,6 +66,10 @@ def build_trainer(run: RunView, data: PreparedData, tokenizer: PreTrainedTokeniz
         callbacks=callbacks,
     )
     trainer.remove_callback(PrinterCallback)  # our callback reports progress; no raw log dicts on stdout
+    if tracking is not None:
+        from llm_tool.training.trackers import quiet_callbacks
+
+        quiet_callbacks(trainer.callback_handler.callbacks)
     trainer.sequential_eval = chunked  # predictions in dataset order: each window's text is known
     return trainer
 
