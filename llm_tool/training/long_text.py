@@ -57,8 +57,9 @@ def choose(requested: str, share_long: float, max_length: int) -> tuple[str, str
         return "truncate", f"auto: {percent}% of texts exceed max_length {max_length} (at most {LONG_SHARE:.0%}): " \
                            "truncate"
     return AUTO_LONG_CHOICE, (f"auto: {percent}% of texts exceed max_length {max_length}: head_tail keeps the "
-                              "start and the end at truncate's cost (Sun et al. 2019: best on IMDb; "
-                              "benchmarks/bench_long_text.py); chunks would cost a forward pass per window")
+                              "start and the end at truncate's cost; at equal steps it matched chunks and beat "
+                              "truncate on IMDb (benchmarks/bench_long_text.py; Sun et al. 2019), and chunks "
+                              "costs a forward pass per window")
 
 
 def share_longer(lengths: list[int], max_length: int) -> float:
