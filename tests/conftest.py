@@ -122,21 +122,22 @@ def pytest_configure(config: pytest.Config) -> None:
 # no long test starts last while the other worker sits idle.
 LONGEST_FIRST = (
     "test_slurm.py",  # one group (~150 s on one worker): started first, the other worker takes everything else
-    "test_torchrun.py",
     "test_tasks_runs.py",  # one group (~60 s): a module-scoped tasks run, then interrupted/tmux runs
     "test_long_text.py",  # one group: a module-scoped chunked training, then a kill + exact resume
+    "test_inference_onnx.py",  # one group (~45 s): one export, then the two background builders
+    "test_torchrun.py",
+    "test_session_lifecycle.py",  # one group: five trainings stopped side by side
     "test_language_strategies.py",  # one group (~40-70 s): 4 trainings in process, then 4 in a tmux sweep
     "test_notebook.py",
+    "test_wizard_benchmark.py",
+    "test_tmux_training.py",
+    "test_resume.py",  # one group (~35 s): a shared uninterrupted run, three kills and resumes
     "test_benchmark.py",
+    "test_sweep_tmux.py",
+    "test_attacks_runtime.py",
     "test_learning_curve.py",
     "test_api_sweep.py",
-    "test_tmux_training.py",
-    "test_sweep_tmux.py",
-    "test_wizard_benchmark.py",
-    "test_attacks_runtime.py",
-    "test_resume.py",
     "test_studio_e2e.py",
-    "test_session_lifecycle.py",
 )
 
 

@@ -17,7 +17,7 @@ from llm_tool import paths
 from llm_tool.cli import main
 from llm_tool.errors import UnsafePathError
 from llm_tool.sessions import SessionStore
-from tests.helpers import read_json, sample_rows, session_files, wait_until, write_config, write_csv
+from tests.helpers import read_json, run_main, sample_rows, session_files, wait_until, write_config, write_csv
 
 OTHER = "train_20250101_000000"
 
@@ -240,8 +240,7 @@ def test_a_full_disk_fails_with_one_line_keeping_the_last_checkpoint(tmp_path: P
             assert last.name == "checkpoint-1" and (last / "llm_tool_checkpoint_complete").exists()
             assert [p.name for p in last.parent.iterdir()] == ["checkpoint-1"]  # the cut-short save is removed
             subprocess.run(["mount", "-o", "remount,size=16m", str(disk)], check=True)
-            resumed = subprocess.run([sys.executable, "-m", "llm_tool", "sessions", "resume", "1"],
-                                     capture_output=True, text=True, env=env, timeout=300, check=False)
+            resumed = run_main("sessions", "resume", "1", env={"LLM_TOOL_HOME": str(disk)})  # in process
             assert resumed.returncode == 0, resumed.stderr[-3000:]
             assert "resuming from checkpoint-1" in resumed.stdout and _status(path)["status"] == "completed"
     finally:

@@ -1,5 +1,7 @@
 """Inference through the model's ONNX copy: same outputs as torch, built once and shared, torch-free start, and a
-clean fall-back when a model cannot be exported."""
+clean fall-back when a model cannot be exported. The file exports the shared model once (`exported`); a test that
+reads or damages a copy gets its own cache holding a copy of that export (`copied_cache`), and the two tests about
+the background builder export for real."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import numpy as np
 import pytest
 
 from tests.helpers import run_main, wait_until
+
+pytestmark = pytest.mark.xdist_group("onnx")  # one worker makes the file's one export (`exported`)
 
 TEXTS = ["great phone", "awful food, the worst service I have had in years " * 12, "ok",
          "the battery died after two days and support never answered", "x"]
@@ -31,7 +35,27 @@ def own_cache(tmp_path, monkeypatch) -> Path:
     return cache
 
 
-def test_the_onnx_copy_gives_the_logits_of_the_fp32_model(trained, own_cache):
+@pytest.fixture(scope="module")
+def exported(trained, tmp_path_factory) -> Path:
+    """The file's one export: `Predictor(backend="onnx")` on a cache folder that does not exist yet (the tool makes
+    it, private). Tests read it through `copied_cache`, never change it."""
+    from llm_tool.training.inference import Predictor
+
+    cache = tmp_path_factory.mktemp("onnx_export") / "fresh" / "cache"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("LLM_TOOL_CACHE", str(cache))
+        assert Predictor(trained.model_dir, backend="onnx").open().name == "onnx"
+    return cache
+
+
+@pytest.fixture
+def copied_cache(exported, own_cache) -> Path:
+    """The test's own cache, holding a copy of the module's export (modes kept: the cache checks them)."""
+    shutil.copytree(exported, own_cache, symlinks=True)
+    return own_cache
+
+
+def test_the_onnx_copy_gives_the_logits_of_the_fp32_model(trained, copied_cache):
     from llm_tool.training.inference import Predictor
 
     onnx = Predictor(trained.model_dir, backend="onnx", batch_size=2)
@@ -43,7 +67,7 @@ def test_the_onnx_copy_gives_the_logits_of_the_fp32_model(trained, own_cache):
     assert np.abs(ours - reference).max() < 1e-4
     assert np.abs(onnx.logits(TEXTS[:1]) - reference[:1]).max() < 1e-4  # a batch of one
     assert [p.labels for p in onnx.predict(TEXTS)] == [p.labels for p in torch_fp32.predict(TEXTS)]
-    assert (own_cache / "onnx").is_dir() and len(_cache_entries(own_cache)) == 1
+    assert (copied_cache / "onnx").is_dir() and len(_cache_entries(copied_cache)) == 1
 
 
 def test_the_bundled_model_tokenizes_the_same_without_transformers(sample_csv):
@@ -64,12 +88,12 @@ def test_the_bundled_model_tokenizes_the_same_without_transformers(sample_csv):
     assert [e.ids for e in fast.encode_batch(texts)] == reference
 
 
-def test_the_copy_is_made_once_and_shared_by_identical_model_folders(trained, own_cache, tmp_path, monkeypatch):
+def test_the_copy_is_made_once_and_shared_by_identical_model_folders(trained, copied_cache, tmp_path, monkeypatch):
     from llm_tool.training import onnx_copy
     from llm_tool.training.inference import Predictor
 
     first = Predictor(trained.model_dir, backend="onnx").logits(TEXTS)
-    (entry,) = _cache_entries(own_cache)
+    (entry,) = _cache_entries(copied_cache)
     copy = tmp_path / "copy_of_model"
     shutil.copytree(trained.model_dir, copy)
 
@@ -78,15 +102,22 @@ def test_the_copy_is_made_once_and_shared_by_identical_model_folders(trained, ow
 
     monkeypatch.setattr(onnx_copy, "export", no_export)
     assert np.array_equal(Predictor(copy, backend="onnx").logits(TEXTS), first)
-    assert _cache_entries(own_cache) == [entry]
+    assert _cache_entries(copied_cache) == [entry]
 
     config = json.loads((copy / "config.json").read_text())  # other weights or architecture: another copy
     config["id2label"] = {"0": "neg", "1": "pos"}
     (copy / "config.json").write_text(json.dumps(config))
-    monkeypatch.undo()
-    monkeypatch.setenv("LLM_TOOL_CACHE", str(own_cache))
-    Predictor(copy, backend="onnx").open()
-    assert len(_cache_entries(own_cache)) == 2
+    exported_folders = []
+
+    def export_of_the_same_graph(model_dir: Path, destination: Path) -> None:  # a real export: `exported`
+        exported_folders.append(model_dir)
+        for part in entry.iterdir():
+            if part.name != "manifest.json":
+                shutil.copy2(part, destination.parent / part.name)
+
+    monkeypatch.setattr(onnx_copy, "export", export_of_the_same_graph)
+    assert Predictor(copy, backend="onnx").open().name == "onnx"
+    assert exported_folders == [copy] and len(_cache_entries(copied_cache)) == 2
 
 
 def test_a_model_that_cannot_be_exported_runs_through_torch(trained, own_cache, monkeypatch, capsys):
@@ -115,10 +146,7 @@ def test_a_model_that_cannot_be_exported_runs_through_torch(trained, own_cache, 
     assert not list((own_cache / "onnx").glob(".*"))  # no half-written copy left
 
 
-def test_infer_with_a_copy_starts_without_torch(trained, own_cache):
-    from llm_tool.training.inference import Predictor
-
-    Predictor(trained.model_dir, backend="onnx").open()  # makes the copy
+def test_infer_with_a_copy_starts_without_torch(trained, copied_cache):
     code = ("import sys, json\nfrom llm_tool.training.inference import Predictor\n"
             f"p = Predictor(__import__('pathlib').Path({str(trained.model_dir)!r}))\n"
             "labels = [x.labels[0] for x in p.predict(['great phone', 'awful food'])]\n"
@@ -166,7 +194,8 @@ def test_one_background_builder_at_a_time(trained, own_cache):
     assert Predictor(trained.model_dir).open().name == "onnx"
 
 
-def test_auto_sends_large_jobs_to_torch_where_the_cpu_does_bf16(trained):
+def test_auto_sends_large_jobs_to_torch_where_the_cpu_does_bf16(trained, copied_cache):
+    from llm_tool.training import onnx_copy
     from llm_tool.training.environment import cpu_supports_bf16
     from llm_tool.training.inference import Predictor
     from llm_tool.training.inference_runners import LARGE_JOB
@@ -174,8 +203,7 @@ def test_auto_sends_large_jobs_to_torch_where_the_cpu_does_bf16(trained):
     def backend(expected: int | None, **options: str) -> str:
         return Predictor(trained.model_dir, **options).open(expected).name
 
-    Predictor(trained.model_dir, backend="onnx").open()  # the copy exists
-
+    assert onnx_copy.ready_copy(trained.model_dir) is not None  # the copy exists
     assert backend(None) == backend(6) == backend(LARGE_JOB) == "onnx"
     assert backend(LARGE_JOB + 1) == ("torch" if cpu_supports_bf16() else "onnx")
     assert backend(LARGE_JOB + 1, precision="fp32") == "onnx"  # fp32 either way: ONNX Runtime starts sooner
@@ -201,11 +229,10 @@ def test_an_unwritable_cache_falls_back_to_torch(trained, tmp_path, monkeypatch)
     assert predictor.open().name == "torch" and len(predictor.predict(["great phone"])) == 1
 
 
-def test_a_damaged_copy_falls_back_to_torch(trained, own_cache):
+def test_a_damaged_copy_falls_back_to_torch(trained, copied_cache):
     from llm_tool.training import onnx_copy
     from llm_tool.training.inference import Predictor
 
-    Predictor(trained.model_dir, backend="onnx").open()
     onnx_file = onnx_copy.ready_copy(trained.model_dir)
     assert onnx_file is not None
     onnx_file.write_bytes(b"not a protobuf")
@@ -258,11 +285,10 @@ def _planted_graph(destination: Path) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(destination))
 
 
-def test_a_planted_graph_is_refused_and_inference_runs_through_torch(trained, own_cache, caplog):
+def test_a_planted_graph_is_refused_and_inference_runs_through_torch(trained, copied_cache, caplog):
     from llm_tool.training import onnx_copy
     from llm_tool.training.inference import Predictor
 
-    Predictor(trained.model_dir, backend="onnx").open()
     onnx_file = onnx_copy.ready_copy(trained.model_dir)
     assert onnx_file is not None
     for extra in onnx_file.parent.iterdir():
@@ -311,15 +337,14 @@ def test_a_cache_others_can_write_is_refused(trained, own_cache, how):
     own_cache.chmod(0o700)
 
 
-def test_the_cache_is_made_private(trained, tmp_path, monkeypatch):
+def test_the_cache_is_made_private(trained, exported, monkeypatch):
+    """`exported` made its cache from nothing with `Predictor(backend="onnx")` (and asserted it ran through ONNX)."""
     from llm_tool.training import onnx_copy
     from llm_tool.training.inference import Predictor
 
-    cache = tmp_path / "fresh" / "cache"
-    monkeypatch.setenv("LLM_TOOL_CACHE", str(cache))
-    assert Predictor(trained.model_dir, backend="onnx").open().name == "onnx"
+    monkeypatch.setenv("LLM_TOOL_CACHE", str(exported))
     copy = onnx_copy.copy_folder(trained.model_dir)
-    for folder in (cache, cache / "onnx"):
+    for folder in (exported, exported / "onnx"):
         assert folder.stat().st_mode & 0o777 == 0o700
     manifest = json.loads((copy / "manifest.json").read_text())
     assert set(manifest["files"]) == {p.name for p in copy.iterdir()} - {"manifest.json"}

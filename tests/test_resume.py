@@ -7,7 +7,10 @@ import signal
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from llm_tool.sessions import SessionStore
+from tests.conftest import SAMPLE_CSV
 from tests.helpers import (
     fake_session,
     read_json,
@@ -21,6 +24,9 @@ from tests.helpers import (
 )
 
 STEPS_PER_EPOCH = 30  # 300 rows -> 240 train rows / batch 8
+BF16 = {"precision": "bf16"}  # bf16 autocast: the CPU default where the CPU has bf16
+
+pytestmark = pytest.mark.xdist_group("resume")  # one worker trains the shared uninterrupted bf16 run
 
 
 def _config(tmp_path: Path, sample_csv: Path, tiny_model: Path, name: str, **extra: object) -> Path:
@@ -105,16 +111,30 @@ def assert_resumed_equals_uninterrupted(baseline_path: Path, resumed_path: Path)
     return base_meta, res_meta
 
 
-def _run_case(tmp_path: Path, home: Path, sample_csv: Path, tiny_model: Path, *, corrupt_newest: bool,
-              **extra: object) -> None:
-    baseline_cfg = _config(tmp_path, sample_csv, tiny_model, "baseline", **extra)
-    done = run_main("train", str(baseline_cfg))
+@pytest.fixture(scope="module")
+def uninterrupted_bf16(tmp_path_factory, tiny_model) -> Path:
+    """The uninterrupted run (bf16, `_config`'s settings) that the bf16 kill-and-resume cases compare with, trained
+    once in a home of its own: its session file."""
+    folder = tmp_path_factory.mktemp("uninterrupted")
+    home = folder / "home"
+    home.mkdir()
+    done = run_main("train", str(_config(folder, SAMPLE_CSV, tiny_model, "baseline", **BF16)),
+                    env={"LLM_TOOL_HOME": str(home)}, cwd=home)
     assert done.returncode == 0, done.stderr[-2000:]
-    baseline_path = session_files(home)[-1]
+    (path,) = session_files(home)
+    return path
 
+
+def _train_baseline(tmp_path: Path, home: Path, sample_csv: Path, tiny_model: Path, **extra: object) -> Path:
+    done = run_main("train", str(_config(tmp_path, sample_csv, tiny_model, "baseline", **extra)))
+    assert done.returncode == 0, done.stderr[-2000:]
+    return session_files(home)[-1]
+
+
+def _run_case(tmp_path: Path, home: Path, sample_csv: Path, tiny_model: Path, baseline_path: Path, *,
+              corrupt_newest: bool, **extra: object) -> None:
     killed_path = _train_and_kill(_config(tmp_path, sample_csv, tiny_model, "killed", **extra), home,
                                   kill_after_step=STEPS_PER_EPOCH + 5)
-    assert killed_path != baseline_path
     listed = run_main("sessions", "list", "--json")
     status = {row["session_id"]: row["status"] for row in json.loads(listed.stdout)}
     killed_id = read_json(killed_path)["training_session"]["session_id"]
@@ -136,18 +156,21 @@ def _run_case(tmp_path: Path, home: Path, sample_csv: Path, tiny_model: Path, *,
         assert res_meta["environment"]["precision"] == base_meta["environment"]["precision"] == precision
 
 
-def test_resume_after_kill_equals_uninterrupted(tmp_path, isolated_home, sample_csv, tiny_model):
+def test_resume_after_kill_equals_uninterrupted(tmp_path, isolated_home, sample_csv, tiny_model,
+                                               uninterrupted_bf16):
     """bf16 autocast (the CPU default where the CPU has bf16): a resume stays exact."""
-    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, corrupt_newest=False, precision="bf16")
+    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, uninterrupted_bf16, corrupt_newest=False, **BF16)
 
 
 def test_resume_with_early_stopping_equals_uninterrupted(tmp_path, isolated_home, sample_csv, tiny_model):
-    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, corrupt_newest=False, precision="fp32",
-              early_stopping=True, early_stopping_patience=1, epochs=4)
+    settings = {"precision": "fp32", "early_stopping": True, "early_stopping_patience": 1, "epochs": 4}
+    baseline = _train_baseline(tmp_path, isolated_home, sample_csv, tiny_model, **settings)
+    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, baseline, corrupt_newest=False, **settings)
 
 
-def test_resume_skips_checkpoint_cut_short_by_kill(tmp_path, isolated_home, sample_csv, tiny_model):
-    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, corrupt_newest=True)
+def test_resume_skips_checkpoint_cut_short_by_kill(tmp_path, isolated_home, sample_csv, tiny_model,
+                                                   uninterrupted_bf16):
+    _run_case(tmp_path, isolated_home, sample_csv, tiny_model, uninterrupted_bf16, corrupt_newest=True, **BF16)
 
 
 def test_resume_refuses_completed_session(isolated_home):

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from tests.helpers import run_cli
+from tests.helpers import run_main
 from tests.tmux_helpers import job_when, needs_tmux, new_session, session_names, tmux
 
 pytestmark = needs_tmux
@@ -31,19 +31,19 @@ def test_handmade_llmtool_sessions_are_never_listed_nor_killed(tmux_socket: str,
     assert tmux(tmux_socket, "show-options", "-v", "-t", f"={ours.name}:", "@llm_tool").stdout.strip() == "1"
     job_when(ours.name, lambda j: j.status == "running", timeout=60)
 
-    listed = json.loads(run_cli("tmux", "list", "--json").stdout)
+    listed = json.loads(run_main("tmux", "list", "--json").stdout)
     assert [row["name"] for row in listed] == [ours.name]
-    monitor = run_cli("tmux", "monitor", "--once")
+    monitor = run_main("tmux", "monitor", "--once")
     assert monitor.returncode == 0 and "llmtool-foo" not in monitor.stdout, monitor.stderr
     for name in HANDMADE:
-        refused = run_cli("tmux", "kill", name, "--grace", "5")
+        refused = run_main("tmux", "kill", name, "--grace", "5")
         assert refused.returncode == 2 and "not created by llm-tool" in refused.stderr, (name, refused.stderr)
-        attach = run_cli("tmux", "attach", name)
+        attach = run_main("tmux", "attach", name)
         assert attach.returncode == 2, attach.stderr
 
-    killed = run_cli("tmux", "kill", "--all", "--grace", "20")
+    killed = run_main("tmux", "kill", "--all", "--grace", "20")
     assert killed.returncode == 0, killed.stderr
     assert ours.name in killed.stdout and "llmtool-foo" not in killed.stdout
     assert sorted(session_names(tmux_socket)) == sorted(HANDMADE)
-    assert run_cli("tmux", "kill", "--all").stdout.count("nothing to stop") == 1
+    assert run_main("tmux", "kill", "--all").stdout.count("nothing to stop") == 1
     assert sorted(session_names(tmux_socket)) == sorted(HANDMADE)

@@ -41,8 +41,9 @@ def _session_named(home: Path, name: str) -> Path | None:
     return next((f for f in session_files(home) if read_json(f)["training_session"].get("session_name") == name), None)
 
 
-def test_a_rank_killed_stops_the_group_and_resume_equals_an_uninterrupted_run(tmp_path, isolated_home,
-                                                                             sample_csv, tiny_model):
+def test_a_rank_killed_stops_the_group_and_a_tmux_resume_equals_an_uninterrupted_run(tmp_path, isolated_home,
+                                                                                    sample_csv, tiny_model,
+                                                                                    tmux_socket):
     # the uninterrupted run and the run to kill go side by side (4 ranks on 2 cores: each slower, both sooner)
     config = _config(tmp_path, sample_csv, tiny_model, "run")
     baseline = start_cli("train", str(config), "--nproc", "2", "--session-name", "baseline",
@@ -83,8 +84,16 @@ def test_a_rank_killed_stops_the_group_and_resume_equals_an_uninterrupted_run(tm
     refused = run_main("sessions", "resume", sid, "--nproc", "1")  # other batches: refused, with the fix
     assert refused.returncode == 2 and "--nproc 2" in refused.stderr
 
-    resumed = run_cli("sessions", "resume", sid, timeout=600)  # by default as many processes as it ran with
-    assert resumed.returncode == 0, resumed.stderr[-3000:] + resumed.stdout[-2000:]
+    # in tmux, the ranks under its supervisor; by default as many processes as it ran with
+    resumed = run_main("sessions", "resume", sid, "--tmux")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    wait_until(lambda: read_json(path)["execution_status"]["status"] in ("completed", "failed"), timeout=600,
+               what="the resumed tmux job to end")
+    meta = read_json(path)
+    assert meta["environment"]["world_size"] == 2 and meta["execution_status"]["attempt"] == 1
+    logged = [line for line in Path(meta["output_paths"]["log_file"]).read_text().splitlines()
+              if line.startswith("[llm-tool supervisor ") and " attempt 1/" in line]
+    assert len(logged) == 1 and "--resume" in logged[0], logged  # the supervisor's logged command
     assert_resumed_equals_uninterrupted(baseline_path, path)
 
 
@@ -126,19 +135,6 @@ def test_nproc_options_fail_with_one_line(tmp_path, isolated_home, sample_csv, t
     zero = run_main("train", config, "--nproc", "0")
     assert zero.returncode == 2 and "--nproc must be between 1 and 1024" in zero.stderr
     assert not session_files(isolated_home)  # refused before anything was created
-
-
-def test_a_tmux_job_runs_the_ranks_under_its_supervisor(tmp_path, isolated_home, sample_csv, tiny_model,
-                                                        tmux_socket):
-    config = _config(tmp_path, sample_csv, tiny_model, "tmux", epochs=1)
-    started = run_main("tmux", "start", "--config", str(config), "--nproc", "2", "--auto-confirm")
-    assert started.returncode == 0, started.stderr[-2000:]
-    (path,) = session_files(isolated_home)
-    wait_until(lambda: read_json(path)["execution_status"]["status"] == "completed", timeout=300,
-               what="the tmux job to complete")
-    meta = read_json(path)
-    assert meta["environment"]["world_size"] == 2 and meta["execution_status"]["attempt"] == 1
-    assert "--nproc" in Path(meta["output_paths"]["log_file"]).read_text()  # the supervisor's logged command
 
 
 def test_a_relaunch_repeats_the_number_of_processes(isolated_home, sample_csv, tmp_path):

@@ -14,7 +14,6 @@ from typing import Any
 from llm_tool import paths
 from llm_tool.atomic import HeldLock
 from llm_tool.config import parse_config
-from llm_tool.data.analysis import detect_languages
 from llm_tool.data.prepare import PreparedData, prepare
 from llm_tool.errors import ExitCode, LlmToolError, SessionError
 from llm_tool.model_folder import TRAINING_ARGS_FILE, metrics_path, new_label_mapping, write_label_mapping
@@ -24,6 +23,7 @@ from llm_tool.sessions.lifecycle import now_iso, process_identity
 from llm_tool.sessions.schema import ExecutionStatus, SessionMetadata
 from llm_tool.sessions.store import SessionStore
 from llm_tool.training import ranks, run_end
+from llm_tool.training.analyse_step import analyse, recorded_long_text
 from llm_tool.training.budget import BUDGET_REASON
 from llm_tool.training.environment import Device, RunDevice
 from llm_tool.training.events import EventHandler, TrainingEvent, ignore
@@ -173,7 +173,7 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
 
     run.stage(f"loading tokenizer {run.config.model.selected_model}")
     tokenizer = load_tokenizer(run.config.model.selected_model)
-    max_length = _analyse(run, data, tokenizer, resume)
+    max_length = analyse(run, data, tokenizer, resume)
     set_seed(run.config.model.seed)
     run.stage("loading model")
     id2label = dict(enumerate(data.label_names))
@@ -184,7 +184,7 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
     if max_length > model_max_length(tokenizer, model.config):
         max_length = model_max_length(tokenizer, model.config)
         run.update(lambda m: m.model_config.update({"max_length_used": max_length}))
-    plan = _long_text(run, tokenizer, max_length)
+    plan = recorded_long_text(run, tokenizer, max_length)
     budget = prepare_settings(run, data, model, max_length, device.cuda, resume, started)
     tracking = trackers.open_tracking(run.store, run.meta, run.config.model.report_to)
     with trackers.tracker_environment(tracking):  # the trackers' callbacks read it when made and when training starts
@@ -200,16 +200,6 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
     if tracking is not None and outcome.metrics:
         trackers.log_final(tracking, outcome.metrics, trainer.state.global_step)
     return outcome
-
-
-def _long_text(run: Run, tokenizer: Any, max_length: int) -> LongText:
-    """The recorded strategy for long texts (a session from before long_text existed: truncate)."""
-    from llm_tool.training.long_text import check_stride, from_record
-
-    plan = from_record(run.meta.model_config, run.config.model.max_chunks_per_text) or LongText()
-    if plan.strategy == "chunks":
-        check_stride(plan.stride, max_length, max_length - tokenizer.num_special_tokens_to_add())
-    return plan
 
 
 def _mark_running(run: Run, resume: bool) -> None:
@@ -241,50 +231,6 @@ def _record_environment(meta: SessionMetadata, device: RunDevice, versions: dict
     env.num_threads = torch.get_num_threads()
     env.world_size = int(os.environ.get("WORLD_SIZE", "1"))
     env.precision = device.precision
-
-
-def _analyse(run: Run, data: PreparedData, tokenizer: Any, resume: bool) -> int:
-    """Record data analysis in the session; returns max_length (the recorded one when resuming)."""
-    from llm_tool.training.analysis import analyse_texts
-
-    recorded = run.meta.model_config.get("max_length_used")
-    if resume and recorded:
-        return int(recorded)
-    run.stage("analysing texts")
-    analysis = analyse_texts(data.all_texts(), tokenizer, run.config.model.max_length)
-    max_length, stats = analysis.max_length, analysis.stats
-    languages = detect_languages(data.all_texts(), seed=run.config.model.seed)
-    long_text = _long_text_record(run, analysis, tokenizer.num_special_tokens_to_add(), len(data.splits["train"]))
-
-    def apply(meta: SessionMetadata) -> None:
-        meta.dataset_config.update(data.record)
-        meta.model_config.update(long_text)
-        meta.model_config["max_length_used"] = max_length
-        meta.model_config["num_labels"] = len(data.label_names)
-        meta.text_analysis.text_length_stats = stats
-        meta.text_analysis.requires_long_document_model = analysis.needs_long_document_model
-        lang = meta.language_config
-        lang.language_distribution = languages["language_distribution"]
-        lang.confirmed_languages = languages["confirmed_languages"]
-        lang.detected_on_rows = languages["detected_on_rows"]
-        lang.model_strategy = languages.get("model_strategy")
-    run.update(apply)
-    return max_length
-
-
-def _long_text_record(run: Run, analysis: Any, specials: int, train_rows: int) -> dict[str, Any]:
-    """The strategy for long texts, why, and the training rows it makes (the first ``train_rows`` texts train)."""
-    from llm_tool.training.long_text import planned, train_windows
-
-    cfg = run.config.model
-    plan, why = planned(cfg.long_text, analysis.lengths, analysis.max_length, specials, cfg.chunk_stride,
-                        cfg.max_chunks_per_text)
-    run.stage(f"long texts: {plan.strategy} ({why})")
-    record: dict[str, Any] = {"long_text_used": plan.strategy, "long_text_reason": why}
-    if plan.strategy == "chunks":
-        record["chunk_stride_used"] = plan.stride
-        record["windows"] = train_windows(analysis.lengths[:train_rows], analysis.max_length, specials, plan)
-    return record
 
 
 def _finish(run: Run, trainer: Any, data: PreparedData, tokenizer: Any, encoding: tuple[int, LongText],
