@@ -70,9 +70,25 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> 
     home = tmp_path_factory.mktemp("tasks_run") / "home"
     home.mkdir()
     config = _config(home, tiny_model)
-    result = run_main("train", str(config), "--session-name", "coded", env={"LLM_TOOL_HOME": str(home)}, cwd=home)
+    from llm_tool.training import token_memo
+
+    saved, token_memo.MEMO = token_memo.MEMO, token_memo.TokenMemo()  # counts this run's tokenizer calls only
+    try:
+        result = run_main("train", str(config), "--session-name", "coded", env={"LLM_TOOL_HOME": str(home)},
+                          cwd=home)
+    finally:
+        memo, token_memo.MEMO = token_memo.MEMO, saved
     assert result.returncode == 0, result.stderr[-3000:]
+    (home.parent / "tokenized_texts.json").write_text(json.dumps(memo.tokenized))
     return home
+
+
+def test_each_text_is_tokenized_once_for_all_tasks(finished_run: Path) -> None:
+    """Three tasks on one model in the foreground: the length analysis and every split of every task share one
+    tokenization per text (each task alone would tokenize its texts four times: lengths, train, validation, test)."""
+    with (finished_run / "coded.csv").open(encoding="utf-8") as handle:
+        texts = {row["text"] for row in csv.DictReader(handle)}
+    assert json.loads((finished_run.parent / "tokenized_texts.json").read_text()) == len(texts) == 60
 
 
 def test_train_makes_one_parent_and_one_child_per_task(finished_run: Path) -> None:

@@ -27,8 +27,10 @@ def encode_labels(labels: list[Any], label_names: list[str], multi_label: bool) 
 
 
 def token_lengths(tokenizer: PreTrainedTokenizerBase, texts: list[str]) -> list[int]:
-    encoded = tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]
-    return [len(ids) for ids in encoded]
+    """Tokens per text with the special tokens (the memo keeps them for the splits that follow)."""
+    from llm_tool.training.token_memo import MEMO
+
+    return [len(ids) for ids in MEMO.full(tokenizer, texts)[0]]
 
 
 def default_max_length(lengths: list[int], model_limit: int) -> int:
@@ -39,35 +41,34 @@ def default_max_length(lengths: list[int], model_limit: int) -> int:
 
 
 def encode_long(texts: list[str], tokenizer: PreTrainedTokenizerBase, max_length: int, plan: LongText) -> Encoded:
-    """Every token of each text (one call of the fast tokenizer), then the rows ``plan`` makes of them."""
+    """Every token of each text (one call of the fast tokenizer for the texts not tokenized yet in this process),
+    then the rows ``plan`` makes of them."""
     from llm_tool.training.long_text import encode
+    from llm_tool.training.token_memo import MEMO
 
-    full = tokenizer(texts, truncation=False, return_special_tokens_mask=True)
-    return encode(full["input_ids"], full["special_tokens_mask"], max_length, plan)
+    ids, masks = MEMO.full(tokenizer, texts)
+    return encode(ids, masks, max_length, plan)
 
 
 def tokenize_split(split: Split, tokenizer: PreTrainedTokenizerBase, label_names: list[str], multi_label: bool,
                    max_length: int, *, sort_by_length: bool = False, plan: LongText | None = None) -> datasets.Dataset:
     """A datasets.Dataset with labels, position (row in the split), input_ids, attention_mask (token_type_ids
-    where the model has them) and length, sorted by length for evaluation. The texts go through the fast tokenizer
-    in one call: `Dataset.map` would first hash the tokenizer with dill for its cache fingerprint (a second on
-    the sample, for a cache an in-memory data set never uses)."""
+    where the model has them) and length, sorted by length for evaluation. Each text is tokenized once per process
+    (`token_memo`: the length analysis and every task of a tasks run on this tokenizer reuse it), in one call of
+    the fast tokenizer; ``plan`` makes the rows (truncate: the head and the closing special tokens, as the
+    tokenizer's own truncation; head_tail; chunks: a row per window, ``position`` its text)."""
     import datasets
+
+    from llm_tool.training.long_text import LongText
 
     datasets.disable_progress_bars()
     labels = encode_labels(split.labels, label_names, multi_label)
-    if plan is not None and plan.strategy != "truncate":  # head_tail, chunks: a row per window, ``position`` its text
-        rows = encode_long(split.texts, tokenizer, max_length, plan)
-        columns: dict[str, list[Any]] = {"labels": [labels[i] for i in rows.owner], "position": rows.owner,
-                                         "input_ids": rows.ids, "attention_mask": [[1] * len(r) for r in rows.ids]}
-        if "token_type_ids" in tokenizer.model_input_names:
-            columns["token_type_ids"] = [[0] * len(r) for r in rows.ids]
-        encoded: Any = {"input_ids": rows.ids}
-    else:  # the tokenizer's own truncation, as before long_text existed
-        encoded = tokenizer(split.texts, truncation=True, max_length=max_length)
-        columns = {"labels": labels, "position": list(range(len(split.texts)))}
-        columns.update({name: list(values) for name, values in encoded.items()})
-    lengths = [len(ids) for ids in encoded["input_ids"]]
+    rows = encode_long(split.texts, tokenizer, max_length, plan or LongText())
+    columns: dict[str, list[Any]] = {"labels": [labels[i] for i in rows.owner], "position": rows.owner,
+                                     "input_ids": rows.ids, "attention_mask": [[1] * len(r) for r in rows.ids]}
+    if "token_type_ids" in tokenizer.model_input_names:
+        columns["token_type_ids"] = [[0] * len(r) for r in rows.ids]
+    lengths = [len(ids) for ids in rows.ids]
     columns["length"] = lengths
     dataset = datasets.Dataset.from_dict(columns)
     if sort_by_length:
