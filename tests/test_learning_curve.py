@@ -77,6 +77,13 @@ def test_a_flat_curve_is_called_a_plateau_and_a_noisy_one_is_not():
     flat = fit_curve(points([0.923, 0.910, 0.915]))  # the bundled sample's measured curve
     assert not flat.extrapolated
     assert "plateau" in flat.note and "within 0.013 from 600 to 2400" in flat.note
+    loose = [CurvePoint(fraction=f, train_rows=n, seed_scores=s) for f, n, s in  # the sample, measured quietly
+             ((0.25, 600, [0.9233, 0.9133]), (0.5, 1200, [0.9200, 0.9299]), (1.0, 2400, [0.9299, 0.9333]))]
+    for point in loose:
+        point.summarise()
+    fitted = fit_curve(loose)  # R² 0.62, but the ceiling pinned at 1 and the 2x interval 0.00-1.00
+    assert fitted.r2 is not None and fitted.r2 > 0.6 and not fitted.extrapolated
+    assert "plateau" in fitted.note and all(e["macro_f1"] is None and e["low"] is None for e in fitted.estimates)
     noisy = fit_curve(points([0.80, 0.70, 0.85]))  # no trend a power law fits, and far from flat
     assert not noisy.extrapolated and "plateau" not in noisy.note and "fits the points poorly" in noisy.note
 

@@ -10,6 +10,7 @@ from typing import Any
 
 MIN_ROWS_TO_EXTRAPOLATE = 500  # fewer full training rows: the estimate is not given (too noisy to act on)
 MIN_R2 = 0.6  # a poorer fit of the points: not extrapolated
+MAX_ESTIMATE_INTERVAL = 0.2  # a wider 95% interval at 2x the data: the fit is too loose to extrapolate
 PLATEAU_SPREAD = 0.02  # fraction means this close together (and no better fit): the curve is flat, a plateau
 DRAWS = 2000  # parameter draws from the fit's covariance for the estimate's interval
 
@@ -111,7 +112,22 @@ def fit_curve(points: list[CurvePoint]) -> CurveFit:
             values = np.clip(power_law(n, draws[:, 0], draws[:, 1], np.clip(draws[:, 2], 1e-3, None)), 0, 1)
             estimate["low"], estimate["high"] = (float(v) for v in np.percentile(values, [2.5, 97.5]))
         fit.estimates.append(estimate)
+    _refuse_a_loose_fit(fit, points)
     return fit
+
+
+def _refuse_a_loose_fit(fit: CurveFit, points: list[CurvePoint]) -> None:
+    """A fit whose estimate at 2x the data has a 95% interval wider than MAX_ESTIMATE_INTERVAL (e.g. 0.00-1.00, the
+    ceiling pinned at 1) says nothing: no estimate is given, and a flat curve is called a plateau."""
+    first = fit.estimates[0] if fit.estimates else {}
+    if not fit.extrapolated or first.get("low") is None or first["high"] - first["low"] <= MAX_ESTIMATE_INTERVAL:
+        return
+    fit.extrapolated = False
+    fit.note = plateau_note(points) or (
+        f"the fit is too loose to extrapolate (the estimate at 2x the data has a 95% interval of "
+        f"{first['low']:.2f}-{first['high']:.2f}): add seeds or fractions")
+    for estimate in fit.estimates:
+        estimate.update(macro_f1=None, low=None, high=None)
 
 
 def curve_record(points: list[CurvePoint], fit: CurveFit, plotted: dict[str, list[list[float]]] | None,
