@@ -177,9 +177,14 @@ def plot_curve(points: list[CurvePoint], fit: CurveFit, path: Path, *, title: st
         ax.set_title(title[:80])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
-        if fit.note and not fit.extrapolated:
-            ax.text(0.02, 0.97, fit.note[:110], transform=ax.transAxes, fontsize=7, color="C3", va="top")
-        fig.tight_layout()
+        if fit.note and not fit.extrapolated:  # under the axes: never over the points or the legend
+            import textwrap
+
+            lines = textwrap.wrap(fit.note, 130)[:3]
+            fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, color="C3", va="bottom")
+            fig.tight_layout(rect=(0, 0.025 * len(lines) + 0.01, 1, 1))
+        else:
+            fig.tight_layout()
         from llm_tool.results.plots import save_png
 
         save_png(fig, path)
