@@ -38,8 +38,8 @@ def test_benchmark_with_seeds_ranks_candidates_on_the_same_test_rows_and_records
     assert state["kind"] == "benchmark" and state["state"] == "finished"
     jobs = sorted(state["jobs"], key=lambda j: j["number"])
     assert [j["status"] for j in jobs] == ["completed"] * 4
-    # (a title names the model where one start has several: test_sweep_spec's test_seed_titles_keep_the_model_name)
-    assert [j["title"][:6] for j in jobs] == ["seed42", "seed43"] * 2
+    # each start has one model and two seeds: the titles still name the model
+    assert [j["title"] for j in jobs] == [f"{m}_seed{s}" for m in (tiny_model.name, "tiny_b") for s in (42, 43)]
     assert [j["window"] for j in jobs] == [tiny_model.name] * 2 + ["tiny_b"] * 2  # one window per model
     children = [read_json(Path(j["session_file"])) for j in jobs]
     _assert_the_same_data_split_and_test_rows(isolated_home, children, [str(tiny_model), str(other)])

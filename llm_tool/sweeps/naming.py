@@ -145,6 +145,8 @@ def job_titles(configs: Sequence[Mapping[str, Any]], override_keys: Sequence[str
     shown = [k for k in keys if k not in skip] if any(k not in skip and k != SEED_KEY for k in keys) else keys
     if not shown and len(configs) == 1 and override_keys:
         shown = list(override_keys)  # a single job: name it by what it sets
+    if shown == [SEED_KEY]:  # seeds of one model (e.g. a candidate added to a benchmark): the model named too
+        shown = [k for k in override_keys if k.rsplit(".", 1)[-1] in MODEL_KEYS][:1] + shown
     short = _distinct_abbreviations(shown)
     used = set(taken)
     titles = []
