@@ -7,6 +7,7 @@ import ast
 import functools
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,10 @@ def sample_csv() -> Path:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    # the ~200 Python processes the suite starts (trainings, supervisors, CLI calls) read llm_tool's bytecode
+    # instead of compiling its sources each time when the environment forbids writing it (git ignores __pycache__)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
     config.addinivalue_line("markers", "xdist_group(name): run the file's tests on one xdist worker (see below)")
 
 
