@@ -4,6 +4,7 @@ share of that peak, and a per-operator profile of one step. On a GPU (``--device
 measured peak. Prints a table and writes benchmarks/results/roofline_<device>.json.
 
     python benchmarks/bench_roofline.py [--device cpu|cuda] [--batch 16] [--tokens 24] [--steps 10]
+        [--variants]   # also the step with the word embeddings frozen, without dropout, and both (speed only)
 
 FLOPs of a step are counted as 6 x non-embedding parameters x tokens (forward 2, backward 4; attention scores
 and the embedding lookup left out), the usual approximation; the matmul peak is the best of square 2048/4096
@@ -74,12 +75,20 @@ def _model_and_batch(device: str, batch: int, tokens: int) -> tuple[Any, dict[st
     return model, inputs, dense
 
 
-def training_step(device: str, batch: int, tokens: int, steps: int) -> tuple[dict[str, Any], Any]:
-    """Median seconds of a full step (forward, backward, fused AdamW, zero_grad) and its FLOP/s."""
+def training_step(device: str, batch: int, tokens: int, steps: int, *, freeze_embeddings: bool = False,
+                  dropout: bool = True) -> tuple[dict[str, Any], Any]:
+    """Median seconds of a full step (forward, backward, fused AdamW, zero_grad) and its FLOP/s; optionally with
+    the word embeddings frozen (no gradient, no optimizer state) or every dropout at 0."""
     import torch
 
     model, inputs, dense = _model_and_batch(device, batch, tokens)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, fused=True)
+    if freeze_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
+    if not dropout:
+        for module in model.modules():
+            if isinstance(module, torch.nn.Dropout):
+                module.p = 0.0
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-5, fused=True)
 
     def step() -> None:
         with torch.autocast(device_type=device, dtype=torch.bfloat16):
@@ -125,6 +134,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--tokens", type=int, default=24)
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--variants", action="store_true", help="also: embeddings frozen, no dropout, both")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
@@ -144,8 +154,17 @@ def main() -> None:
     print(f"  {'operator':<40} {'calls':>6} {'ms':>9} {'share':>6}")
     for row in operators:
         print(f"  {row['op'][:40]:<40} {row['calls']:>6} {row['ms']:>9.2f} {row['share']:>6.1%}")
+    variants = {}
+    if args.variants:
+        for name, options in (("embeddings frozen", {"freeze_embeddings": True}), ("no dropout", {"dropout": False}),
+                              ("both", {"freeze_embeddings": True, "dropout": False})):
+            variants[name], _ = training_step(args.device, args.batch, args.tokens, args.steps, **options)
+            print(f"  variant {name:<18} {variants[name]['step_seconds'] * 1000:.1f} ms "
+                  f"({step['step_seconds'] / variants[name]['step_seconds']:.2f}x the default step), "
+                  f"{variants[name]['gflops']} GFLOP/s")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = {"device": where, "torch": torch.__version__, "peaks": peaks, "step": step, "profile": operators}
+    out = {"device": where, "torch": torch.__version__, "peaks": peaks, "step": step, "profile": operators,
+           "variants": variants}
     (RESULTS / f"roofline_{args.device}.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
 
 
