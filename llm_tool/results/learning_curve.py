@@ -92,42 +92,41 @@ def fit_curve(points: list[CurvePoint]) -> CurveFit:
     spread = float(((ys - ys.mean()) ** 2).sum())
     r2 = 1 - residual / spread if spread > 0 else 0.0
     fit = CurveFit(a=float(params[0]), b=float(params[1]), c=float(params[2]), r2=r2)
+    fitted = r2 >= MIN_R2 and bool(np.all(np.isfinite(cov)))
+    estimates = _estimates(full, params, cov) if fitted else []
+    first = estimates[0] if estimates else {}
     if full < MIN_ROWS_TO_EXTRAPOLATE:
         fit.note = (f"too few training rows to extrapolate ({full}, below {MIN_ROWS_TO_EXTRAPOLATE}): annotate more "
                     "and run the curve again")
-    elif r2 < MIN_R2 or not np.all(np.isfinite(cov)):
+    elif not fitted:
         fit.note = plateau_note(points) or \
             f"the curve fits the points poorly (R² {r2:.2f}): not extrapolated; add seeds or fractions"
+    elif first["high"] - first["low"] > MAX_ESTIMATE_INTERVAL:  # e.g. 0.00-1.00, the ceiling pinned at 1: says nothing
+        fit.note = plateau_note(points) or (
+            f"the fit is too loose to extrapolate (the estimate at 2x the data has a 95% interval of "
+            f"{first['low']:.2f}-{first['high']:.2f}): add seeds or fractions")
     else:
         fit.extrapolated = True
         fit.note = "estimates from the fitted inverse power law; the interval covers the fit's uncertainty only"
-    draws = np.random.default_rng(0).multivariate_normal(params, cov, size=DRAWS) \
-        if np.all(np.isfinite(cov)) else None
-    for factor in (2, 4):
-        n = full * factor
-        estimate: dict[str, Any] = {"factor": factor, "train_rows": n,
-                                    "macro_f1": float(power_law(n, *params)) if fit.extrapolated else None,
-                                    "low": None, "high": None}
-        if fit.extrapolated and draws is not None:
-            values = np.clip(power_law(n, draws[:, 0], draws[:, 1], np.clip(draws[:, 2], 1e-3, None)), 0, 1)
-            estimate["low"], estimate["high"] = (float(v) for v in np.percentile(values, [2.5, 97.5]))
-        fit.estimates.append(estimate)
-    _refuse_a_loose_fit(fit, points)
+    fit.estimates = estimates if fit.extrapolated else \
+        [{"factor": factor, "train_rows": full * factor, "macro_f1": None, "low": None, "high": None}
+         for factor in (2, 4)]
     return fit
 
 
-def _refuse_a_loose_fit(fit: CurveFit, points: list[CurvePoint]) -> None:
-    """A fit whose estimate at 2x the data has a 95% interval wider than MAX_ESTIMATE_INTERVAL (e.g. 0.00-1.00, the
-    ceiling pinned at 1) says nothing: no estimate is given, and a flat curve is called a plateau."""
-    first = fit.estimates[0] if fit.estimates else {}
-    if not fit.extrapolated or first.get("low") is None or first["high"] - first["low"] <= MAX_ESTIMATE_INTERVAL:
-        return
-    fit.extrapolated = False
-    fit.note = plateau_note(points) or (
-        f"the fit is too loose to extrapolate (the estimate at 2x the data has a 95% interval of "
-        f"{first['low']:.2f}-{first['high']:.2f}): add seeds or fractions")
-    for estimate in fit.estimates:
-        estimate.update(macro_f1=None, low=None, high=None)
+def _estimates(full: int, params: Any, cov: Any) -> list[dict[str, Any]]:
+    """macro-F1 at 2x and 4x the training rows, with a 95% interval from DRAWS draws of the fit's parameters."""
+    import numpy as np
+
+    draws = np.random.default_rng(0).multivariate_normal(params, cov, size=DRAWS)
+    out = []
+    for factor in (2, 4):
+        n = full * factor
+        values = np.clip(power_law(n, draws[:, 0], draws[:, 1], np.clip(draws[:, 2], 1e-3, None)), 0, 1)
+        low, high = (float(v) for v in np.percentile(values, [2.5, 97.5]))
+        out.append({"factor": factor, "train_rows": n, "macro_f1": float(power_law(n, *params)), "low": low,
+                    "high": high})
+    return out
 
 
 def curve_record(points: list[CurvePoint], fit: CurveFit, plotted: dict[str, list[list[float]]] | None,
