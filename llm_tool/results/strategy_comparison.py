@@ -94,9 +94,12 @@ def _decisions(model_dir: Path) -> tuple[list[Any], list[Any]]:
     probabilities = np.asarray(split.probabilities, dtype=np.float64)
     if not saved.multi_label:
         return [names[int(i)] for i in split.labels], [names[int(i)] for i in probabilities.argmax(axis=1)]
+    from llm_tool.results.thresholds import threshold_vector
+
     tuned = read_label_mapping(model_dir).get("thresholds")
-    cut = np.asarray([float(tuned.get(n, DEFAULT_THRESHOLD)) if isinstance(tuned, dict) else DEFAULT_THRESHOLD
-                      for n in names])
+    cut = threshold_vector(tuned if isinstance(tuned, dict) else None, names)
+    if cut is None:
+        cut = np.full(len(names), DEFAULT_THRESHOLD)
     truth = [frozenset(n for n, on in zip(names, row, strict=True) if on) for row in split.labels]
     return truth, [frozenset(n for n, p, c in zip(names, row, cut, strict=True) if p >= c) for row in probabilities]
 

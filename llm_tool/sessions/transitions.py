@@ -67,6 +67,12 @@ def mark_completed(meta: SessionMetadata, *, exit_code: int | None = None) -> Ex
     return status
 
 
+def mark_ended(meta: SessionMetadata, *, succeeded: bool, failure: str) -> ExecutionStatus:
+    """A parent (benchmark, curve, strategies comparison) whose last child has ended: completed when it has a
+    result, else failed saying why."""
+    return mark_completed(meta) if succeeded else mark_failed(meta, failure)
+
+
 def note_interruption(meta: SessionMetadata, reason: str) -> ExecutionStatus:
     """Why an interrupted session stopped, said again after the fact (Slurm: "requeued as job N", or why the
     requeue failed); the status itself is the interruption's."""

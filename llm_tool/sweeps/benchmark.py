@@ -73,10 +73,7 @@ def record_result(store: SessionStore, parent: Path, configs: list[ConfigRow], *
             status.extra["best_session"] = top.best_session_id
             status.extra["tied_with_best"] = [c.model for c in configs if c.tied]
         if final:  # its end time is the first time it ends (status and reports call this again)
-            if top is not None:
-                transitions.mark_completed(meta)
-            else:
-                transitions.mark_failed(meta, "no candidate finished with metrics")
+            transitions.mark_ended(meta, succeeded=top is not None, failure="no candidate finished with metrics")
     try:
         store.update(parent, apply)
     except SessionError:

@@ -148,10 +148,8 @@ def finalize(state: SweepState, store: SessionStore | None = None) -> dict[str, 
         status.best_f1 = last.mean if last else None
         status.test_f1 = last.mean if last else None
         if final:
-            if last is not None:
-                transitions.mark_completed(meta)
-            else:
-                transitions.mark_failed(meta, "no run of the curve finished with metrics")
+            transitions.mark_ended(meta, succeeded=last is not None,
+                                   failure="no run of the curve finished with metrics")
     try:
         store.update(Path(parent), apply)
     except SessionError:

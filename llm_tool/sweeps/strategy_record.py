@@ -62,7 +62,8 @@ def record_comparison(store: SessionStore, parent: Path, *, final: bool) -> dict
     from llm_tool.sessions.task_status import sync_parent
 
     try:
-        arms = arms_of(store, store.read(parent))
+        meta = store.read(parent)
+        arms = arms_of(store, meta)
         if sorted(arms) != sorted(STRATEGIES):
             return None
         synced = {s: sync_parent(store, path) for s, path in arms.items()}
@@ -71,13 +72,13 @@ def record_comparison(store: SessionStore, parent: Path, *, final: bool) -> dict
     try:
         tasks, answers = compare_arms(store, synced["multilingual"], synced["per_language"])
     except LlmToolError as exc:  # the data file gone or changed since: said on the parent, the sweep goes on
-        before = store.read(parent).extra.get(RECORD_KEY)
+        before = store.read(parent).extra.get(RECORD_KEY)  # fresh: another process may have recorded one since
         if isinstance(before, dict) and any("macro_f1" in t for t in before.get("tasks") or []
                                             if isinstance(t, dict)):
             return before  # a comparison made before stays as it was
         tasks, answers = [{"task": "-", "note": f"not compared: {exc}"}], {}
     record = {"strategies": {s: m.session_id for s, m in synced.items()}, "tasks": tasks,
-              "answers": _write_answers(store, store.read(parent), answers), "final": final}
+              "answers": _write_answers(store, meta, answers), "final": final}
     compared = [t for t in tasks if "macro_f1" in t]
 
     def apply(meta: SessionMetadata) -> None:
@@ -87,10 +88,8 @@ def record_comparison(store: SessionStore, parent: Path, *, final: bool) -> dict
         if compared:
             status.test_f1 = max(max(t["macro_f1"].values()) for t in compared)
         if final:
-            if compared:
-                transitions.mark_completed(meta)
-            else:
-                transitions.mark_failed(meta, "no task could be compared: see its two tasks runs")
+            transitions.mark_ended(meta, succeeded=bool(compared),
+                                   failure="no task could be compared: see its two tasks runs")
     try:
         store.update(parent, apply)
     except SessionError:
