@@ -1,3 +1,3 @@
-from llm_tool.cli import main
+from llm_tool.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

@@ -45,6 +45,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_cache:
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
     monkeypatch.setenv("LLM_TOOL_NON_INTERACTIVE", "1")
+    monkeypatch.setenv("LLM_TOOL_ONNX_BACKGROUND", "0")  # no ONNX export behind a test (test_inference_onnx's own)
     monkeypatch.delenv("TMUX", raising=False)
     monkeypatch.delenv("LLM_TOOL_SUPERVISED", raising=False)
     monkeypatch.chdir(home)

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "llm_tool"
 CORE_LAYERS = (
     ("errors",),
     # the floor: single modules every package may use
-    ("paths", "untrusted", "atomic", "outputs", "model_folder", "python_argv"),
+    ("paths", "untrusted", "atomic", "outputs", "model_folder", "python_argv", "process_end"),
     ("config",),
     ("data",),
     ("sessions",),  # the session store; liveness (Slurm queue reading included)

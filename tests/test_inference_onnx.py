@@ -28,6 +28,12 @@ def _cache_entries(cache: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if not p.name.startswith(".")) if root.exists() else []
 
 
+@pytest.fixture(autouse=True)
+def background_copies(monkeypatch) -> None:
+    """This file is about the copies: `auto` may start its background export (the suite turns it off elsewhere)."""
+    monkeypatch.delenv("LLM_TOOL_ONNX_BACKGROUND", raising=False)
+
+
 @pytest.fixture
 def own_cache(tmp_path, monkeypatch) -> Path:
     cache = tmp_path / "cache"
@@ -49,10 +55,18 @@ def exported(trained, tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def copied_cache(exported, own_cache) -> Path:
-    """The test's own cache, holding a copy of the module's export (modes kept: the cache checks them)."""
-    shutil.copytree(exported, own_cache, symlinks=True)
-    return own_cache
+def copied_cache_factory(exported, own_cache):
+    """Fills the test's own cache with a copy of the module's export (modes kept: the cache checks them)."""
+    def fill() -> Path:
+        shutil.copytree(exported, own_cache, symlinks=True, dirs_exist_ok=True)
+        return own_cache
+    return fill
+
+
+@pytest.fixture
+def copied_cache(copied_cache_factory) -> Path:
+    """The test's own cache, holding a copy of the module's export."""
+    return copied_cache_factory()
 
 
 def test_the_onnx_copy_gives_the_logits_of_the_fp32_model(trained, copied_cache):
@@ -173,6 +187,19 @@ def test_the_first_infer_runs_torch_fp32_while_the_copy_is_made_in_the_backgroun
     assert [p["labels"] for p in before] == [p["labels"] for p in after]
     for old, new in zip(before, after, strict=True):  # fp32 torch, then the fp32 copy: the same numbers
         assert all(abs(old["probabilities"][k] - new["probabilities"][k]) < 1e-4 for k in old["probabilities"])
+
+
+@pytest.mark.parametrize("word", ["0", "off"])
+def test_background_copies_can_be_turned_off_and_a_made_copy_is_still_used(trained, own_cache, copied_cache_factory,
+                                                                            monkeypatch, word):
+    from llm_tool.training.inference import Predictor
+
+    monkeypatch.setenv("LLM_TOOL_ONNX_BACKGROUND", word)
+    runner = Predictor(trained.model_dir).open()
+    assert runner.name == "torch" and runner.bf16 is False  # fp32: the numbers a copy would give
+    assert not (own_cache / "onnx").exists() or not list((own_cache / "onnx").iterdir())  # no builder, no copy
+    copied_cache_factory()
+    assert Predictor(trained.model_dir).open().name == "onnx"  # a copy that exists is used
 
 
 def test_one_background_builder_at_a_time(trained, own_cache):

@@ -24,6 +24,9 @@ def test_single_label_end_to_end(tmp_path, isolated_home, sample_csv, tiny_model
     cfg = write_config(tmp_path / "config.json", data, tiny_model, epochs=2, class_weights="balanced")
     result = run_main("train", str(cfg), "--session-name", "first try")
     assert result.returncode == 0, result.stderr[-3000:]
+    import gc
+
+    assert gc.get_freeze_count() == 0  # the run froze the heap while it trained and handed it back (a notebook)
     assert "Results (best model)" in result.stdout and "Confusion matrix" in result.stdout
     meta = read_json(session_files(isolated_home)[-1])
     sid = meta["training_session"]["session_id"]

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from llm_tool import __version__
 from llm_tool.errors import ExitCode, LlmToolError
+from llm_tool.process_end import exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
                    models_cmd, studio_cmd, doctor_cmd):
         module.register(commands)
     return parser
+
+
+def entry() -> int:
+    """The `llm-tool` command and `python -m llm_tool`: ``main`` in a process that ends with it."""
+    return exit_code(main())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

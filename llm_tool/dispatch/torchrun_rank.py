@@ -39,4 +39,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from llm_tool.process_end import exit_code
+
+    raise SystemExit(exit_code(main()))

@@ -18,6 +18,7 @@ BACKENDS = ("auto", "onnx", "torch")
 # ONNX Runtime (importing torch and transformers) but runs ~1.7x faster (benchmarks/bench_infer.py: 617 vs 363
 # texts/s), so it wins from about 3,600 texts on.
 LARGE_JOB = 4000
+BACKGROUND_ENV = "LLM_TOOL_ONNX_BACKGROUND"  # 0: `auto` starts no background ONNX export
 
 
 class OnnxRunner:
@@ -136,8 +137,15 @@ def open_runner(model_dir: Path, backend: str, precision: str, pad_id: int,
         return TorchRunner(model_dir, precision)
     if onnx_copy.unexportable(model_dir):
         return TorchRunner(model_dir, precision)
-    onnx_copy.export_in_background(model_dir)
+    if background_copies_allowed():
+        onnx_copy.export_in_background(model_dir)
     return TorchRunner(model_dir, "fp32")
+
+
+def background_copies_allowed() -> bool:
+    """``LLM_TOOL_ONNX_BACKGROUND=0`` (or false/no/off): `auto` never starts a background export (a shared login
+    node, a batch of short jobs); it still uses a copy that exists, and `--backend onnx` still makes one."""
+    return os.environ.get(BACKGROUND_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def _onnx_runner(model_dir: Path, onnx_file: Path, pad_id: int) -> OnnxRunner | None:

@@ -294,4 +294,6 @@ def main(argv: list[str]) -> int:
 if __name__ == "__main__":
     import sys
 
-    raise SystemExit(main(sys.argv[1:]))
+    from llm_tool.process_end import exit_code
+
+    raise SystemExit(exit_code(main(sys.argv[1:])))
