@@ -163,9 +163,13 @@ def test_resume_after_kill_equals_uninterrupted(tmp_path, isolated_home, sample_
 
 
 def test_resume_with_early_stopping_equals_uninterrupted(tmp_path, isolated_home, sample_csv, tiny_model):
-    settings = {"precision": "fp32", "early_stopping": True, "early_stopping_patience": 1, "epochs": 4}
+    """With the word embeddings frozen too: the resumed half keeps the recorded cut (its optimizer state has no
+    embedding matrix) and the result is the uninterrupted run's."""
+    settings = {"precision": "fp32", "early_stopping": True, "early_stopping_patience": 1, "epochs": 4,
+                "word_embeddings": "frozen"}
     baseline = _train_baseline(tmp_path, isolated_home, sample_csv, tiny_model, **settings)
     _run_case(tmp_path, isolated_home, sample_csv, tiny_model, baseline, corrupt_newest=False, **settings)
+    assert {read_json(p)["environment"]["word_embeddings"] for p in session_files(isolated_home)} == {"frozen"}
 
 
 def test_resume_skips_checkpoint_cut_short_by_kill(tmp_path, isolated_home, sample_csv, tiny_model,

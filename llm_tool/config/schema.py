@@ -146,6 +146,12 @@ class ModelConfig:
         "auto", "auto uses bf16/fp16 and TF32 on a GPU, bf16 autocast on a CPU with avx512_bf16 or AMX, else fp32")
     attention: Literal["auto", "sdpa", "eager"] = _f(
         "auto", "attention kernels: auto = eager under bf16 on a CPU (measured faster there), else sdpa")
+    word_embeddings: Literal["auto", "train", "frozen"] = _f(
+        "auto", "frozen keeps the word-embedding matrix as pretrained (no gradient, no optimizer state: a shorter "
+                "step); auto = train (see benchmarks/bench_step_cuts.py)")
+    dropout: Literal["auto", "model", "off"] = _f(
+        "auto", "model keeps the model's dropout while training; off sets every dropout to 0 (a shorter step); "
+                "auto = model")
     num_threads: int | None = _f(None, "CPU threads for torch (default: torch's choice, recorded)", min=1, max=1024)
     keep_checkpoints: bool = _f(False, "keep checkpoints after a completed run")
     eval_batch_size: int | None = _f(None, "texts per evaluation step (default: 2 x batch_size)", min=1,

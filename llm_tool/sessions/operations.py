@@ -95,8 +95,8 @@ def _repeat_choices(model: dict[str, Any], meta: SessionMetadata) -> None:
 
 
 def _keep_numerics(model: dict[str, Any], meta: SessionMetadata) -> None:
-    """A relaunch repeats the precision and attention kernels the run used where its config left them to "auto"
-    (`--set model_config.precision=auto` lets this machine choose again). Runs from before they were recorded ran
+    """A relaunch repeats the precision, attention kernels and step cuts the run used where its config left them to
+    "auto" (`--set model_config.precision=auto` lets this machine choose again). Runs from before they were recorded ran
     fp32 on a CPU."""
     env = meta.environment
     used = env.precision or ("fp32" if env.device == "cpu" else None)
@@ -104,6 +104,10 @@ def _keep_numerics(model: dict[str, Any], meta: SessionMetadata) -> None:
         model["precision"] = used
     if model.get("attention", "auto") == "auto" and env.attention in ("sdpa", "eager"):
         model["attention"] = env.attention
+    if model.get("word_embeddings", "auto") == "auto" and env.word_embeddings in ("train", "frozen"):
+        model["word_embeddings"] = env.word_embeddings
+    if model.get("dropout", "auto") == "auto" and env.dropout in ("model", "off"):
+        model["dropout"] = env.dropout
 
 
 def relaunch(store: SessionStore, path: Path, *, dataset: Path | None = None, sets: list[str] | None = None,

@@ -117,6 +117,8 @@ class Environment(Section):
     platform: str | None = None
     precision: str | None = None  # what the run used (fp32/bf16/fp16): a resume keeps it
     attention: str | None = None  # attention kernels (sdpa/eager): a resume keeps them
+    word_embeddings: str | None = None  # train/frozen: a resume keeps it (the optimizer state depends on it)
+    dropout: str | None = None  # model/off: a resume keeps it
 
 
 @dataclass

@@ -156,7 +156,7 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    from llm_tool.training import environment, trackers
+    from llm_tool.training import environment, step_cuts, trackers
 
     environment.quiet_libraries()
     _settle_heap()
@@ -190,6 +190,9 @@ def _run_locked(run: Run, resume: bool, checkpoint: Path | None, stop: GracefulS
     if max_length > model_max_length(tokenizer, model.config):
         max_length = model_max_length(tokenizer, model.config)
         run.update(lambda m: m.model_config.update({"max_length_used": max_length}))
+    cuts = step_cuts.resolve_cuts(run.config.model, run.meta.environment if resume else None)
+    step_cuts.apply_cuts(model, cuts)
+    run.update(lambda m: step_cuts.record_cuts(m.environment, cuts))
     plan = recorded_long_text(run, tokenizer, max_length)
     budget = prepare_settings(run, data, model, max_length, device.cuda, resume, started)
     tracking = trackers.open_tracking(run.store, run.meta, run.config.model.report_to)
